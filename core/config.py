@@ -1,0 +1,79 @@
+"""App settings (not secrets): a pydantic model saved as settings.json in the config folder.
+
+Service addresses have environment overrides (IMAGEAI_FAL_URL, IMAGEAI_REPLICATE_URL, IMAGEAI_GEMINI_URL,
+IMAGEAI_COMFYUI_URL, IMAGEAI_FFMPEG) that win over the saved values: users need them for proxies and gateways,
+tests for the loopback fakes.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from core.paths import config_dir
+
+ENV_OVERRIDES = {
+    "fal_url": "IMAGEAI_FAL_URL",
+    "replicate_url": "IMAGEAI_REPLICATE_URL",
+    "gemini_url": "IMAGEAI_GEMINI_URL",
+    "comfyui_url": "IMAGEAI_COMFYUI_URL",
+    "ffmpeg_path": "IMAGEAI_FFMPEG",
+}
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_assignment=True)
+
+    fal_url: Optional[str] = None          # None: the service's own address
+    replicate_url: Optional[str] = None
+    gemini_url: Optional[str] = None
+    comfyui_url: Optional[str] = "http://127.0.0.1:8188"  # one address, or several separated by commas
+    ffmpeg_path: Optional[str] = None       # None: the binary imageio-ffmpeg ships
+    render_concurrency: dict[str, int] = Field(default_factory=lambda: {"default": 3, "local": 1, "animatic": 2})
+    render_timeout_s: float = Field(1800.0, gt=0)
+    render_retries: int = Field(3, ge=0, le=10)
+    poll_interval_s: float = Field(2.0, ge=0.05, le=60)
+    confirm_cost_above: float = Field(1.0, ge=0)
+    autosave_interval_s: float = Field(30.0, ge=0)
+    ltx_local_path: Optional[str] = None
+    ltx_local_device: Optional[str] = None  # "cuda", "mps" or "cpu"; cpu only when chosen explicitly
+    ltx_camera_loras: dict[str, str] = Field(default_factory=dict)
+    recent_projects: list[str] = Field(default_factory=list)
+    last_render_settings: dict = Field(default_factory=dict)
+
+    def concurrency_for(self, provider: str) -> int:
+        return max(1, int(self.render_concurrency.get(provider, self.render_concurrency.get("default", 3))))
+
+    def effective(self, field: str) -> Optional[str]:
+        """The value of an address setting after its environment override."""
+        env = ENV_OVERRIDES.get(field)
+        if env and os.environ.get(env):
+            return os.environ[env]
+        return getattr(self, field)
+
+
+def settings_path() -> Path:
+    return config_dir() / "settings.json"
+
+
+def load_settings() -> Settings:
+    path = settings_path()
+    if not path.exists():
+        return Settings()
+    try:
+        return Settings.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, ValidationError):
+        # a damaged settings file must not stop the app; it is kept aside for the user to inspect
+        path.replace(path.with_suffix(".json.broken"))
+        return Settings()
+
+
+def save_settings(settings: Settings) -> None:
+    from core.atomic import atomic_write_text
+
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, settings.model_dump_json(indent=2))

@@ -1,0 +1,214 @@
+"""The project data model: a storyboard of scenes, each with its takes (render attempts).
+
+Asset paths are stored relative to the project folder (posix separators); core/video/project_io.py resolves them
+and refuses any that point outside the folder.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from pathlib import PurePosixPath
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from core.video.export import ExportSettings
+from core.video.render_settings import CAMERA_MOTIONS, RenderOverrides, RenderSettings
+
+SCHEMA_VERSION = 1
+MAX_REFERENCE_IMAGES = 3
+MAX_TEXT = 20_000  # longest prompt or title accepted; longer strings are refused on load
+
+TakeStatus = Literal["queued", "submitted", "running", "done", "failed", "cancelled"]
+ACTIVE_STATUSES = ("submitted", "running")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def check_relative_path(value: Optional[str]) -> Optional[str]:
+    """Refuse an asset path that is absolute or climbs out of the project folder."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("asset path must be a non-empty string")
+    if "\\" in value or value.startswith("/") or (len(value) > 1 and value[1] == ":"):
+        raise ValueError(f"asset path {value!r} is absolute; paths must be relative to the project folder")
+    if ".." in PurePosixPath(value).parts:
+        raise ValueError(f"asset path {value!r} points outside the project folder")
+    return value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ReferenceImage(_Model):
+    path: str
+    label: str = ""
+
+    _path = field_validator("path")(classmethod(lambda cls, v: check_relative_path(v)))
+
+
+class Keyframe(_Model):
+    seconds: float = Field(ge=0)
+    image: str
+
+    _image = field_validator("image")(classmethod(lambda cls, v: check_relative_path(v)))
+
+
+class Take(_Model):
+    """One render attempt. Its remote job id is saved the moment the job is submitted."""
+
+    id: str = Field(default_factory=new_id)
+    provider: str
+    deployment: Optional[str] = None
+    model: Optional[str] = None
+    settings: dict = Field(default_factory=dict)
+    settings_hash: str = ""
+    seed: Optional[int] = None
+    remote_job_id: Optional[str] = None
+    status: TakeStatus = "queued"
+    error: Optional[str] = None
+    error_kind: Optional[str] = None
+    estimated_cost: float = 0.0
+    cost: float = 0.0
+    clip_path: Optional[str] = None
+    created_at: datetime = Field(default_factory=now)
+    submitted_at: Optional[datetime] = None
+    finished_at: Optional[datetime] = None
+
+    _clip = field_validator("clip_path")(classmethod(lambda cls, v: check_relative_path(v)))
+
+    @property
+    def render_seconds(self) -> Optional[float]:
+        if self.submitted_at and self.finished_at:
+            return (self.finished_at - self.submitted_at).total_seconds()
+        return None
+
+
+class Scene(_Model):
+    id: str = Field(default_factory=new_id)
+    title: str = Field("", max_length=MAX_TEXT)
+    prompt: str = Field("", max_length=MAX_TEXT)
+    audio_prompt: Optional[str] = Field(None, max_length=MAX_TEXT)
+    duration: float = Field(5.0, gt=0, le=600)
+    start_frame: Optional[str] = None
+    end_frame: Optional[str] = None
+    keyframes: list[Keyframe] = Field(default_factory=list)
+    reference_images: list[ReferenceImage] = Field(default_factory=list, max_length=MAX_REFERENCE_IMAGES)
+    use_global_references: bool = True
+    source_video: Optional[str] = None
+    extend_video: Optional[str] = None
+    overrides: Optional[RenderOverrides] = None
+    camera_motion: Optional[str] = None
+    camera_speed: Optional[float] = Field(None, ge=0.5, le=2.0)
+    takes: list[Take] = Field(default_factory=list)
+    selected_take_id: Optional[str] = None
+
+    _paths = field_validator("start_frame", "end_frame", "source_video", "extend_video")(
+        classmethod(lambda cls, v: check_relative_path(v)))
+
+    @field_validator("camera_motion")
+    @classmethod
+    def _motion(cls, v: Optional[str]) -> Optional[str]:
+        if v is not None and v not in CAMERA_MOTIONS:
+            raise ValueError(f"unknown camera motion {v!r} (allowed: {', '.join(CAMERA_MOTIONS)})")
+        return v
+
+    @model_validator(mode="after")
+    def _selected_exists(self) -> "Scene":
+        if self.selected_take_id and not any(t.id == self.selected_take_id for t in self.takes):
+            raise ValueError(f"selected_take_id {self.selected_take_id!r} names no take of this scene")
+        return self
+
+    def get_effective_reference_images(self, global_refs: list[ReferenceImage]) -> list[ReferenceImage]:
+        """The scene's own references first; with the use-global toggle on, the project's fill the rest (max 3)."""
+        refs = list(self.reference_images)
+        if self.use_global_references:
+            own = {r.path for r in refs}
+            refs += [g for g in global_refs if g.path not in own]
+        return refs[:MAX_REFERENCE_IMAGES]
+
+    @property
+    def selected_take(self) -> Optional[Take]:
+        for take in self.takes:
+            if take.id == self.selected_take_id:
+                return take
+        return None
+
+    def latest_take(self) -> Optional[Take]:
+        return self.takes[-1] if self.takes else None
+
+    def take(self, take_id: str) -> Take:
+        for t in self.takes:
+            if t.id == take_id:
+                return t
+        raise KeyError(take_id)
+
+
+class LedgerEntry(_Model):
+    take_id: str
+    scene_id: str
+    provider: str
+    model: Optional[str] = None
+    estimated: float = 0.0
+    cost: float = 0.0
+    at: datetime = Field(default_factory=now)
+
+
+class VideoProject(_Model):
+    schema_version: int = SCHEMA_VERSION
+    name: str = Field("Untitled", max_length=500)
+    render: RenderSettings = Field(default_factory=RenderSettings)
+    reference_images: list[ReferenceImage] = Field(default_factory=list, max_length=MAX_REFERENCE_IMAGES)
+    scenes: list[Scene] = Field(default_factory=list)
+    export: ExportSettings = Field(default_factory=ExportSettings)
+    ledger: list[LedgerEntry] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=now)
+    modified_at: datetime = Field(default_factory=now)
+
+    @model_validator(mode="after")
+    def _unique_scene_ids(self) -> "VideoProject":
+        seen: set[str] = set()
+        for i, scene in enumerate(self.scenes):
+            if scene.id in seen:
+                raise ValueError(f"scenes.{i}.id: duplicate scene id {scene.id!r}")
+            seen.add(scene.id)
+        return self
+
+    def scene(self, scene_id: str) -> Scene:
+        for s in self.scenes:
+            if s.id == scene_id:
+                return s
+        raise KeyError(scene_id)
+
+    def scene_settings(self, scene: Scene) -> RenderSettings:
+        """The project's defaults with the scene's own overrides, duration and camera applied."""
+        settings = self.render.with_overrides(scene.overrides)
+        extra: dict = {"duration": scene.duration}
+        if scene.camera_motion is not None:
+            extra["camera_motion"] = scene.camera_motion
+        if scene.camera_speed is not None:
+            extra["camera_speed"] = scene.camera_speed
+        if scene.audio_prompt:
+            extra["audio_prompt"] = scene.audio_prompt
+        return settings.with_overrides(extra)
+
+    @property
+    def total_cost(self) -> float:
+        return round(sum(e.cost for e in self.ledger), 4)
+
+    def asset_paths(self) -> list[str]:
+        """Every relative asset path the project references (for checks and for copying a project)."""
+        paths = [r.path for r in self.reference_images]
+        for s in self.scenes:
+            paths += [p for p in (s.start_frame, s.end_frame, s.source_video, s.extend_video) if p]
+            paths += [k.image for k in s.keyframes] + [r.path for r in s.reference_images]
+            paths += [t.clip_path for t in s.takes if t.clip_path]
+        return paths

@@ -1,0 +1,116 @@
+"""Provider registry: name -> lazy factory. Nothing heavy is imported until a provider is asked for, and a provider
+whose SDK, key, hardware or server is missing is listed as unavailable with the reason instead of crashing the app.
+
+Third-party providers register through the entry-point group `imageai_video.providers` or the environment variable
+IMAGEAI_PROVIDER_PLUGINS ("name=package.module:factory,..."); a factory takes the app Settings.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from core.config import Settings, load_settings
+from core.errors import ImageAIError, UnavailableError
+from providers.base import VideoProvider
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProviderEntry:
+    name: str
+    display_name: str
+    target: str  # "module:callable" returning a VideoProvider given Settings
+    kind: str = "video"
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    name: str
+    display_name: str
+    available: bool
+    reason: str = ""
+
+
+BUILTIN: tuple[ProviderEntry, ...] = (
+    ProviderEntry("ltx-video", "LTX-Video", "providers.ltx_video:LTXVideoProvider"),
+    ProviderEntry("veo", "Veo 3.1", "providers.veo:VeoProvider"),
+    ProviderEntry("animatic", "Animatic", "providers.animatic:AnimaticProvider"),
+)
+
+
+def _plugin_entries() -> list[ProviderEntry]:
+    entries = []
+    spec = os.environ.get("IMAGEAI_PROVIDER_PLUGINS", "")
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        name, _, target = item.partition("=")
+        entries.append(ProviderEntry(name.strip(), name.strip(), target.strip()))
+    try:
+        from importlib.metadata import entry_points
+        for ep in entry_points(group="imageai_video.providers"):
+            entries.append(ProviderEntry(ep.name, ep.name, ep.value))
+    except Exception as exc:  # a broken third-party distribution must not hide the built-in providers
+        log.warning("provider plugins could not be listed: %s", exc)
+    return entries
+
+
+def entries() -> list[ProviderEntry]:
+    by_name = {e.name: e for e in BUILTIN}
+    for e in _plugin_entries():
+        by_name[e.name] = e
+    return list(by_name.values())
+
+
+def names() -> list[str]:
+    return [e.name for e in entries()]
+
+
+def _entry(name: str) -> ProviderEntry:
+    for e in entries():
+        if e.name == name:
+            return e
+    raise UnavailableError(f"unknown provider {name!r} (available: {', '.join(names())})")
+
+
+def _factory(entry: ProviderEntry) -> Callable[[Settings], VideoProvider]:
+    module_name, _, attr = entry.target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (exc.name == module_name or module_name.startswith(exc.name + ".")):
+            raise UnavailableError(f"{entry.display_name} is not part of this build yet") from exc
+        raise UnavailableError(f"{entry.display_name} needs the Python package {exc.name!r}; "
+                               f"install it with pip install {exc.name}") from exc
+    except ImportError as exc:
+        raise UnavailableError(f"{entry.display_name} cannot be loaded: {exc}") from exc
+    return getattr(module, attr)
+
+
+def get(name: str, settings: Optional[Settings] = None) -> VideoProvider:
+    """The provider called `name`; UnavailableError (with the reason) when it cannot run here."""
+    entry = _entry(name)
+    provider = _factory(entry)(settings or load_settings())
+    if not getattr(provider, "name", ""):
+        provider.name = name
+    return provider
+
+
+def status(name: str, settings: Optional[Settings] = None) -> ProviderStatus:
+    try:
+        entry = _entry(name)
+    except ImageAIError as exc:
+        return ProviderStatus(name, name, False, str(exc))
+    try:
+        provider = get(name, settings)
+        reason = provider.unavailable_reason() if hasattr(provider, "unavailable_reason") else None
+    except ImageAIError as exc:
+        return ProviderStatus(name, entry.display_name, False, str(exc))
+    return ProviderStatus(name, entry.display_name, not reason, reason or "")
+
+
+def statuses(settings: Optional[Settings] = None) -> list[ProviderStatus]:
+    settings = settings or load_settings()
+    return [status(e.name, settings) for e in entries()]

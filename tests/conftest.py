@@ -1,0 +1,30 @@
+"""Shared fixtures: every test runs with its own config folder and no real keys, so nothing touches the user's
+settings, keyring or the network."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# keyring must never reach a real desktop keyring from tests
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
+KEY_VARS = ("FAL_KEY", "REPLICATE_API_TOKEN", "GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_API_KEY",
+            "STABILITY_API_KEY", "IMAGEAI_FAL_URL", "IMAGEAI_REPLICATE_URL", "IMAGEAI_GEMINI_URL",
+            "IMAGEAI_COMFYUI_URL", "IMAGEAI_FFMPEG", "IMAGEAI_PROVIDER_PLUGINS")
+
+
+@pytest.fixture(autouse=True)
+def isolated_config(tmp_path_factory, monkeypatch):
+    cfg = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("IMAGEAI_CONFIG_DIR", str(cfg))
+    for var in KEY_VARS:
+        monkeypatch.delenv(var, raising=False)
+    return cfg
