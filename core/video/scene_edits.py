@@ -1,0 +1,257 @@
+"""Undoable edits of a project's storyboard, without Qt: the GUI, the CLI and tests make the same changes the same way.
+
+Each edit is a small command object with `do(project)` and `undo(project)`. `EditHistory` keeps the undo and redo
+stacks; the GUI binds its Undo/Redo actions to it. Edits never touch takes (renders are paid for and are not undone),
+except that deleting a scene removes it with its takes and undoing brings both back.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import nullcontext
+from typing import Any, Callable, Optional
+
+from core.errors import InvalidRequestError
+from core.video.project import MAX_REFERENCE_IMAGES, ReferenceImage, Scene, VideoProject, new_id
+
+# scene fields a user edits directly; everything else (takes, ids) belongs to the render queue or the model
+EDITABLE_FIELDS = ("title", "prompt", "audio_prompt", "duration", "start_frame", "end_frame", "reference_images",
+                   "use_global_references", "camera_motion", "camera_speed", "overrides", "keyframes")
+
+
+def _index_of(project: VideoProject, scene_id: str) -> int:
+    for i, s in enumerate(project.scenes):
+        if s.id == scene_id:
+            return i
+    raise InvalidRequestError(f"no scene with id {scene_id!r}", field="scene_id",
+                              allowed=[s.id for s in project.scenes])
+
+
+class Edit:
+    """One undoable change. `text` is what Undo/Redo menus show."""
+
+    text = "Edit"
+
+    def do(self, project: VideoProject) -> None:
+        raise NotImplementedError
+
+    def undo(self, project: VideoProject) -> None:
+        raise NotImplementedError
+
+
+class AddScene(Edit):
+    def __init__(self, index: Optional[int] = None, scene: Optional[Scene] = None, **fields: Any):
+        self.scene = scene or Scene(**fields)
+        self.index = index
+        self.text = "Add scene"
+
+    def do(self, project: VideoProject) -> None:
+        if any(s.id == self.scene.id for s in project.scenes):
+            raise InvalidRequestError(f"a scene with id {self.scene.id!r} already exists", field="scene_id")
+        index = len(project.scenes) if self.index is None else max(0, min(self.index, len(project.scenes)))
+        self.index = index
+        project.scenes.insert(index, self.scene)
+
+    def undo(self, project: VideoProject) -> None:
+        project.scenes.pop(_index_of(project, self.scene.id))
+
+
+class DeleteScenes(Edit):
+    def __init__(self, scene_ids: list[str]):
+        if not scene_ids:
+            raise InvalidRequestError("no scene chosen to delete", field="scene_ids")
+        self.scene_ids = list(scene_ids)
+        self.removed: list[tuple[int, Scene]] = []
+        self.text = "Delete scene" if len(scene_ids) == 1 else f"Delete {len(scene_ids)} scenes"
+
+    def do(self, project: VideoProject) -> None:
+        indexes = sorted((_index_of(project, sid) for sid in self.scene_ids))
+        self.removed = [(i, project.scenes[i]) for i in indexes]
+        for i, _ in reversed(self.removed):
+            project.scenes.pop(i)
+
+    def undo(self, project: VideoProject) -> None:
+        for i, scene in self.removed:
+            project.scenes.insert(i, scene)
+
+
+class DuplicateScene(Edit):
+    """A copy right after the original, with the same prompt and inputs but none of its takes."""
+
+    def __init__(self, scene_id: str):
+        self.scene_id = scene_id
+        self.copy_id = new_id()
+        self.text = "Duplicate scene"
+
+    def do(self, project: VideoProject) -> None:
+        i = _index_of(project, self.scene_id)
+        data = project.scenes[i].model_dump()
+        data.update(id=self.copy_id, takes=[], selected_take_id=None)
+        project.scenes.insert(i + 1, Scene.model_validate(data))
+
+    def undo(self, project: VideoProject) -> None:
+        project.scenes.pop(_index_of(project, self.copy_id))
+
+
+class MoveScene(Edit):
+    def __init__(self, scene_id: str, new_index: int):
+        self.scene_id = scene_id
+        self.new_index = new_index
+        self.old_index: Optional[int] = None
+        self.text = "Move scene"
+
+    def do(self, project: VideoProject) -> None:
+        n = len(project.scenes)
+        if not 0 <= self.new_index < n:
+            raise InvalidRequestError(f"position {self.new_index} is outside the storyboard",
+                                      field="new_index", allowed=[f"0..{n - 1}"])
+        self.old_index = _index_of(project, self.scene_id)
+        project.scenes.insert(self.new_index, project.scenes.pop(self.old_index))
+
+    def undo(self, project: VideoProject) -> None:
+        project.scenes.insert(self.old_index, project.scenes.pop(_index_of(project, self.scene_id)))
+
+
+class SetSceneField(Edit):
+    """Change one editable field of a scene; the model validates the value (bad values raise, nothing changes)."""
+
+    def __init__(self, scene_id: str, field: str, value: Any):
+        if field not in EDITABLE_FIELDS:
+            raise InvalidRequestError(f"field {field!r} cannot be edited", field="field", allowed=EDITABLE_FIELDS)
+        self.scene_id, self.field, self.value = scene_id, field, value
+        self.old: Any = None
+        self.text = f"Edit {field.replace('_', ' ')}"
+
+    def do(self, project: VideoProject) -> None:
+        scene = project.scenes[_index_of(project, self.scene_id)]
+        self.old = getattr(scene, self.field)
+        try:
+            setattr(scene, self.field, self.value)
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError
+            raise InvalidRequestError(_first_error(exc), field=self.field) from None
+
+    def undo(self, project: VideoProject) -> None:
+        setattr(project.scenes[_index_of(project, self.scene_id)], self.field, self.old)
+
+
+class SetProjectReferences(Edit):
+    """Replace the project-wide reference images (at most MAX_REFERENCE_IMAGES)."""
+
+    def __init__(self, references: list[ReferenceImage]):
+        if len(references) > MAX_REFERENCE_IMAGES:
+            raise InvalidRequestError(f"{len(references)} reference images given, at most {MAX_REFERENCE_IMAGES}",
+                                      field="reference_images")
+        self.references = list(references)
+        self.old: list[ReferenceImage] = []
+        self.text = "Change reference images"
+
+    def do(self, project: VideoProject) -> None:
+        self.old = list(project.reference_images)
+        project.reference_images = list(self.references)
+
+    def undo(self, project: VideoProject) -> None:
+        project.reference_images = self.old
+
+
+class SelectTake(Edit):
+    def __init__(self, scene_id: str, take_id: Optional[str]):
+        self.scene_id, self.take_id = scene_id, take_id
+        self.old: Optional[str] = None
+        self.text = "Choose take"
+
+    def do(self, project: VideoProject) -> None:
+        scene = project.scenes[_index_of(project, self.scene_id)]
+        if self.take_id is not None and not any(t.id == self.take_id for t in scene.takes):
+            raise InvalidRequestError(f"scene {self.scene_id} has no take {self.take_id!r}", field="take_id",
+                                      allowed=[t.id for t in scene.takes])
+        self.old = scene.selected_take_id
+        scene.selected_take_id = self.take_id
+
+    def undo(self, project: VideoProject) -> None:
+        project.scenes[_index_of(project, self.scene_id)].selected_take_id = self.old
+
+
+def _first_error(exc: Exception) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        try:
+            return str(errors()[0].get("msg", exc))
+        except (IndexError, TypeError):
+            pass
+    return str(exc)
+
+
+class EditHistory:
+    """Undo and redo stacks over one project. `lock` (the ProjectStore's) keeps edits apart from a save in progress
+    on another thread; `on_change` is called after every do/undo/redo with the edit and what happened."""
+
+    def __init__(self, project: VideoProject, lock: Optional[threading.RLock] = None,
+                 on_change: Optional[Callable[[Edit, str], None]] = None, limit: int = 200):
+        self.project = project
+        self._lock = lock
+        self.on_change = on_change
+        self.limit = limit
+        self._undo: list[Edit] = []
+        self._redo: list[Edit] = []
+        self.clean_index = 0  # depth of the undo stack when the project was last saved
+
+    def _locked(self):
+        return self._lock if self._lock is not None else nullcontext()
+
+    def push(self, edit: Edit) -> Edit:
+        """Apply an edit and remember it. A failing edit raises and changes nothing."""
+        with self._locked():
+            edit.do(self.project)
+        self._undo.append(edit)
+        if len(self._undo) > self.limit:
+            self._undo.pop(0)
+            self.clean_index -= 1
+        self._redo.clear()
+        self._notify(edit, "do")
+        return edit
+
+    def undo(self) -> Optional[Edit]:
+        if not self._undo:
+            return None
+        edit = self._undo.pop()
+        with self._locked():
+            edit.undo(self.project)
+        self._redo.append(edit)
+        self._notify(edit, "undo")
+        return edit
+
+    def redo(self) -> Optional[Edit]:
+        if not self._redo:
+            return None
+        edit = self._redo.pop()
+        with self._locked():
+            edit.do(self.project)
+        self._undo.append(edit)
+        self._notify(edit, "redo")
+        return edit
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo_text(self) -> str:
+        return self._undo[-1].text if self._undo else ""
+
+    def redo_text(self) -> str:
+        return self._redo[-1].text if self._redo else ""
+
+    def mark_clean(self) -> None:
+        self.clean_index = len(self._undo)
+
+    def is_clean(self) -> bool:
+        return self.clean_index == len(self._undo)
+
+    def clear(self) -> None:
+        self._undo.clear()
+        self._redo.clear()
+        self.clean_index = 0
+
+    def _notify(self, edit: Edit, action: str) -> None:
+        if self.on_change is not None:
+            self.on_change(edit, action)
