@@ -1,0 +1,31 @@
+"""The command line. `python main.py` with arguments lands here; each command family lives in its own module and
+is imported only when used, so `--help` stays fast (no torch, diffusers or PySide6)."""
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+from core.cli_output import guarded
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from core.logging_setup import setup_logging
+    setup_logging(verbose="--verbose" in argv)
+    argv = [a for a in argv if a != "--verbose"]
+    command = argv[0] if argv else ""
+    rest = argv[1:]
+    if command == "project":
+        from core.cli_project import project_main
+        return guarded(lambda: project_main(rest))
+    if command == "compare":
+        from core.cli_export import compare_main
+        return guarded(lambda: compare_main(rest))
+    if command == "local":
+        from core.cli_local import local_main
+        return guarded(lambda: local_main(rest))
+    if command == "lora":
+        from core.cli_local import lora_main
+        return guarded(lambda: lora_main(rest))
+    from core.cli_clip import clip_main
+    return guarded(lambda: clip_main(argv))

@@ -1,0 +1,117 @@
+"""`python main.py --provider NAME -p PROMPT -o OUT.mp4 ...`: render one clip, no project."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+from core.cli_flags import add_media_flags, add_render_flags, optional_path, parse_keyframe, settings_from_args
+from core.cli_output import EXIT_OK, ProgressPrinter, emit_json, say
+from core.config import load_settings
+from core.errors import InvalidRequestError
+from core.render.job import cancel_job, follow_job, submit_job
+from core.render.requests import check_inputs
+from core.video.render_settings import RenderSettings
+from providers.base import ProgressEvent, RenderRequest
+
+DESCRIPTION = """Render one clip, or work on projects.
+
+Commands:
+  python main.py --provider NAME -p PROMPT -o OUT.mp4 [render flags]   one clip
+  python main.py project new|add-scene|render|info|export DIR ...        projects (python main.py project --help)
+  python main.py compare A.mp4 B.mp4 -o side_by_side.mp4                 compare two clips
+  python main.py local check                                            local GPU report
+  python main.py lora train --data DIR --output FILE.safetensors        LoRA fine-tuning
+  python main.py                                                        open the app window
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="main.py", description=DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-p", "--prompt", help="what the clip shows")
+    p.add_argument("-o", "--output", help="where to write the clip (.mp4)")
+    p.add_argument("--estimate", action="store_true", help="print the cost and spend nothing")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    p.add_argument("--verbose", action="store_true", help="log to stderr too")
+    add_render_flags(p)
+    add_media_flags(p)
+    return p
+
+
+def request_from_args(args: argparse.Namespace, output: Path) -> RenderRequest:
+    settings = RenderSettings.model_validate(settings_from_args(args))
+    if len(args.reference) > 3:
+        raise InvalidRequestError(f"{len(args.reference)} reference images given", field="reference",
+                                  allowed=["at most 3"])
+    return RenderRequest(
+        prompt=args.prompt or "", settings=settings,
+        start_image=optional_path(args.image), end_image=optional_path(args.end_image),
+        keyframes=[(s, p.resolve()) for s, p in map(parse_keyframe, args.keyframe)],
+        reference_images=[Path(r).expanduser().resolve() for r in args.reference],
+        source_video=optional_path(args.source_video), extend_video=optional_path(args.extend),
+        output_path=output, work_dir=output.parent,
+    )
+
+
+def clip_main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if not args.prompt and not args.image:
+        raise InvalidRequestError("give a prompt with -p (or a start image with --image)", field="prompt")
+    if not args.output and not args.estimate:
+        raise InvalidRequestError("give the output file with -o OUT.mp4", field="output")
+    output = Path(args.output or "estimate.mp4").expanduser().resolve()
+    if output.suffix.lower() not in (".mp4", ".mov"):
+        raise InvalidRequestError(f"output {output.name} must end in .mp4 or .mov", field="output",
+                                  allowed=[".mp4", ".mov"])
+    request = request_from_args(args, output)
+    settings = load_settings()
+    from providers import registry
+    provider = registry.get(request.settings.provider, settings)
+    check_inputs(request)
+    provider.validate(request)
+    cost = provider.estimate_cost(request)
+    if args.estimate:
+        if args.json:
+            emit_json({"provider": provider.name, "model": request.settings.model, "estimated_cost": cost,
+                       "duration": request.settings.duration, "resolution": request.settings.resolution})
+        else:
+            print(f"{cost:.2f}")
+            say(f"estimated cost: ${cost:.2f} ({provider.name}, {request.settings.model or 'default model'}, "
+                f"{request.settings.resolution}, {request.settings.duration:g} s)")
+        return EXIT_OK
+    output.parent.mkdir(parents=True, exist_ok=True)
+    result, job_id = asyncio.run(_render(provider, request, settings))
+    payload = {"output": str(result.clip_path), "provider": provider.name, "model": request.settings.model,
+               "job_id": job_id, "duration": result.duration, "width": result.width, "height": result.height,
+               "fps": result.fps, "has_audio": result.has_audio, "cost": result.cost, "seed": result.seed}
+    if args.json:
+        emit_json(payload)
+    else:
+        say(f"wrote {result.clip_path} ({result.duration:.2f} s, {result.width}x{result.height}, "
+            f"{result.fps:g} fps, ${result.cost:.2f})")
+    return EXIT_OK
+
+
+async def _render(provider, request: RenderRequest, settings):
+    printer = ProgressPrinter({"clip": "clip"})
+
+    def progress(event: ProgressEvent) -> None:
+        from core.render.events import RenderEvent
+        printer(RenderEvent(kind="progress", scene_id="clip", fraction=event.fraction, message=event.message))
+
+    def on_retry(exc, attempt, delay, what):
+        say(f"{what}: {exc} (retry {attempt} in {delay:g} s)")
+
+    job_id = None
+    try:
+        job_id = await submit_job(provider, request, progress, retries=settings.render_retries, on_retry=on_retry)
+        say(f"submitted job {job_id}")
+        result = await follow_job(provider, job_id, request, progress, retries=settings.render_retries,
+                                  timeout_s=settings.render_timeout_s, on_retry=on_retry)
+        return result, job_id
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        await cancel_job(provider, job_id)
+        raise
+    finally:
+        await provider.aclose()

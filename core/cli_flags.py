@@ -1,0 +1,90 @@
+"""The render flags shared by the single-clip command, `project new` (the project's defaults) and `project render`
+(overrides for one run). Every flag defaults to None so that only what the user typed is applied."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Optional
+
+from core.errors import InvalidRequestError
+from core.video.render_settings import ASPECT_RATIOS, CAMERA_MOTIONS, DEPLOYMENTS, EXTEND_DIRECTIONS
+
+# flag destination -> RenderSettings field
+SETTING_FLAGS = {
+    "provider": "provider", "model": "model", "deployment": "deployment", "resolution": "resolution",
+    "aspect": "aspect_ratio", "fps": "fps", "duration": "duration", "seed": "seed", "audio": "include_audio",
+    "audio_prompt": "audio_prompt", "camera_motion": "camera_motion", "camera_speed": "camera_speed",
+    "lora": "lora_path", "lora_scale": "lora_scale", "guidance": "guidance_scale", "steps": "num_inference_steps",
+    "webhook_url": "webhook_url", "direction": "extend_direction", "width": "width", "height": "height",
+    "frames": "frames", "device": "device", "model_path": "model_path", "workflow": "workflow",
+}
+
+
+def add_render_flags(parser: argparse.ArgumentParser, *, with_provider: bool = True) -> None:
+    g = parser.add_argument_group("render settings")
+    if with_provider:
+        g.add_argument("--provider", help="ltx-video, veo or animatic (default: animatic)")
+    g.add_argument("--model", help="model id, e.g. ltx-2-fast, ltx-2-pro, ltx-2-ultra, ltx-2.3-pro, ltx-video-13b")
+    g.add_argument("--deployment", choices=DEPLOYMENTS, help="LTX-Video deployment (default: fal)")
+    g.add_argument("--resolution", help="480p, 720p, 1080p, 1440p, 2160p (or 4K)")
+    g.add_argument("--aspect", choices=ASPECT_RATIOS, help="aspect ratio")
+    g.add_argument("--fps", type=int, help="frames per second")
+    g.add_argument("--duration", type=float, help="clip length in seconds")
+    g.add_argument("--seed", type=int, help="seed for a reproducible render")
+    g.add_argument("--audio", dest="audio", action="store_true", default=None, help="generate audio")
+    g.add_argument("--no-audio", dest="audio", action="store_false", help="no audio")
+    g.add_argument("--audio-prompt", help="what the audio should sound like")
+    g.add_argument("--camera-motion", choices=CAMERA_MOTIONS, help="camera motion")
+    g.add_argument("--camera-speed", type=float, help="camera speed 0.5-2.0")
+    g.add_argument("--lora", help="LoRA weights (.safetensors)")
+    g.add_argument("--lora-scale", type=float, help="LoRA strength 0-2")
+    g.add_argument("--guidance", type=float, help="guidance scale")
+    g.add_argument("--steps", type=int, help="inference steps")
+    g.add_argument("--webhook-url", help="https URL the service calls when the job ends")
+    g.add_argument("--direction", choices=EXTEND_DIRECTIONS, help="direction for --extend")
+    g.add_argument("--width", type=int, help="exact width (local and ComfyUI deployments)")
+    g.add_argument("--height", type=int, help="exact height (local and ComfyUI deployments)")
+    g.add_argument("--frames", type=int, help="exact frame count (local and ComfyUI deployments)")
+    g.add_argument("--device", choices=("cuda", "mps", "cpu"), help="device for the local deployment")
+    g.add_argument("--model-path", help="folder of a local model (local deployment)")
+    g.add_argument("--workflow", help="your own ComfyUI workflow in API format (.json)")
+
+
+def add_media_flags(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("inputs")
+    g.add_argument("--image", help="start frame (image-to-video)")
+    g.add_argument("--end-image", help="last frame")
+    g.add_argument("--keyframe", action="append", default=[], metavar="SECONDS:PATH",
+                   help="a keyframe image at a time (repeatable)")
+    g.add_argument("--reference", action="append", default=[], metavar="PATH", help="reference image (up to 3)")
+    g.add_argument("--source-video", help="video to transform (video-to-video)")
+    g.add_argument("--extend", help="video to extend (see --direction)")
+
+
+def settings_from_args(args: argparse.Namespace) -> dict:
+    """The RenderSettings fields the user typed (only those), with file paths made absolute."""
+    out = {}
+    for dest, field in SETTING_FLAGS.items():
+        value = getattr(args, dest, None)
+        if value is not None:
+            out[field] = value
+    for field in ("lora_path", "model_path", "workflow"):
+        if field in out:
+            out[field] = str(Path(out[field]).expanduser().resolve())
+    return out
+
+
+def parse_keyframe(text: str) -> tuple[float, Path]:
+    seconds, sep, path = text.partition(":")
+    try:
+        value = float(seconds)
+    except ValueError:
+        value = -1.0
+    if not sep or not path or value < 0:
+        raise InvalidRequestError(f"--keyframe {text!r} must look like SECONDS:PATH, e.g. 2.5:frame.png",
+                                  field="keyframe")
+    return value, Path(path).expanduser()
+
+
+def optional_path(value: Optional[str]) -> Optional[Path]:
+    return Path(value).expanduser().resolve() if value else None

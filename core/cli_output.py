@@ -1,0 +1,75 @@
+"""How CLI commands talk: one JSON object on stdout with --json, human messages on stderr, typed errors mapped to
+exit codes (0 ok, 1 render failed, 2 bad input, 3 missing key / unavailable / unreachable). Secrets are redacted."""
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Callable
+
+from pydantic import ValidationError
+
+from core.errors import ImageAIError
+from core.secrets import redact
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 1, 2, 3
+
+
+def say(message: str) -> None:
+    print(redact(message), file=sys.stderr, flush=True)
+
+
+def emit_json(obj: Any) -> None:
+    print(redact(json.dumps(obj, default=str)), flush=True)
+
+
+def describe_validation(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in first.get("loc", ())) or "value"
+    msg = first.get("msg", "invalid").removeprefix("Value error, ")
+    return f"{field}: {msg}"
+
+
+def guarded(command: Callable[[], int]) -> int:
+    """Run a command; typed errors become a message on stderr and the matching exit code."""
+    try:
+        return command()
+    except ImageAIError as exc:
+        say(f"error: {exc}")
+        return exc.exit_code
+    except ValidationError as exc:
+        say(f"error: {describe_validation(exc)}")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        say("cancelled")
+        return 130
+
+
+class ProgressPrinter:
+    """Render events as short lines on stderr (a terminal gets a carriage-return progress line)."""
+
+    def __init__(self, labels: dict[str, str]):
+        self.labels = labels
+        self.tty = sys.stderr.isatty()
+        self._last: dict[str, int] = {}
+
+    def __call__(self, event) -> None:
+        label = self.labels.get(event.scene_id, event.scene_id)
+        if event.kind == "progress":
+            if event.fraction is None:
+                return
+            pct = int(event.fraction * 100)
+            if self.tty:
+                bar = "#" * (pct // 5)
+                print(f"\r{label}: [{bar:<20}] {pct:3d}%", end="", file=sys.stderr, flush=True)
+            elif pct // 25 != self._last.get(event.scene_id, -1):
+                self._last[event.scene_id] = pct // 25
+                say(f"{label}: {pct}%")
+            return
+        if self.tty:
+            print("\r", end="", file=sys.stderr)
+        text = f"{label}: {event.kind}"
+        if event.message:
+            text += f" - {event.message}"
+        if event.cost:
+            text += f" (${event.cost:.2f})"
+        say(text)

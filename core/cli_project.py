@@ -1,0 +1,248 @@
+"""`python main.py project new|add-scene|render|info|export DIR ...`: headless project work."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+from pathlib import Path
+
+from core.cli_flags import add_render_flags, parse_keyframe, settings_from_args
+from core.cli_output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ProgressPrinter, emit_json, say
+from core.errors import InvalidRequestError
+from core.video.project import Keyframe, ReferenceImage, Scene, Take, now
+from core.video.project_io import ProjectStore
+from core.video.render_settings import RenderSettings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="main.py project", description="Create, fill, render and export projects.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    new = sub.add_parser("new", help="create a project folder; render flags set its defaults")
+    new.add_argument("dir")
+    new.add_argument("--name")
+    new.add_argument("--json", action="store_true")
+    add_render_flags(new)
+
+    add = sub.add_parser("add-scene", help="append a scene (assets are copied into the project)")
+    add.add_argument("dir")
+    add.add_argument("-p", "--prompt", default="")
+    add.add_argument("--title", default="")
+    add.add_argument("--duration", type=float)
+    add.add_argument("--image", help="start frame")
+    add.add_argument("--end-image", help="last frame")
+    add.add_argument("--keyframe", action="append", default=[], metavar="SECONDS:PATH")
+    add.add_argument("--reference", action="append", default=[], metavar="PATH")
+    add.add_argument("--no-global-references", action="store_true", help="use only this scene's references")
+    add.add_argument("--source-video", help="video to transform (video-to-video)")
+    add.add_argument("--extend", help="video to extend")
+    add.add_argument("--clip", help="an existing video file to use as this scene's clip (no render)")
+    add.add_argument("--audio-prompt")
+    add.add_argument("--camera-motion")
+    add.add_argument("--camera-speed", type=float)
+    add.add_argument("--json", action="store_true")
+
+    ref = sub.add_parser("add-reference", help="add a project-wide reference image (at most 3)")
+    ref.add_argument("dir")
+    ref.add_argument("path")
+
+    render = sub.add_parser("render", help="render the scenes (resumes submitted jobs first)")
+    render.add_argument("dir")
+    render.add_argument("--scenes", help="scene numbers, e.g. 1,3,5-7 (default: all)")
+    render.add_argument("--force", action="store_true", help="render again even if done with the same settings")
+    render.add_argument("--estimate", action="store_true", help="print the cost and spend nothing")
+    render.add_argument("--json", action="store_true")
+    add_render_flags(render)
+
+    info = sub.add_parser("info", help="show the project's scenes, takes and costs")
+    info.add_argument("dir")
+    info.add_argument("--json", action="store_true")
+
+    sub.add_parser("export", help="assemble the final video (python main.py project export --help)",
+                   add_help=False)
+    return p
+
+
+def project_main(argv: list[str]) -> int:
+    if argv and argv[0] == "export":
+        from core.cli_export import project_export_main
+        return project_export_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    return {"new": cmd_new, "add-scene": cmd_add_scene, "add-reference": cmd_add_reference, "render": cmd_render,
+            "info": cmd_info}[args.command](args)
+
+
+def cmd_new(args) -> int:
+    defaults = RenderSettings.model_validate(settings_from_args(args))
+    store = ProjectStore.create(Path(args.dir), args.name)
+    store.project.render = defaults
+    store.save()
+    if args.json:
+        emit_json({"project": str(store.folder), "name": store.project.name,
+                   "render": defaults.model_dump(mode="json")})
+    else:
+        say(f"created project {store.project.name!r} in {store.folder}")
+    return EXIT_OK
+
+
+def _import(store: ProjectStore, path: str | None, kind: str, field: str) -> str | None:
+    if not path:
+        return None
+    try:
+        return store.import_asset(Path(path), kind)
+    except FileNotFoundError as exc:
+        raise InvalidRequestError(str(exc), field=field) from None
+
+
+def cmd_add_scene(args) -> int:
+    from core.video.media import is_image, probe
+    store = ProjectStore.open(Path(args.dir))
+    if not args.prompt and not args.clip and not args.image and not args.title:
+        raise InvalidRequestError("a scene needs a prompt (-p), a title, a start image or a clip", field="prompt")
+    if len(args.reference) > 3:
+        raise InvalidRequestError(f"{len(args.reference)} reference images given", field="reference",
+                                  allowed=["at most 3"])
+    for field, path in [("image", args.image), ("end-image", args.end_image)] + \
+                       [("reference", r) for r in args.reference]:
+        if path and Path(path).is_file() and not is_image(Path(path)):
+            raise InvalidRequestError(f"{path} is not an image (PNG, JPEG or WebP expected)", field=field)
+    keyframes = [parse_keyframe(k) for k in args.keyframe]
+    clip_info = probe(Path(args.clip)) if args.clip else None
+    if clip_info is not None and not clip_info.has_video:
+        raise InvalidRequestError(f"{args.clip} holds no video stream", field="clip")
+    duration = args.duration or (clip_info.duration if clip_info else store.project.render.duration)
+    scene = Scene(prompt=args.prompt, title=args.title, duration=duration, audio_prompt=args.audio_prompt,
+                  camera_motion=args.camera_motion, camera_speed=args.camera_speed,
+                  use_global_references=not args.no_global_references)
+    scene.start_frame = _import(store, args.image, "images", "image")
+    scene.end_frame = _import(store, args.end_image, "images", "end-image")
+    scene.keyframes = [Keyframe(seconds=s, image=_import(store, str(p), "images", "keyframe")) for s, p in keyframes]
+    scene.reference_images = [ReferenceImage(path=_import(store, r, "references", "reference"))
+                              for r in args.reference]
+    scene.source_video = _import(store, args.source_video, "clips", "source-video")
+    scene.extend_video = _import(store, args.extend, "clips", "extend")
+    if args.clip:
+        take = Take(provider="import", status="done", clip_path=_import(store, args.clip, "clips", "clip"),
+                    finished_at=now())
+        scene.takes.append(take)
+        scene.selected_take_id = take.id
+    store.project.scenes.append(scene)
+    store.save()
+    number = len(store.project.scenes)
+    if args.json:
+        emit_json({"project": str(store.folder), "scene": number, "scene_id": scene.id, "duration": scene.duration,
+                   "take_id": scene.selected_take_id})
+    else:
+        say(f"added scene {number} ({scene.duration:g} s)")
+    return EXIT_OK
+
+
+def cmd_add_reference(args) -> int:
+    store = ProjectStore.open(Path(args.dir))
+    if len(store.project.reference_images) >= 3:
+        raise InvalidRequestError("the project already has 3 reference images", field="reference",
+                                  allowed=["at most 3"])
+    rel = _import(store, args.path, "references", "reference")
+    store.project.reference_images.append(ReferenceImage(path=rel))
+    store.save()
+    say(f"added reference {rel}")
+    return EXIT_OK
+
+
+def parse_scene_numbers(text: str | None, count: int) -> list[int] | None:
+    if not text:
+        return None
+    numbers: list[int] = []
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.strip().partition("-")
+            numbers += list(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        raise InvalidRequestError(f"--scenes {text!r} must be numbers like 1,3,5-7", field="scenes") from None
+    bad = [n for n in numbers if not 1 <= n <= count]
+    if bad:
+        raise InvalidRequestError(f"no scene {bad[0]}", field="scenes", allowed=[f"1-{count}"])
+    return numbers
+
+
+def cmd_render(args) -> int:
+    from core.config import load_settings
+    from core.render.queue import RenderQueue
+
+    store = ProjectStore.open(Path(args.dir))
+    scenes = store.project.scenes
+    if not scenes:
+        raise InvalidRequestError("the project has no scenes; add one with project add-scene", field="scenes")
+    numbers = parse_scene_numbers(args.scenes, len(scenes))
+    scene_ids = [scenes[n - 1].id for n in numbers] if numbers else None
+    overrides = settings_from_args(args)
+    labels = {s.id: f"scene {i + 1}" for i, s in enumerate(scenes)}
+    queue = RenderQueue(store, load_settings(), on_event=ProgressPrinter(labels))
+    plan = queue.plan(scene_ids, force=args.force, overrides=overrides)
+    if args.estimate:
+        items = [{"scene": i.index, "scene_id": i.scene_id, "provider": i.provider, "model": i.model,
+                  "estimated_cost": i.estimated_cost, "skip": i.skip_reason} for i in plan.items]
+        if args.json:
+            emit_json({"project": str(store.folder), "estimated_cost": plan.total_cost, "scenes": items})
+        else:
+            print(f"{plan.total_cost:.2f}")
+            say(f"estimated cost: ${plan.total_cost:.2f} for {len(plan.to_render)} scene(s)")
+        return EXIT_OK
+    summary = asyncio.run(_run_cancellable(queue, scene_ids, args.force, overrides))
+    rows = []
+    for i, scene in enumerate(store.project.scenes):
+        if scene_ids is not None and scene.id not in scene_ids:
+            continue
+        take = scene.latest_take()
+        selected = scene.selected_take
+        rows.append({"scene": i + 1, "scene_id": scene.id, "take_id": take.id if take else None,
+                     "status": take.status if take else None,
+                     "clip": str(store.resolve(selected.clip_path)) if selected and selected.clip_path else None,
+                     "duration": scene.duration, "cost": take.cost if take else 0.0,
+                     "error": take.error if take and take.status == "failed" else None,
+                     "skipped": scene.id in summary.skipped})
+    if args.json:
+        emit_json({"project": str(store.folder), "scenes": rows, "total_cost": summary.total_cost,
+                   "ledger_total": store.project.total_cost, "failed": len(summary.failed),
+                   "cancelled": len(summary.cancelled)})
+    else:
+        say(f"done: {len(summary.done)}, skipped: {len(summary.skipped)}, failed: {len(summary.failed)}, "
+            f"cancelled: {len(summary.cancelled)}; cost ${summary.total_cost:.2f}")
+    if summary.cancelled:
+        return 130
+    return EXIT_OK if not summary.failed else EXIT_FAILED
+
+
+async def _run_cancellable(queue, scene_ids, force, overrides):
+    """Ctrl-C cancels the running jobs at their services, marks the takes cancelled and saves, then stops."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGINT, queue.cancel)
+    except (NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt ends the run instead
+        pass
+    return await queue.run(scene_ids, force=force, overrides=overrides)
+
+
+def cmd_info(args) -> int:
+    store = ProjectStore.open(Path(args.dir))
+    p = store.project
+    missing = store.missing_assets()
+    scenes = []
+    for i, s in enumerate(p.scenes):
+        t = s.selected_take or s.latest_take()
+        scenes.append({"scene": i + 1, "scene_id": s.id, "title": s.title, "prompt": s.prompt,
+                       "duration": s.duration, "takes": len(s.takes), "status": t.status if t else "not rendered",
+                       "provider": t.provider if t else p.scene_settings(s).provider,
+                       "clip": t.clip_path if t and t.status == "done" else None, "cost": t.cost if t else 0.0})
+    if args.json:
+        emit_json({"project": str(store.folder), "name": p.name, "schema_version": p.schema_version,
+                   "render": p.render.model_dump(mode="json"), "scenes": scenes, "total_cost": p.total_cost,
+                   "missing_assets": missing})
+        return EXIT_OK
+    say(f"{p.name}: {len(p.scenes)} scene(s), {p.render.provider} {p.render.model or ''} {p.render.resolution} "
+        f"{p.render.fps} fps; spent ${p.total_cost:.2f}")
+    for row in scenes:
+        say(f"  {row['scene']:3d}. [{row['status']}] {row['duration']:g} s  {row['prompt'][:60]}")
+    for rel in missing:
+        say(f"  missing asset: {rel}")
+    return EXIT_OK if not missing else EXIT_BAD_INPUT

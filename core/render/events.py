@@ -1,0 +1,56 @@
+"""Events the render queue emits: the CLI prints them, the GUI shows them, tests read them."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal, Optional
+
+from pydantic import BaseModel, Field
+
+from core.video.project import now
+
+RenderEventKind = Literal["queued", "skipped", "submitted", "progress", "retry", "done", "failed", "cancelled", "log"]
+
+
+class RenderEvent(BaseModel):
+    kind: RenderEventKind
+    scene_id: str
+    take_id: Optional[str] = None
+    fraction: Optional[float] = None
+    message: str = ""
+    cost: Optional[float] = None
+    error_kind: Optional[str] = None
+    at: datetime = Field(default_factory=now)
+
+
+class PlanItem(BaseModel):
+    scene_id: str
+    index: int  # 1-based position in the storyboard
+    provider: str
+    model: Optional[str] = None
+    estimated_cost: float = 0.0
+    skip_reason: Optional[str] = None  # set when the scene will not be rendered (already done with these settings)
+    resume_take_id: Optional[str] = None  # set when a submitted take will be followed instead of a new render
+
+
+class RenderPlan(BaseModel):
+    items: list[PlanItem] = Field(default_factory=list)
+
+    @property
+    def total_cost(self) -> float:
+        return round(sum(i.estimated_cost for i in self.items if not i.skip_reason and not i.resume_take_id), 4)
+
+    @property
+    def to_render(self) -> list[PlanItem]:
+        return [i for i in self.items if not i.skip_reason]
+
+
+class RenderSummary(BaseModel):
+    done: list[str] = Field(default_factory=list)
+    failed: dict[str, str] = Field(default_factory=dict)
+    skipped: list[str] = Field(default_factory=list)
+    cancelled: list[str] = Field(default_factory=list)
+    total_cost: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.cancelled
