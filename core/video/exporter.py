@@ -1,0 +1,340 @@
+"""Export a project to one video file with FFmpeg (synchronous: the GUI calls it on a worker thread).
+
+Plan (research §5): hard cuts of clips that already match the output are joined by stream copy. Otherwise the
+video is rendered as segments (clip bodies and transition windows, cached by content hash): all at once by one
+FFmpeg pass that the segment muxer splits, or, on a re-export, only the segments whose inputs changed. The audio
+(clip audio stem + music) is a separate cheap pass, so a music change reuses every video segment. The result is
+written to a temp name beside the output and renamed at the end: a cancel or failure never leaves a partial file.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Callable, Optional
+
+from pydantic import BaseModel, Field
+
+from core.config import load_settings
+from core.errors import CancelledError, InvalidRequestError
+from core.video import ffmpeg_command as fc
+from core.video.export import ExportSettings
+from core.video.ffmpeg_runner import ExportFailed, ffmpeg_major, run_ffmpeg
+from core.video.media import MediaInfo, ffmpeg_exe
+from core.video.project_io import ProjectStore
+from core.video.segment_cache import CACHE_DIR, SegmentCache, key_of
+from core.video.timeline import Timeline, plan_timeline
+
+__all__ = ["ExportProgress", "ExportResult", "export_project", "ExportFailed"]
+
+_FFMPEG_CODEC_NAMES = {"h264": "h264", "h265": "hevc", "vp9": "vp9", "prores": "prores"}
+_FFMPEG_AUDIO_NAMES = {"aac": "aac", "mp3": "mp3", "opus": "opus"}
+_FONT_CANDIDATES = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf",
+                    "/usr/share/fonts/dejavu/DejaVuSans.ttf", "/System/Library/Fonts/Supplemental/Arial Unicode.ttf",
+                    "/Library/Fonts/Arial Unicode.ttf", "/System/Library/Fonts/Supplemental/Arial.ttf",
+                    "C:/Windows/Fonts/arial.ttf", "C:/Windows/Fonts/segoeui.ttf")
+
+
+class ExportProgress(BaseModel):
+    fraction: float = Field(0.0, ge=0.0, le=1.0)
+    eta_s: Optional[float] = None
+    stage: str = "prepare"
+    message: str = ""
+
+
+class ExportResult(BaseModel):
+    output_path: Path
+    duration: float
+    size_bytes: int
+    elapsed_s: float
+    reused: list[str] = Field(default_factory=list)
+    width: int = 0
+    height: int = 0
+    fps: float = 0.0
+    video_codec: str = ""
+    audio_codec: Optional[str] = None
+    mode: str = ""  # "stream-copy" or "segments"
+
+
+def find_font() -> Optional[str]:
+    """A TTF for drawtext: a font beside the app (assets/fonts) first, then common system fonts; None lets
+    FFmpeg's fontconfig choose."""
+    here = Path(__file__).resolve().parents[2] / "assets" / "fonts" / "DejaVuSans.ttf"
+    for candidate in (str(here),) + _FONT_CANDIDATES:
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def default_output(store: ProjectStore, fmt: str) -> Path:
+    name = re.sub(r"[^\w.-]+", "_", store.project.name).strip("._") or "export"
+    return store.folder / "exports" / f"{name}.{fmt}"
+
+
+def _asset(store: ProjectStore, value: Optional[str], field: str) -> Optional[Path]:
+    """A project-relative or absolute asset path that must exist."""
+    if not value:
+        return None
+    p = Path(value).expanduser()
+    p = p if p.is_absolute() else store.folder / p
+    if not p.is_file():
+        raise InvalidRequestError(f"{p}: no such file", field=field)
+    return p.resolve()
+
+
+class _Progress:
+    """Weighted progress over the planned FFmpeg runs, with an ETA from the elapsed time."""
+
+    def __init__(self, callback: Optional[Callable[[ExportProgress], None]]):
+        self.callback = callback
+        self.start = time.monotonic()
+        self.weights: list[float] = []
+        self.done = 0.0
+        self.total = 1.0
+
+    def plan(self, weights: list[float]) -> None:
+        self.weights, self.done, self.total = list(weights), 0.0, max(sum(weights), 1e-9)
+
+    def emit(self, stage: str, message: str, part: float = 0.0, weight: float = 0.0) -> None:
+        if self.callback is None:
+            return
+        frac = min(1.0, (self.done + part * weight) / self.total)
+        elapsed = time.monotonic() - self.start
+        eta = elapsed * (1 - frac) / frac if frac > 0.02 else None
+        self.callback(ExportProgress(fraction=frac, eta_s=eta, stage=stage, message=message))
+
+    def runner(self, stage: str, message: str, weight: float):
+        def on(frac: float, _speed: Optional[float]) -> None:
+            self.emit(stage, message, frac, weight)
+        return on
+
+    def finish_step(self, weight: float) -> None:
+        self.done += weight
+
+
+def _selected_clips(store: ProjectStore) -> list[Path]:
+    paths, missing = [], []
+    for i, scene in enumerate(store.project.scenes, start=1):
+        take = scene.selected_take
+        if take is None or take.status != "done" or not take.clip_path:
+            missing.append(i)
+            continue
+        paths.append(store.resolve(take.clip_path))
+    if not store.project.scenes:
+        raise InvalidRequestError("the project has no scenes to export", field="scenes")
+    if missing:
+        raise InvalidRequestError("no finished clip is selected for scene(s) " + ", ".join(map(str, missing)),
+                                  field="scenes")
+    absent = [str(p) for p in paths if not p.is_file()]
+    if absent:
+        raise InvalidRequestError("clip file(s) missing: " + ", ".join(absent), field="scenes")
+    return paths
+
+
+def _stream_copy_ok(settings: ExportSettings, tl: Timeline, clips: list[MediaInfo], vcodec: str,
+                    fx: fc.EffectInputs) -> bool:
+    """True when the clips can be joined without decoding: hard cuts only, no video effects, and every clip
+    already has the output's codec, size, frame rate and pixel format."""
+    if tl.has_transitions or fx.lut or fx.watermark or settings.texts or settings.quality == "custom":
+        return False
+    want = _FFMPEG_CODEC_NAMES[vcodec]
+    for c in clips:
+        if (c.vcodec != want or (c.width, c.height) != (tl.width, tl.height) or abs(c.fps - float(tl.fps)) > 0.01
+                or c.pix_fmt != fc.pix_fmt_for(vcodec)):
+            return False
+    return True
+
+
+def _audio_copy_ok(settings: ExportSettings, clips: list[MediaInfo], acodec: str, music) -> bool:
+    first = clips[0]
+    return (music is None and settings.clip_audio == "keep" and all(c.has_audio for c in clips)
+            and all((c.acodec, c.sample_rate, c.channels_layout) == (first.acodec, first.sample_rate,
+                                                                    first.channels_layout) for c in clips)
+            and first.acodec == _FFMPEG_AUDIO_NAMES[acodec])
+
+
+def export_project(store: ProjectStore, settings: Optional[ExportSettings] = None, *,
+                   progress: Optional[Callable[[ExportProgress], None]] = None,
+                   cancel: Optional[threading.Event] = None) -> ExportResult:
+    settings = settings or store.project.export
+    fmt, vcodec, acodec = settings.resolved()
+    paths = _selected_clips(store)
+    music_path = _asset(store, settings.music_path, "music")
+    lut_path = _asset(store, settings.lut_path, "lut")
+    wm_path = _asset(store, settings.watermark_path, "watermark")
+    ffmpeg = ffmpeg_exe(load_settings().ffmpeg_path)
+    major = ffmpeg_major(ffmpeg)
+    prog = _Progress(progress)
+    prog.emit("probe", "reading the clips")
+
+    cache = SegmentCache(store.folder / CACHE_DIR, ffmpeg)
+    facts = [cache.facts(p) for p in paths]
+    clips = [f[0] for f in facts]
+    hashes = [f[1] for f in facts]
+    for i, c in enumerate(clips, start=1):
+        if not c.has_video:
+            raise InvalidRequestError(f"scene {i}: {c.path.name} holds no video", field="scenes")
+    fx = fc.EffectInputs(fontfile=find_font() if settings.texts else None, lut=lut_path, watermark=wm_path)
+    effect_hash: dict = {"lut": cache.facts(lut_path, need_probe=False)[1] if lut_path else None}
+    if wm_path:
+        from PIL import Image
+        with Image.open(wm_path) as im:
+            fx.watermark_size = im.size
+        effect_hash["wm"] = [cache.facts(wm_path, need_probe=False)[1], settings.watermark_position,
+                             settings.watermark_scale, settings.watermark_opacity]
+    if music_path:
+        fx.music, _ = cache.facts(music_path)
+        if not fx.music.has_audio:
+            raise InvalidRequestError(f"{music_path.name}: the file holds no audio", field="music")
+    transitions = [settings.transition_before(s.id) for s in store.project.scenes[1:]]
+    tl = plan_timeline(settings, clips, transitions)
+
+    output = Path(settings.output_path).expanduser() if settings.output_path else default_output(store, fmt)
+    output = output if output.is_absolute() else store.folder / output
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp_out = output.with_name(f".{output.stem}.partial-{uuid.uuid4().hex[:8]}{output.suffix}")
+    work = cache.work_dir()
+    reused: list[str] = []
+    used_entries: list[Path] = []
+    mode = "segments"
+    try:
+        copy_video = _stream_copy_ok(settings, tl, clips, vcodec, fx)
+        with_audio = fc.has_audio_output(settings, clips, fx.music)
+        copy_audio = copy_video and with_audio and _audio_copy_ok(settings, clips, acodec, fx.music)
+        list_path = work / "join.txt"
+        if copy_video:
+            mode = "stream-copy"
+            list_path.write_text(fc.concat_list([c.path for c in clips]), encoding="utf-8")
+            reused.append(f"stream copy of {len(clips)} clips (no video re-encode)")
+            seg_files: list[Path] = []
+            video_weight = 0.0
+        else:
+            seg_files, todo, video_weight = _plan_segments(settings, tl, clips, hashes, effect_hash, fx, vcodec,
+                                                           fmt, cache, reused)
+        audio_weight = 0.08 * tl.duration if with_audio and not copy_audio else 0.0
+        prog.plan([video_weight, audio_weight, 0.01 * tl.duration + 0.01])
+        if not copy_video:
+            _render_segments(ffmpeg, major, settings, tl, clips, fx, vcodec, fmt, cache, work, todo, prog,
+                             cancel)
+            prog.finish_step(video_weight)
+            list_path.write_text(fc.concat_list(seg_files), encoding="utf-8")
+            used_entries += seg_files
+        audio_file = None
+        if with_audio and not copy_audio:
+            audio_file = _render_audio(ffmpeg, major, settings, tl, clips, hashes, fx, acodec, cache, work,
+                                       prog, audio_weight, cancel, reused, used_entries)
+        prog.finish_step(audio_weight)
+        join = fc.build_join(ffmpeg, list_path, audio_file, tmp_out, fmt, vcodec,
+                             None if copy_video else tl.duration, copy_audio_from_list=copy_audio)
+        run_ffmpeg(join, prog.runner("mux", "joining", 0.01 * tl.duration + 0.01), cancel)
+        os.replace(tmp_out, output)
+    except BaseException:
+        tmp_out.unlink(missing_ok=True)
+        raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        cache.save_index()
+    cache.prune(keep=used_entries)
+    prog.done = prog.total
+    prog.emit("done", f"exported {output.name}")
+    return ExportResult(output_path=output, duration=tl.duration if not copy_video else sum(c.duration for c in clips),
+                        size_bytes=output.stat().st_size, elapsed_s=round(time.monotonic() - prog.start, 3),
+                        reused=reused, width=tl.width, height=tl.height, fps=float(tl.fps), video_codec=vcodec,
+                        audio_codec=acodec if with_audio else None, mode=mode)
+
+
+def _video_format_key(settings: ExportSettings, tl: Timeline, effect_hash: dict, fx: fc.EffectInputs, vcodec: str,
+                      fmt: str) -> dict:
+    return {"v": 1, "size": [tl.width, tl.height], "fps": str(tl.fps), "enc": fc.video_encoder_args(settings,
+            vcodec, fmt), "fx": effect_hash, "font": fx.fontfile,
+            "texts": [t.model_dump() for t in settings.texts]}
+
+
+def _plan_segments(settings, tl, clips, hashes, effect_hash, fx, vcodec, fmt, cache, reused):
+    """Cache path of every segment, the ones to render, and the render weight (output seconds to encode)."""
+    base = _video_format_key(settings, tl, effect_hash, fx, vcodec, fmt)
+    ext = fc.segment_container(vcodec)
+    files, todo = [], []
+    for seg in tl.segments():
+        parts = dict(base, kind=seg.kind, frames=seg.frames, src=seg.src_start, clip=hashes[seg.clip],
+                     clip_frames=tl.clip_frames[seg.clip])
+        if seg.kind == "window":
+            parts.update(prev=hashes[seg.clip - 1], prev_frames=tl.clip_frames[seg.clip - 1],
+                         xfade=tl.cut_before(seg.clip).xfade)
+        if settings.texts:
+            parts["start"] = seg.start  # timed text depends on where the segment sits
+        key = key_of(parts)
+        hit = cache.get(key, ext)
+        files.append(cache.path(key, ext))
+        if hit is None:
+            todo.append((seg, key))
+    n_hit = len(files) - len(todo)
+    if n_hit:
+        reused.append(f"{n_hit} of {len(files)} video segments from the cache")
+    weight = sum(tl.seconds(seg.frames) for seg, _ in todo) if len(todo) * 2 <= len(files) else tl.duration
+    return files, todo, weight
+
+
+def _render_segments(ffmpeg, major, settings, tl, clips, fx, vcodec, fmt, cache, work, todo, prog, cancel):
+    """Few missing segments: render each alone. Many: one pass over the whole timeline, split into all
+    segments (faster than many small runs, and it refreshes the whole cache)."""
+    if not todo:
+        return
+    ext = fc.segment_container(vcodec)
+    segs = tl.segments()
+    if len(todo) * 2 > len(segs):
+        keys = _all_keys(todo, segs)
+        pattern = work / f"seg%05d.{ext}"
+        split = [s.start for s in segs[1:]]
+        cmd = fc.build_timeline_pass(ffmpeg, major, settings, clips, tl, fx, vcodec, fmt, pattern,
+                                     work / "video_graph.txt", split)
+        run_ffmpeg(cmd, prog.runner("video", f"rendering {len(clips)} clips", tl.duration), cancel)
+        produced = sorted(work.glob(f"seg*.{ext}"))
+        if len(produced) != len(segs):
+            raise ExportFailed(f"FFmpeg wrote {len(produced)} segments, expected {len(segs)}")
+        for f, key in zip(produced, keys):
+            if key is not None:
+                cache.put(f, key, ext)
+        return
+    total = sum(tl.seconds(s.frames) for s, _ in todo)
+    for seg, key in todo:
+        weight = tl.seconds(seg.frames)
+        tmp = work / f"one.{ext}"
+        cmd = fc.build_segment_pass(ffmpeg, major, settings, clips, tl, seg, fx, vcodec, fmt, tmp,
+                                    work / "segment_graph.txt")
+        what = "transition" if seg.kind == "window" else "clip"
+        run_ffmpeg(cmd, prog.runner("video", f"rendering the {what} at scene {seg.clip + 1}", weight), cancel)
+        cache.put(tmp, key, ext)
+        prog.finish_step(weight)
+    prog.done -= total  # the caller adds the whole video weight
+
+
+def _all_keys(todo, segs):
+    """Key per segment in output order; None for segments already cached (the split pass rewrites them anyway,
+    but the cached file is kept)."""
+    by_seg = {seg: key for seg, key in todo}
+    return [by_seg.get(s) for s in segs]
+
+
+def _render_audio(ffmpeg, major, settings, tl, clips, hashes, fx, acodec, cache, work, prog, weight, cancel,
+                  reused, used_entries) -> Path:
+    """Final audio track; the clip-audio stem is cached so a music-only change skips decoding the clips."""
+    use_stem = settings.clip_audio != "mute" and any(c.has_audio for c in clips)
+    stem_key = key_of({"a": 1, "clips": hashes, "audio": [c.has_audio for c in clips], "frames": tl.clip_frames,
+                       "cuts": [(c.kind, c.frames) for c in tl.cuts], "fps": str(tl.fps)})
+    stem_in = cache.get(stem_key, "wav") if use_stem else None
+    stem_tmp = work / "stem.wav" if use_stem and stem_in is None else None
+    if stem_in is not None:
+        reused.append("clip audio from the cache")
+        used_entries.append(stem_in)
+    out = work / "audio.mka"
+    cmd = fc.build_audio_pass(ffmpeg, major, settings, clips, tl, fx, acodec, work / "audio_graph.txt", out,
+                              stem_in=stem_in, stem_out=stem_tmp)
+    run_ffmpeg(cmd, prog.runner("audio", "mixing the audio", weight), cancel)
+    if stem_tmp is not None and stem_tmp.exists():
+        used_entries.append(cache.put(stem_tmp, stem_key, "wav"))
+    return out

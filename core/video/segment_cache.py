@@ -1,0 +1,113 @@
+"""The re-export cache inside the project (exports/.cache/): probed facts and content hashes of clips, rendered
+video segments and clip-audio stems, each named by a hash of everything that shapes it. A changed clip, transition
+or effect changes the hash, so stale entries are never used; they are pruned oldest-first above a size limit."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Iterable, Optional
+
+from core.atomic import atomic_write_text
+from core.video.media import MediaInfo, probe
+
+CACHE_DIR = "exports/.cache"
+DEFAULT_MAX_BYTES = 4 * 1024**3
+
+
+def file_sha1(path: Path) -> str:
+    h = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def key_of(parts: dict) -> str:
+    """A stable short hash of a JSON-able description."""
+    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+class SegmentCache:
+    def __init__(self, root: Path, ffmpeg: Optional[str] = None, max_bytes: int = DEFAULT_MAX_BYTES):
+        self.root = Path(root)
+        self.ffmpeg = ffmpeg
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._index_path = self.root / "files.json"
+        self._index: Optional[dict] = None
+
+    # --- probed facts and content hashes, refreshed when size or mtime change ---------------------------------
+    def _load_index(self) -> dict:
+        if self._index is None:
+            try:
+                self._index = json.loads(self._index_path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self._index = {}
+        return self._index
+
+    def facts(self, path: Path, *, need_probe: bool = True) -> tuple[Optional[MediaInfo], str]:
+        """(probe result, content sha1) of a file, from the index when the file is unchanged."""
+        path = Path(path).resolve()
+        st = path.stat()
+        stamp = [st.st_size, st.st_mtime_ns]
+        with self._lock:
+            entry = self._load_index().get(str(path))
+        if entry and entry.get("stamp") == stamp and (entry.get("info") or not need_probe):
+            info = MediaInfo.model_validate(entry["info"]) if entry.get("info") else None
+            return info, entry["sha1"]
+        info = probe(path, self.ffmpeg) if need_probe else None
+        sha = entry["sha1"] if entry and entry.get("stamp") == stamp else file_sha1(path)
+        with self._lock:
+            self._load_index()[str(path)] = {"stamp": stamp, "sha1": sha,
+                                             "info": info.model_dump(mode="json") if info else None}
+        return info, sha
+
+    def save_index(self) -> None:
+        with self._lock:
+            if self._index is not None:
+                self.root.mkdir(parents=True, exist_ok=True)
+                atomic_write_text(self._index_path, json.dumps(self._index))
+
+    # --- entries ----------------------------------------------------------------------------------------------
+    def path(self, key: str, ext: str) -> Path:
+        return self.root / f"{key}.{ext}"
+
+    def get(self, key: str, ext: str) -> Optional[Path]:
+        p = self.path(key, ext)
+        if p.is_file() and p.stat().st_size > 0:
+            os.utime(p)  # most recently used: pruned last
+            return p
+        return None
+
+    def put(self, tmp: Path, key: str, ext: str) -> Path:
+        """Move a finished file into the cache (atomic rename: a cancelled render never leaves a half entry)."""
+        dest = self.path(key, ext)
+        os.replace(tmp, dest)
+        return dest
+
+    def work_dir(self) -> Path:
+        """A fresh folder for one export's temporary files (removed by the caller)."""
+        import tempfile
+        self.root.mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="work-", dir=self.root))
+
+    def prune(self, keep: Iterable[Path] = ()) -> int:
+        """Delete least recently used entries above max_bytes; never those in `keep`. Returns bytes freed."""
+        keep_set = {Path(p).resolve() for p in keep}
+        entries = [p for p in self.root.glob("*.*") if p.is_file() and p.name != "files.json"]
+        entries.sort(key=lambda p: p.stat().st_mtime)
+        total = sum(p.stat().st_size for p in entries)
+        freed = 0
+        for p in entries:
+            if total <= self.max_bytes:
+                break
+            if p.resolve() in keep_set:
+                continue
+            size = p.stat().st_size
+            p.unlink(missing_ok=True)
+            total -= size
+            freed += size
+        return freed
