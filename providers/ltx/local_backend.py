@@ -1,0 +1,350 @@
+"""The local deployment: renders with the diffusers LTX pipelines in a worker process (providers.ltx.local_worker)
+that starts on demand, stays warm while used, and ends when idle or on aclose(), which frees GPU memory. A worker that
+dies mid-render surfaces as TransientError and the next render starts a fresh one."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+from typing import Optional
+
+from core.config import Settings
+from core.errors import ERROR_KINDS, InvalidRequestError, TransientError, UnavailableError
+from providers.base import ProgressCallback, ProgressEvent, RenderRequest, RenderResult, no_progress
+from providers.ltx.backend import LTXBackend
+from providers.ltx.local_models import LocalModel, folder_family, local_model, LOCAL_MODELS
+
+ROOT = Path(__file__).resolve().parents[2]
+CAMERA_WORDS = {
+    "pan_left": "The camera pans {speed} to the left.", "pan_right": "The camera pans {speed} to the right.",
+    "zoom_in": "The camera zooms in {speed}.", "zoom_out": "The camera zooms out {speed}.",
+    "orbit": "The camera orbits {speed} around the subject.", "dolly_forward": "The camera dollies {speed} forward.",
+    "dolly_backward": "The camera dollies {speed} backward.", "crane_up": "The camera cranes {speed} upward.",
+    "crane_down": "The camera cranes {speed} downward.",
+}
+
+
+def _speed_word(speed: float) -> str:
+    return "slowly" if speed < 0.8 else "quickly" if speed > 1.3 else "smoothly"
+
+
+class Worker:
+    """One worker process and the thread that reads its messages."""
+
+    def __init__(self, source: str, plan_json: str, on_exit=None):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+        env.setdefault("TOKENIZERS_PARALLELISM", "false")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "providers.ltx.local_worker", "--source", source, "--plan", plan_json],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT), env=env,
+            text=True, encoding="utf-8", bufsize=1)
+        self.ready = threading.Event()
+        self.finished = threading.Event()  # the process ended and its output is read
+        self.exit_code: Optional[int] = None
+        self.info: dict = {}
+        self.fatal: Optional[dict] = None
+        self.jobs: dict[str, "queue.Queue[dict]"] = {}
+        self.logs: "list[str]" = []
+        self.stderr_tail: list[str] = []
+        self.lock = threading.Lock()
+        self.idle_timer: Optional[threading.Timer] = None
+        self._on_exit = on_exit
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            kind = msg.get("type")
+            if kind == "ready":
+                self.info = msg
+                self.ready.set()
+            elif kind == "fatal":
+                self.fatal = msg
+                self.ready.set()
+            elif kind == "log":
+                self.logs.append(msg.get("message", ""))
+                for q in list(self.jobs.values()):
+                    q.put(msg)
+            elif msg.get("job") in self.jobs:
+                self.jobs[msg["job"]].put(msg)
+        code = self.proc.wait()
+        self.exit_code = code
+        self.finished.set()
+        self.ready.set()
+        for q in list(self.jobs.values()):
+            q.put({"type": "dead", "code": code})
+        if self._on_exit:
+            self._on_exit(self)
+
+    def _read_stderr(self) -> None:
+        for line in self.proc.stderr:
+            self.stderr_tail = (self.stderr_tail + [line.rstrip()])[-20:]
+
+    def send(self, **msg) -> None:
+        with self.lock:
+            try:
+                self.proc.stdin.write(json.dumps(msg) + "\n")
+                self.proc.stdin.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                pass  # the reader reports the death to every job
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.idle_timer:
+            self.idle_timer.cancel()
+        if self.alive:
+            self.send(type="shutdown")
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class LocalBackend(LTXBackend):
+    deployment = "local"
+    poll_interval = 0.2
+
+    def __init__(self, settings: Settings):
+        super().__init__(settings)
+        self.idle_timeout = float(getattr(settings, "ltx_local_idle_s", 300.0))
+        self._workers: dict[tuple[str, str], Worker] = {}
+        self._job_worker: dict[str, Worker] = {}
+        self._lock = threading.Lock()
+
+    # ---- checks (no GPU work) ---------------------------------------------------------------------------------
+    def unavailable_reason(self) -> Optional[str]:
+        try:
+            import diffusers  # noqa: F401
+            import torch  # noqa: F401
+        except ImportError as exc:
+            return f"the local deployment needs torch and diffusers ({exc.name} is missing): pip install -e \".[local]\""
+        return None
+
+    def _model(self, request: RenderRequest) -> tuple[LocalModel, str]:
+        s = request.settings
+        folder = s.model_path or getattr(self.settings, "ltx_local_path", None)
+        if folder:
+            path = Path(folder).expanduser()
+            if not path.is_dir():
+                raise InvalidRequestError(f"no model folder at {folder}", field="model_path")
+            family = folder_family(path)
+            if family is None:
+                raise InvalidRequestError(f"{folder} holds no diffusers LTX pipeline (model_index.json)",
+                                          field="model_path")
+            info = LOCAL_MODELS.get(s.model or "") if s.model else None
+            if info is None or info.family != family:
+                info = LocalModel(id=s.model or path.name, repo_id=str(path), family=family, params_b=0,
+                                  min_vram_gb=8, comfortable_vram_gb=24)
+            return info, str(path.resolve())
+        info = local_model(s.model)
+        return info, info.repo_id
+
+    def _device(self, request: RenderRequest) -> str:
+        from providers.ltx.local_device import choose_device, detect_cached
+
+        return choose_device(request.settings.device or getattr(self.settings, "ltx_local_device", None),
+                             detect_cached())
+
+    def validate(self, request: RenderRequest) -> None:
+        reason = self.unavailable_reason()
+        if reason:
+            raise UnavailableError(reason)
+        s = request.settings
+        info, _ = self._model(request)
+        self._device(request)
+        if request.reference_images:
+            raise InvalidRequestError("reference images are not supported by the local deployment",
+                                      field="reference_images", allowed=["start_image", "end_image", "keyframes"])
+        if s.extend_direction == "both" and request.extend_video:
+            raise InvalidRequestError("the local deployment extends one side per render", field="extend_direction",
+                                      allowed=["forward", "backward"])
+        if request.source_video and info.family == "ltx2":
+            raise InvalidRequestError("video-to-video needs an LTX-Video model locally", field="model",
+                                      allowed=[m for m, i in LOCAL_MODELS.items() if i.family == "ltx"])
+        for name in ("start_image", "end_image", "source_video", "extend_video"):
+            p = getattr(request, name)
+            if p is not None and not Path(p).is_file():
+                raise InvalidRequestError(f"no such file: {p}", field=name)
+        for _, p in request.keyframes:
+            if not Path(p).is_file():
+                raise InvalidRequestError(f"no such file: {p}", field="keyframes")
+        for p, _ in self._loras(request):
+            if not Path(p).is_file():
+                raise InvalidRequestError(f"no LoRA file at {p}", field="lora_path")
+
+    def _loras(self, request: RenderRequest) -> list[tuple[str, float]]:
+        s = request.settings
+        loras = []
+        if s.lora_path:
+            loras.append((str(Path(s.lora_path).expanduser()), s.lora_scale))
+        camera = (getattr(self.settings, "ltx_camera_loras", None) or {}).get(s.camera_motion)
+        if s.camera_motion != "none" and camera:
+            loras.append((str(Path(camera).expanduser()), min(2.0, s.camera_speed)))
+        return loras
+
+    def build_spec(self, request: RenderRequest, job_id: str) -> dict:
+        from providers.ltx.local_pipelines import RenderSpec
+
+        s = request.settings
+        info, _ = self._model(request)
+        width, height = s.size()
+        frames = s.frames or int(round(s.duration * s.fps)) + 1
+        prompt = request.prompt
+        if s.camera_motion != "none" and not (getattr(self.settings, "ltx_camera_loras", None) or {}).get(
+                s.camera_motion):
+            prompt = f"{prompt.rstrip()} {CAMERA_WORDS[s.camera_motion].format(speed=_speed_word(s.camera_speed))}"
+        images: list[tuple[float, str]] = []
+        mode = "text"
+        if request.extend_video:
+            mode = "extend"
+        elif request.source_video:
+            mode = "video"
+        elif request.keyframes or request.end_image:
+            mode = "keyframes"
+            if request.start_image:
+                images.append((0.0, str(request.start_image)))
+            images += [(float(t), str(p)) for t, p in request.keyframes]
+            if request.end_image:
+                images.append((-1.0, str(request.end_image)))
+        elif request.start_image:
+            mode = "image"
+            images.append((0.0, str(request.start_image)))
+        spec = RenderSpec(
+            job_id=job_id, mode=mode, prompt=prompt, negative_prompt=request.negative_prompt, width=width,
+            height=height, frames=frames, fps=s.fps, steps=s.num_inference_steps or info.default_steps,
+            guidance=s.guidance_scale if s.guidance_scale is not None else info.default_guidance, seed=s.seed,
+            images=images, video=str(request.extend_video or request.source_video or "") or None,
+            extend_direction=s.extend_direction, loras=self._loras(request),
+            include_audio=s.include_audio, output_path=str(Path(request.output_path).resolve()))
+        return spec.model_dump()
+
+    # ---- workers ----------------------------------------------------------------------------------------------
+    def _worker_for(self, request: RenderRequest, progress: ProgressCallback) -> Worker:
+        from providers.ltx.local_device import detect_cached, plan
+
+        info, source = self._model(request)
+        device = self._device(request)
+        key = (source, device)
+        with self._lock:
+            worker = self._workers.get(key)
+            if worker is not None and worker.alive and worker.fatal is None:
+                if worker.idle_timer:
+                    worker.idle_timer.cancel()
+                return worker
+            the_plan = plan(info, device, detect_cached())
+            progress(ProgressEvent(stage="queued", message=f"starting the local worker: {the_plan.describe()}"))
+            worker = Worker(source, the_plan.model_dump_json(), on_exit=self._forget)
+            self._workers[key] = worker
+            return worker
+
+    def _forget(self, worker: Worker) -> None:
+        with self._lock:
+            for k, w in list(self._workers.items()):
+                if w is worker:
+                    del self._workers[k]
+
+    def _arm_idle(self, worker: Worker) -> None:
+        if worker.idle_timer:
+            worker.idle_timer.cancel()
+        if not any(w is worker for w in self._job_worker.values()):
+            worker.idle_timer = threading.Timer(self.idle_timeout, worker.stop)
+            worker.idle_timer.daemon = True
+            worker.idle_timer.start()
+
+    def worker_pids(self) -> list[int]:
+        return [w.proc.pid for w in self._workers.values() if w.alive]
+
+    # ---- the contract -----------------------------------------------------------------------------------------
+    async def submit(self, request: RenderRequest, progress: ProgressCallback = no_progress) -> str:
+        self.validate(request)
+        job_id = f"local-{uuid.uuid4().hex[:12]}"
+        spec = self.build_spec(request, job_id)
+        worker = await asyncio.to_thread(self._worker_for, request, progress)
+        worker.jobs[job_id] = queue.Queue()
+        self._job_worker[job_id] = worker
+        worker.send(type="render", spec=spec)
+        progress(ProgressEvent(stage="submitted", message=f"local job {job_id}"))
+        return job_id
+
+    async def wait(self, job_id: str, request: RenderRequest,
+                   progress: ProgressCallback = no_progress) -> RenderResult:
+        worker = self._job_worker.get(job_id)
+        if worker is None:
+            raise TransientError(f"local job {job_id} is not running here (its worker ended); render again",
+                                 not_created=True)
+        q = worker.jobs[job_id]
+        try:
+            if not worker.ready.is_set():
+                progress(ProgressEvent(stage="queued", message="loading the model in the local worker"))
+            while True:
+                try:
+                    msg = await asyncio.to_thread(q.get, True, 0.5)
+                except queue.Empty:
+                    if worker.finished.is_set():  # died before this job's queue existed
+                        q.put({"type": "dead", "code": worker.exit_code})
+                    continue
+                kind = msg.get("type")
+                if kind == "progress":
+                    progress(ProgressEvent(stage="running", fraction=min(1.0, msg["step"] / max(1, msg["total"])),
+                                           message=f"step {msg['step']}/{msg['total']}"))
+                elif kind == "log":
+                    progress(ProgressEvent(stage="running", message=msg.get("message", "")))
+                elif kind == "result":
+                    r = msg["result"]
+                    progress(ProgressEvent(stage="done", fraction=1.0))
+                    return RenderResult(clip_path=Path(request.output_path), duration=r["frames"] / r["fps"],
+                                        width=r["width"], height=r["height"], fps=r["fps"],
+                                        has_audio=r["has_audio"], seed=r["seed"], remote_job_id=job_id)
+                elif kind == "error":
+                    cls = ERROR_KINDS.get(msg.get("kind", "error"), TransientError)
+                    if cls is InvalidRequestError:
+                        raise InvalidRequestError(msg["message"])
+                    if cls is ERROR_KINDS["error"]:
+                        cls = TransientError
+                    raise cls(f"local render failed: {msg['message']}")
+                elif kind == "dead":
+                    if worker.fatal:
+                        raise UnavailableError(worker.fatal.get("message", "the local worker could not start"))
+                    tail = " | ".join(worker.stderr_tail[-3:])
+                    raise TransientError(f"the local worker ended during the render (exit code {msg['code']})"
+                                         + (f": {tail}" if tail else "") + "; the next render starts a new one")
+        finally:
+            worker.jobs.pop(job_id, None)
+            self._job_worker.pop(job_id, None)
+            if worker.alive:
+                self._arm_idle(worker)
+
+    async def cancel(self, job_id: str) -> None:
+        worker = self._job_worker.get(job_id)
+        if worker is not None:
+            worker.send(type="cancel", job=job_id)
+
+    async def aclose(self) -> None:
+        workers = list(self._workers.values())
+        self._workers.clear()
+        await asyncio.gather(*(asyncio.to_thread(w.stop) for w in workers))
+
+    def close(self) -> None:
+        for w in list(self._workers.values()):
+            w.stop()
+        self._workers.clear()
+
