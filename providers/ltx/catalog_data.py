@@ -1,0 +1,307 @@
+"""The LTX catalog as data: models, the deployments that serve each, their limits, endpoint ids and prices.
+
+Sources (November 2026): fal's generated endpoint types (@fal-ai/client 1.10.1) and llms.txt pages, Replicate's model
+pages, Lightricks' API pricing. Docs/ltx-models.md explains every choice made here (tiers, camera motions, reference
+images, the audio prompt) and marks the prices that are not published.
+
+Keys of a deployment entry:
+  schema            which request builder of the backend speaks this endpoint family ("ltx2", "ltx23", "ltx2_19b",
+                    "ltxv13b", "ltxv2b" on fal; "r_ltx2", "r_ltx23", "r_ltx23_pro", "r_ltxv" on Replicate; "open"
+                    for local/comfyui)
+  endpoints         mode -> endpoint id (fal) or "owner/name" (Replicate); modes listed here are the generation modes
+  lora_endpoints    mode -> endpoint id used when a LoRA is given (fal LTX-2 19B)
+  modes             every mode offered (generation modes + "audio", "camera-lora", "lora", "reference-images")
+  resolutions, aspect_ratios, fps, durations (explicit list) or min_duration/max_duration
+  long_duration     {"above": s, "resolutions": [...], "fps": [...]}: durations above `above` need these values
+  pinned            values a tier fixes (Ultra: 2160p at 50 fps)
+  camera            "lora" (a camera-LoRA field), "native" (the service's camera_motion field) or "prompt"
+  params            optional request parameters the endpoint accepts: "seed", "guidance", "steps", "negative_prompt"
+  extend_directions directions the extend endpoint offers
+  max_reference_images
+  price_per_second  {resolution or "*": USD}; price_per_video; price_per_megapixel (w x h x frames / 1e6)
+  mode_prices       mode -> {resolution or "*": USD per second} for edit endpoints billed differently
+  price_published   False where the figure is our estimate (shown as such in Docs/ltx-models.md)
+"""
+from __future__ import annotations
+
+HOSTED_RES = ["1080p", "1440p", "2160p"]
+FAST_DURATIONS = [6, 8, 10, 12, 14, 16, 18, 20]
+PRO_DURATIONS = [6, 8, 10]
+FAST_PRICES = {"1080p": 0.04, "1440p": 0.08, "2160p": 0.16}
+PRO_PRICES = {"1080p": 0.06, "1440p": 0.12, "2160p": 0.24}
+EDIT_PRICE = {"*": 0.10}  # LTX-2 retake and extend, per second of output
+
+# Open weights run locally or through ComfyUI: sizes are multiples of 32 and frame counts 8k+1 (the backends snap).
+_OPEN_COMMON = {
+    "schema": "open",
+    "aspect_ratios": ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"],
+    "price_per_second": {"*": 0.0},
+    "price_published": True,
+    "params": ["seed", "guidance", "steps", "negative_prompt"],
+    "extend_directions": ["forward", "backward", "both"],
+    "camera": "lora",
+}
+
+
+def _open(**kw) -> dict:
+    return {**_OPEN_COMMON, **kw}
+
+
+MODELS: dict[str, dict] = {
+    # ---------------- LTX-2 hosted tiers (Lightricks' model behind fal and Replicate) ----------------
+    "ltx-2-fast": {
+        "label": "LTX-2 Fast",
+        "deployments": {
+            "fal": {
+                "schema": "ltx2",
+                "endpoints": {"text-to-video": "fal-ai/ltx-2/text-to-video/fast",
+                              "image-to-video": "fal-ai/ltx-2/image-to-video/fast",
+                              "extend": "fal-ai/ltx-2/extend-video",
+                              "video-to-video": "fal-ai/ltx-2/retake-video"},
+                "modes": ["audio", "reference-images"],
+                "resolutions": HOSTED_RES, "aspect_ratios": ["16:9"], "fps": [25, 50],
+                "durations": FAST_DURATIONS,
+                "long_duration": {"above": 10, "resolutions": ["1080p"], "fps": [25]},
+                "camera": "prompt", "params": [], "extend_directions": ["forward", "backward"],
+                "max_reference_images": 1,
+                "price_per_second": FAST_PRICES, "mode_prices": {"extend": EDIT_PRICE, "video-to-video": EDIT_PRICE},
+                "price_published": True,
+            },
+            "replicate": {
+                "schema": "r_ltx2",
+                "endpoints": {"text-to-video": "lightricks/ltx-2-fast", "image-to-video": "lightricks/ltx-2-fast"},
+                "modes": ["audio", "reference-images"],
+                "resolutions": HOSTED_RES, "aspect_ratios": ["16:9"], "fps": [25, 50],
+                "durations": FAST_DURATIONS,
+                "long_duration": {"above": 10, "resolutions": ["1080p"], "fps": [25]},
+                "camera": "prompt", "params": [], "max_reference_images": 1,
+                "price_per_second": FAST_PRICES, "price_published": False,
+            },
+        },
+    },
+    "ltx-2-pro": {
+        "label": "LTX-2 Pro",
+        "deployments": {
+            "fal": {
+                "schema": "ltx2",
+                "endpoints": {"text-to-video": "fal-ai/ltx-2/text-to-video",
+                              "image-to-video": "fal-ai/ltx-2/image-to-video",
+                              "extend": "fal-ai/ltx-2/extend-video",
+                              "video-to-video": "fal-ai/ltx-2/retake-video"},
+                "modes": ["audio", "reference-images"],
+                "resolutions": HOSTED_RES, "aspect_ratios": ["16:9"], "fps": [25, 50], "durations": PRO_DURATIONS,
+                "camera": "prompt", "params": [], "extend_directions": ["forward", "backward"],
+                "max_reference_images": 1,
+                "price_per_second": PRO_PRICES, "mode_prices": {"extend": EDIT_PRICE, "video-to-video": EDIT_PRICE},
+                "price_published": True,
+            },
+            "replicate": {
+                "schema": "r_ltx2",
+                "endpoints": {"text-to-video": "lightricks/ltx-2-pro", "image-to-video": "lightricks/ltx-2-pro"},
+                "modes": ["audio", "reference-images"],
+                "resolutions": HOSTED_RES, "aspect_ratios": ["16:9"], "fps": [25, 50], "durations": PRO_DURATIONS,
+                "camera": "prompt", "params": [], "max_reference_images": 1,
+                "price_per_second": PRO_PRICES, "price_published": False,
+            },
+        },
+    },
+    # Ultra is the plan's name for the Pro endpoint pinned to its best output: 2160p at 50 fps.
+    "ltx-2-ultra": {
+        "label": "LTX-2 Ultra (Pro at 2160p / 50 fps)",
+        "deployments": {
+            "fal": {
+                "schema": "ltx2",
+                "endpoints": {"text-to-video": "fal-ai/ltx-2/text-to-video",
+                              "image-to-video": "fal-ai/ltx-2/image-to-video"},
+                "modes": ["audio", "reference-images"],
+                "resolutions": ["2160p"], "aspect_ratios": ["16:9"], "fps": [50], "durations": PRO_DURATIONS,
+                "pinned": {"resolution": "2160p", "fps": 50},
+                "camera": "prompt", "params": [], "max_reference_images": 1,
+                "price_per_second": {"2160p": 0.24}, "price_published": True,
+            },
+            "replicate": {
+                "schema": "r_ltx2",
+                "endpoints": {"text-to-video": "lightricks/ltx-2-pro", "image-to-video": "lightricks/ltx-2-pro"},
+                "modes": ["audio", "reference-images"],
+                "resolutions": ["2160p"], "aspect_ratios": ["16:9"], "fps": [50], "durations": PRO_DURATIONS,
+                "pinned": {"resolution": "2160p", "fps": 50},
+                "camera": "prompt", "params": [], "max_reference_images": 1,
+                "price_per_second": {"2160p": 0.24}, "price_published": False,
+            },
+        },
+    },
+    # ---------------- LTX-2.3 hosted ----------------
+    "ltx-2.3-fast": {
+        "label": "LTX-2.3 Fast",
+        "deployments": {
+            "fal": {
+                "schema": "ltx23",
+                "endpoints": {"text-to-video": "fal-ai/ltx-2.3/text-to-video/fast",
+                              "image-to-video": "fal-ai/ltx-2.3/image-to-video/fast",
+                              "first-last-frame": "fal-ai/ltx-2.3/image-to-video/fast",
+                              "extend": "fal-ai/ltx-2.3/extend-video",
+                              "video-to-video": "fal-ai/ltx-2.3/retake-video"},
+                "modes": ["audio", "reference-images"],
+                "resolutions": HOSTED_RES, "aspect_ratios": ["16:9", "9:16"], "fps": [24, 25, 48, 50],
+                "durations": FAST_DURATIONS,
+                "long_duration": {"above": 10, "resolutions": ["1080p"], "fps": [24, 25]},
+                "camera": "prompt", "params": [], "extend_directions": ["forward", "backward"],
+                "max_reference_images": 1,
+                "price_per_second": FAST_PRICES, "mode_prices": {"extend": EDIT_PRICE, "video-to-video": EDIT_PRICE},
+                "price_published": True,
+            },
+            "replicate": {
+                "schema": "r_ltx23",
+                "endpoints": {"text-to-video": "lightricks/ltx-2.3-fast",
+                              "image-to-video": "lightricks/ltx-2.3-fast",
+                              "first-last-frame": "lightricks/ltx-2.3-fast"},
+                "modes": ["audio", "camera-lora", "reference-images"],
+                "resolutions": HOSTED_RES, "aspect_ratios": ["16:9", "9:16"], "fps": [24, 25, 48, 50],
+                "durations": FAST_DURATIONS,
+                "long_duration": {"above": 10, "resolutions": ["1080p"], "fps": [24, 25]},
+                "camera": "native", "params": [], "max_reference_images": 1,
+                "price_per_second": FAST_PRICES, "price_published": False,
+            },
+        },
+    },
+    "ltx-2.3-pro": {
+        "label": "LTX-2.3 Pro",
+        "deployments": {
+            "fal": {
+                "schema": "ltx23",
+                "endpoints": {"text-to-video": "fal-ai/ltx-2.3/text-to-video",
+                              "image-to-video": "fal-ai/ltx-2.3/image-to-video",
+                              "first-last-frame": "fal-ai/ltx-2.3/image-to-video",
+                              "extend": "fal-ai/ltx-2.3/extend-video",
+                              "video-to-video": "fal-ai/ltx-2.3/retake-video"},
+                "modes": ["audio", "reference-images"],
+                "resolutions": HOSTED_RES, "aspect_ratios": ["16:9", "9:16"], "fps": [24, 25, 48, 50],
+                "durations": PRO_DURATIONS,
+                "camera": "prompt", "params": [], "extend_directions": ["forward", "backward"],
+                "max_reference_images": 1,
+                "price_per_second": PRO_PRICES, "mode_prices": {"extend": EDIT_PRICE, "video-to-video": EDIT_PRICE},
+                "price_published": False,
+            },
+            "replicate": {
+                "schema": "r_ltx23_pro",
+                "endpoints": {"text-to-video": "lightricks/ltx-2.3-pro",
+                              "image-to-video": "lightricks/ltx-2.3-pro",
+                              "first-last-frame": "lightricks/ltx-2.3-pro",
+                              "extend": "lightricks/ltx-2.3-pro",
+                              "video-to-video": "lightricks/ltx-2.3-pro"},
+                "modes": ["audio", "camera-lora", "reference-images"],
+                "resolutions": HOSTED_RES, "aspect_ratios": ["16:9", "9:16"], "fps": [24, 25, 48, 50],
+                "durations": PRO_DURATIONS,
+                # Replicate documents audio-to-video, retake and extend at 1080p only
+                "mode_resolutions": {"extend": ["1080p"], "video-to-video": ["1080p"]},
+                "camera": "native", "params": [], "extend_directions": ["forward", "backward"],
+                "max_reference_images": 1,
+                "price_per_second": PRO_PRICES, "mode_prices": {"extend": EDIT_PRICE, "video-to-video": EDIT_PRICE},
+                "price_published": False,
+            },
+        },
+    },
+    # ---------------- LTX-2 19B open weights (fal runs them; local/comfyui too) ----------------
+    "ltx-2-19b": {
+        "label": "LTX-2 19B (open weights)",
+        "deployments": {
+            "fal": {
+                "schema": "ltx2_19b",
+                "endpoints": {"text-to-video": "fal-ai/ltx-2-19b/text-to-video",
+                              "image-to-video": "fal-ai/ltx-2-19b/image-to-video",
+                              "first-last-frame": "fal-ai/ltx-2-19b/image-to-video",
+                              "extend": "fal-ai/ltx-2-19b/extend-video",
+                              "video-to-video": "fal-ai/ltx-2-19b/video-to-video"},
+                "lora_endpoints": {"text-to-video": "fal-ai/ltx-2-19b/text-to-video/lora",
+                                   "image-to-video": "fal-ai/ltx-2-19b/image-to-video/lora",
+                                   "first-last-frame": "fal-ai/ltx-2-19b/image-to-video/lora",
+                                   "extend": "fal-ai/ltx-2-19b/extend-video/lora",
+                                   "video-to-video": "fal-ai/ltx-2-19b/video-to-video/lora"},
+                "modes": ["audio", "camera-lora", "lora", "reference-images"],
+                "resolutions": ["480p", "720p", "1080p"], "aspect_ratios": ["16:9", "9:16", "1:1", "4:3", "3:4"],
+                "fps": [24, 25], "min_duration": 1, "max_duration": 19,
+                "camera": "lora", "params": ["seed", "guidance", "steps", "negative_prompt"],
+                "extend_directions": ["forward", "backward"], "max_reference_images": 1,
+                "price_per_megapixel": 0.0018, "price_published": True,
+            },
+            "local": _open(resolutions=["480p", "720p", "1080p"], fps=[24, 25], min_duration=1, max_duration=10,
+                           modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe", "extend",
+                                  "video-to-video", "audio", "camera-lora", "lora", "reference-images"],
+                           max_reference_images=3),
+            "comfyui": _open(resolutions=["480p", "720p", "1080p"], fps=[24, 25], min_duration=1, max_duration=10,
+                             modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe",
+                                    "extend", "video-to-video", "audio", "camera-lora", "lora", "reference-images"],
+                             max_reference_images=3),
+        },
+    },
+    # ---------------- LTX-Video 0.9.x ----------------
+    "ltx-video-13b": {
+        "label": "LTX-Video 13B distilled",
+        "deployments": {
+            "fal": {
+                "schema": "ltxv13b",
+                "endpoints": {"text-to-video": "fal-ai/ltx-video-13b-distilled",
+                              "image-to-video": "fal-ai/ltx-video-13b-distilled/image-to-video",
+                              "first-last-frame": "fal-ai/ltx-video-13b-distilled/multiconditioning",
+                              "multi-keyframe": "fal-ai/ltx-video-13b-distilled/multiconditioning",
+                              "video-to-video": "fal-ai/ltx-video-13b-distilled/multiconditioning",
+                              "extend": "fal-ai/ltx-video-13b-distilled/extend"},
+                # references ride on the multiconditioning endpoint as weak conditioning images
+                "reference_endpoint": "fal-ai/ltx-video-13b-distilled/multiconditioning",
+                "modes": ["lora", "reference-images"],
+                "resolutions": ["480p", "720p"], "aspect_ratios": ["16:9", "9:16", "1:1"], "fps": [24, 25, 30],
+                "min_duration": 1, "max_duration": 10,
+                "camera": "prompt", "params": ["seed", "steps", "negative_prompt"],
+                "extend_directions": ["forward", "backward"], "max_reference_images": 3,
+                "price_per_video": 0.04, "price_published": True,
+            },
+            "local": _open(resolutions=["480p", "720p"], fps=[24, 25, 30], min_duration=1, max_duration=10,
+                           modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe", "extend",
+                                  "video-to-video", "lora", "reference-images"],
+                           camera="prompt", max_reference_images=3),
+            "comfyui": _open(resolutions=["480p", "720p"], fps=[24, 25, 30], min_duration=1, max_duration=10,
+                             modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe",
+                                    "extend", "video-to-video", "lora", "reference-images"],
+                             camera="prompt", max_reference_images=3),
+        },
+    },
+    "ltx-video-2b": {
+        "label": "LTX-Video 2B (0.9)",
+        "deployments": {
+            # fal's 2B endpoint has no size or length fields: it always returns its default clip
+            "fal": {
+                "schema": "ltxv2b",
+                "endpoints": {"text-to-video": "fal-ai/ltx-video", "image-to-video": "fal-ai/ltx-video/image-to-video"},
+                "modes": [],
+                "resolutions": ["480p"], "aspect_ratios": ["16:9"], "fps": [24], "durations": [5],
+                "pinned": {"resolution": "480p", "fps": 24, "duration": 5},
+                "camera": "prompt", "params": ["seed", "guidance", "steps", "negative_prompt"],
+                "max_reference_images": 0,
+                "price_per_video": 0.02, "price_published": False,
+            },
+            "replicate": {
+                "schema": "r_ltxv",
+                "endpoints": {"text-to-video": "lightricks/ltx-video", "image-to-video": "lightricks/ltx-video"},
+                "modes": [],
+                "resolutions": ["480p"], "aspect_ratios": ["16:9", "9:16", "1:1", "4:3", "3:4"], "fps": [24],
+                "min_duration": 1, "max_duration": 10,
+                "camera": "prompt", "params": ["seed", "guidance", "steps", "negative_prompt"],
+                "max_reference_images": 0,
+                "price_per_video": 0.03, "price_published": False,
+            },
+            "local": _open(resolutions=["480p", "720p"], fps=[24, 25, 30], min_duration=1, max_duration=10,
+                           modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe", "extend",
+                                  "video-to-video", "lora", "reference-images"],
+                           camera="prompt", max_reference_images=3),
+            "comfyui": _open(resolutions=["480p", "720p"], fps=[24, 25, 30], min_duration=1, max_duration=10,
+                             modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe",
+                                    "extend", "video-to-video", "lora", "reference-images"],
+                             camera="prompt", max_reference_images=3),
+        },
+    },
+}
+
+# Deployment order the GUI shows and the default when a request names none.
+DEPLOYMENT_ORDER = ("fal", "replicate", "local", "comfyui")
+DEFAULT_MODEL = "ltx-2-fast"
+DEFAULT_DEPLOYMENT = "fal"
