@@ -74,23 +74,33 @@ class RenderQueue:
                 continue
             settings = scene_settings(self.store, scene, overrides)
             request = build_request(self.store, scene, settings)
-            provider = self.provider(settings.provider)
-            try:
-                check_inputs(request)
-                provider.validate(request)
-            except ImageAIError as exc:
-                exc.args = (f"scene {index[scene.id]}: {exc}",)
-                exc.message = exc.args[0]
-                raise
             item = PlanItem(scene_id=scene.id, index=index[scene.id], provider=settings.provider,
-                            model=settings.model, estimated_cost=provider.estimate_cost(request))
-            selected = scene.selected_take
-            if (not force and selected is not None and selected.status == "done" and selected.clip_path
-                    and selected.settings_hash == request_hash(self.store, request)
-                    and self.store.resolve(selected.clip_path).is_file()):
-                item.skip_reason = "already rendered with these settings"
+                            model=settings.model)
+            item.skip_reason = None if force else self._skip_reason(scene, request)
+            if item.skip_reason is None:
+                provider = self.provider(settings.provider)
+                try:
+                    check_inputs(request)
+                    provider.validate(request)
+                except ImageAIError as exc:
+                    exc.args = (f"scene {index[scene.id]}: {exc}",)
+                    exc.message = exc.args[0]
+                    raise
+                item.estimated_cost = provider.estimate_cost(request)
             plan.items.append(item)
         return plan
+
+    def _skip_reason(self, scene: Scene, request: RenderRequest) -> Optional[str]:
+        selected = scene.selected_take
+        if selected is None or selected.status != "done" or not selected.clip_path:
+            return None
+        if not self.store.resolve(selected.clip_path).is_file():
+            return None
+        if selected.provider == "import":
+            return "uses an imported clip"
+        if selected.settings_hash == request_hash(self.store, request):
+            return "already rendered with these settings"
+        return None
 
     # --- running ---------------------------------------------------------------------------------------------
     async def run(self, scene_ids: Optional[list[str]] = None, force: bool = False,
