@@ -2,17 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from pathlib import Path
 
 from core.cli_flags import add_media_flags, add_render_flags, optional_path, parse_keyframe, settings_from_args
 from core.cli_output import EXIT_OK, ProgressPrinter, emit_json, say
-from core.config import load_settings
 from core.errors import InvalidRequestError
-from core.render.job import cancel_job, follow_job, submit_job
-from core.render.requests import check_inputs
-from core.video.render_settings import RenderSettings
-from providers.base import ProgressEvent, RenderRequest
 
 DESCRIPTION = """Render one clip, or work on projects.
 
@@ -39,7 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def request_from_args(args: argparse.Namespace, output: Path) -> RenderRequest:
+def request_from_args(args: argparse.Namespace, output: Path):
+    from core.video.render_settings import RenderSettings
+    from providers.base import RenderRequest
     settings = RenderSettings.model_validate(settings_from_args(args))
     if len(args.reference) > 3:
         raise InvalidRequestError(f"{len(args.reference)} reference images given", field="reference",
@@ -64,6 +60,8 @@ def clip_main(argv: list[str]) -> int:
     if output.suffix.lower() not in (".mp4", ".mov"):
         raise InvalidRequestError(f"output {output.name} must end in .mp4 or .mov", field="output",
                                   allowed=[".mp4", ".mov"])
+    from core.config import load_settings
+    from core.render.requests import check_inputs
     request = request_from_args(args, output)
     settings = load_settings()
     from providers import registry
@@ -80,6 +78,7 @@ def clip_main(argv: list[str]) -> int:
             say(f"estimated cost: ${cost:.2f} ({provider.name}, {request.settings.model or 'default model'}, "
                 f"{request.settings.resolution}, {request.settings.duration:g} s)")
         return EXIT_OK
+    import asyncio
     output.parent.mkdir(parents=True, exist_ok=True)
     result, job_id = asyncio.run(_render(provider, request, settings))
     payload = {"output": str(result.clip_path), "provider": provider.name, "model": request.settings.model,
@@ -93,11 +92,15 @@ def clip_main(argv: list[str]) -> int:
     return EXIT_OK
 
 
-async def _render(provider, request: RenderRequest, settings):
+async def _render(provider, request, settings):
+    from asyncio import CancelledError
+
+    from core.render.events import RenderEvent
+    from core.render.job import cancel_job, follow_job, submit_job
+    from providers.base import ProgressEvent
     printer = ProgressPrinter({"clip": "clip"})
 
     def progress(event: ProgressEvent) -> None:
-        from core.render.events import RenderEvent
         printer(RenderEvent(kind="progress", scene_id="clip", fraction=event.fraction, message=event.message))
 
     def on_retry(exc, attempt, delay, what):
@@ -110,7 +113,7 @@ async def _render(provider, request: RenderRequest, settings):
         result = await follow_job(provider, job_id, request, progress, retries=settings.render_retries,
                                   timeout_s=settings.render_timeout_s, on_retry=on_retry)
         return result, job_id
-    except (asyncio.CancelledError, KeyboardInterrupt):
+    except (CancelledError, KeyboardInterrupt):
         await cancel_job(provider, job_id)
         raise
     finally:

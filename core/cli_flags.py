@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Optional
 
 from core.errors import InvalidRequestError
-from core.video.render_settings import ASPECT_RATIOS, CAMERA_MOTIONS, DEPLOYMENTS, EXTEND_DIRECTIONS
+from core.video.ids import ASPECT_RATIOS, CAMERA_MOTIONS, DEPLOYMENTS, EXTEND_DIRECTIONS
 
 # flag destination -> RenderSettings field
 SETTING_FLAGS = {

@@ -6,12 +6,14 @@ import json
 import sys
 from typing import Any, Callable
 
-from pydantic import ValidationError
-
 from core.errors import ImageAIError
-from core.secrets import redact
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 1, 2, 3
+
+
+def redact(text: str) -> str:
+    from core.secrets import redact as redact_secrets  # imported on first output: keeps --help fast
+    return redact_secrets(text)
 
 
 def say(message: str) -> None:
@@ -22,7 +24,7 @@ def emit_json(obj: Any) -> None:
     print(redact(json.dumps(obj, default=str)), flush=True)
 
 
-def describe_validation(exc: ValidationError) -> str:
+def describe_validation(exc) -> str:
     first = exc.errors()[0]
     field = ".".join(str(p) for p in first.get("loc", ())) or "value"
     msg = first.get("msg", "invalid").removeprefix("Value error, ")
@@ -36,9 +38,13 @@ def guarded(command: Callable[[], int]) -> int:
     except ImageAIError as exc:
         say(f"error: {exc}")
         return exc.exit_code
-    except ValidationError as exc:
-        say(f"error: {describe_validation(exc)}")
-        return EXIT_BAD_INPUT
+    except Exception as exc:
+        # pydantic is imported lazily (it is not needed for --help), so its error class is looked up here
+        pydantic_core = sys.modules.get("pydantic_core")
+        if pydantic_core is not None and isinstance(exc, pydantic_core.ValidationError):
+            say(f"error: {describe_validation(exc)}")
+            return EXIT_BAD_INPUT
+        raise
     except KeyboardInterrupt:
         say("cancelled")
         return 130
