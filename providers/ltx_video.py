@@ -64,6 +64,10 @@ class LTXGenerationConfig(BaseModel):
     num_inference_steps: Optional[int] = None
     webhook_url: Optional[str] = None
     output_path: Optional[Path] = None
+    # local / ComfyUI only: exact size and frame count instead of resolution and duration
+    width: Optional[int] = None
+    height: Optional[int] = None
+    frames: Optional[int] = None
 
     @classmethod
     def from_request(cls, req: RenderRequest) -> "LTXGenerationConfig":
@@ -77,7 +81,8 @@ class LTXGenerationConfig(BaseModel):
             source_video=req.source_video, extend_video=req.extend_video, extend_direction=s.extend_direction,
             camera_motion=s.camera_motion, camera_speed=s.camera_speed, lora_path=s.lora_path,
             lora_scale=s.lora_scale, seed=s.seed, guidance_scale=s.guidance_scale,
-            num_inference_steps=s.num_inference_steps, webhook_url=s.webhook_url, output_path=req.output_path)
+            num_inference_steps=s.num_inference_steps, webhook_url=s.webhook_url, output_path=req.output_path,
+            width=s.width, height=s.height, frames=s.frames)
 
     def generation_mode(self) -> str:
         if self.extend_video:
@@ -161,17 +166,20 @@ def plan_for(c: LTXGenerationConfig) -> LTXPlan:
     if mode == "first-last-frame" and c.start_image is None:
         raise InvalidRequestError("an end image needs a start image (--image) too", field="end_image")
     res_allowed = e.get("mode_resolutions", {}).get(mode, e["resolutions"])
-    if c.resolution not in res_allowed:
+    exact_size = e["schema"] == "open" and bool(c.width and c.height)  # the local backends snap exact sizes
+    if not exact_size and c.resolution not in res_allowed:
         raise InvalidRequestError(f"{c.resolution} is not offered by {c.model} on {c.deployment} for {mode}",
                                   field="resolution", allowed=res_allowed)
-    if c.aspect_ratio not in e["aspect_ratios"]:
+    if not exact_size and c.aspect_ratio not in e["aspect_ratios"]:
         raise InvalidRequestError(f"{c.aspect_ratio} is not offered by {c.model} on {c.deployment}",
                                   field="aspect_ratio", allowed=e["aspect_ratios"])
     if c.fps not in e["fps"]:
         raise InvalidRequestError(f"{c.fps} fps is not offered by {c.model} on {c.deployment}", field="fps",
                                   allowed=e["fps"])
     durations = e.get("durations")
-    if durations:
+    if e["schema"] == "open" and c.frames:
+        pass  # an exact frame count: the local backends check and snap it
+    elif durations:
         if float(c.duration) not in [float(d) for d in durations]:
             raise InvalidRequestError(f"{c.duration:g} s is not offered by {c.model} on {c.deployment}",
                                       field="duration", allowed=[f"{d:g}" for d in durations])

@@ -194,7 +194,8 @@ MODELS: dict[str, dict] = {
                 "durations": PRO_DURATIONS,
                 # Replicate documents audio-to-video, retake and extend at 1080p only
                 "mode_resolutions": {"extend": ["1080p"], "video-to-video": ["1080p"]},
-                "camera": "native", "params": [], "extend_directions": ["forward", "backward"],
+                # Replicate documents no direction field for its extend task: forward only
+                "camera": "native", "params": [], "extend_directions": ["forward"],
                 "max_reference_images": 1,
                 "price_per_second": PRO_PRICES, "mode_prices": {"extend": EDIT_PRICE, "video-to-video": EDIT_PRICE},
                 "price_published": False,
