@@ -28,12 +28,9 @@ class LocalModel(BaseModel):
 LOCAL_MODELS: dict[str, LocalModel] = {m.id: m for m in (
     LocalModel(id="ltx-video-2b", repo_id="Lightricks/LTX-Video-0.9.5", family="ltx", params_b=2.0,
                min_vram_gb=8, comfortable_vram_gb=16),
-    LocalModel(id="ltx-video-2b-distilled", repo_id="Lightricks/LTX-Video-0.9.7-distilled", family="ltx",
-               params_b=2.0, min_vram_gb=8, comfortable_vram_gb=16, distilled=True, default_steps=8,
-               default_guidance=1.0),
-    LocalModel(id="ltx-video-13b", repo_id="Lightricks/LTX-Video-0.9.7-dev", family="ltx", params_b=13.0,
-               min_vram_gb=16, comfortable_vram_gb=40),
-    LocalModel(id="ltx-2", repo_id="Lightricks/LTX-2", family="ltx2", params_b=19.0, min_vram_gb=24,
+    LocalModel(id="ltx-video-13b", repo_id="Lightricks/LTX-Video-0.9.7-distilled", family="ltx", params_b=13.0,
+               min_vram_gb=16, comfortable_vram_gb=40, distilled=True, default_steps=8, default_guidance=1.0),
+    LocalModel(id="ltx-2-19b", repo_id="Lightricks/LTX-2", family="ltx2", params_b=19.0, min_vram_gb=24,
                comfortable_vram_gb=80, default_steps=40, default_guidance=4.0),
 )}
 DEFAULT_LOCAL_MODEL = "ltx-video-2b"

@@ -1,8 +1,8 @@
 """Tiny random LTX-Video (0.9.x) and LTX-2 pipelines, built offline and saved with save_pretrained, so the product
 loads them through its own from_pretrained path (`--model-path DIR`). Recipe: shared/research/local-backends.md 2.2/2.3.
 
-Weights are random (seeded), sizes are tiny: a 9-frame 32x32 render takes well under a second on CPU. Spatial and
-temporal VAE ratios are 4 (LTX) and 4x8? no: read them from the saved VAE; the product does too.
+Weights are random (seeded), sizes are tiny: a 9-frame 32x32 render takes well under a second on CPU. The VAE
+ratios are 4 and 4 (LTX) and 2 and 2 (LTX-2), not the real 32 and 8: the product reads them from the loaded VAE.
 """
 from __future__ import annotations
 
@@ -135,3 +135,51 @@ if __name__ == "__main__":  # python -m tests.fakes.tiny_ltx OUT_DIR: build both
 
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "tiny-ltx")
     print(build_ltx(out / "ltx"), build_ltx2(out / "ltx2"))
+
+
+def build_lora(model_folder: Path, out_file: Path, *, comfy_keys: bool = False, rank: int = 4, seed: int = 1) -> Path:
+    """A random LoRA for the tiny LTX transformer, in diffusers keys (transformer.…) or ComfyUI keys
+    (diffusion_model.…), so loading it at scale 1 visibly changes the output."""
+    import torch
+    from diffusers import LTXVideoTransformer3DModel
+    from peft import LoraConfig, get_peft_model_state_dict
+    from safetensors.torch import save_file
+
+    transformer = LTXVideoTransformer3DModel.from_pretrained(Path(model_folder) / "transformer")
+    transformer.add_adapter(LoraConfig(r=rank, lora_alpha=rank, init_lora_weights=False,
+                                       target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    torch.manual_seed(seed)
+    state = get_peft_model_state_dict(transformer)
+    prefix = "diffusion_model." if comfy_keys else "transformer."
+    tensors = {prefix + k: (torch.randn_like(v) * 0.5).contiguous() for k, v in state.items()}
+    out_file = Path(out_file)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(out_file))
+    return out_file
+
+
+def _fixture():
+    import pytest
+
+    @pytest.fixture(scope="session")
+    def tiny_models(tmp_path_factory) -> dict:
+        """Folders of the tiny LTX and LTX-2 pipelines and two LoRA files (diffusers and ComfyUI keys); built once
+        per session under the session's base temp folder, so every test module that imports this shares them."""
+        import os
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        root = tmp_path_factory.getbasetemp() / "tiny-ltx"
+        paths = {"ltx": root / "ltx", "ltx2": root / "ltx2", "lora": root / "lora.safetensors",
+                 "lora_comfy": root / "lora_comfy.safetensors"}
+        if not (root / "done").exists():
+            build_ltx(paths["ltx"])
+            build_ltx2(paths["ltx2"])
+            build_lora(paths["ltx"], paths["lora"])
+            build_lora(paths["ltx"], paths["lora_comfy"], comfy_keys=True, seed=2)
+            (root / "done").write_text("ok")
+        return paths
+
+    return tiny_models
+
+
+tiny_models = _fixture()
