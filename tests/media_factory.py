@@ -49,10 +49,11 @@ def make_clip(path: Path, width: int = 320, height: int = 180, fps: float = 24, 
 
 def make_tone(path: Path, seconds: float = 5.0, freq: float = 440.0, volume: float = 0.5,
               sample_rate: int = 44100) -> Path:
-    """A sine tone (format from the extension: .wav, .mp3, .m4a, .opus ...)."""
+    """A sine tone of peak amplitude `volume` (format from the extension: .wav, .mp3, .m4a, .opus ...)."""
     path = Path(path)
+    # lavfi's sine has a peak of 1/8
     _run(["-f", "lavfi", "-i", f"sine=frequency={freq}:sample_rate={sample_rate}:duration={seconds}",
-          "-af", f"volume={volume}", "-ac", "2", str(path)])
+          "-af", f"volume={volume * 8}", "-ac", "2", str(path)])
     return path
 
 
@@ -90,13 +91,28 @@ def frame_rgb(video: Path, seconds: float, width: Optional[int] = None):
     return Image.open(io.BytesIO(proc.stdout)).convert("RGB")
 
 
-def audio_level_db(media: Path, start: float, duration: float) -> float:
-    """Mean volume (dBFS) of the audio between start and start+duration; -91 for digital silence."""
+def audio_level_db(media: Path, start: float, duration: float, band: Optional[str] = None) -> float:
+    """Mean volume (dBFS) of the audio between start and start+duration; -91 for digital silence. `band` is an
+    optional filter run first, e.g. "lowpass=f=400" to hear only a low tone."""
     import re
+    af = (band + "," if band else "") + "volumedetect"
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-ss", str(start), "-t", str(duration),
-                           "-i", str(media), "-map", "0:a:0", "-af", "volumedetect", "-f", "null", "-"],
+                           "-i", str(media), "-map", "0:a:0", "-af", af, "-f", "null", "-"],
                           capture_output=True, text=True, errors="replace")
     m = re.search(r"mean_volume:\s*(-?[\d.]+|-inf) dB", proc.stderr)
     if not m:
         raise RuntimeError(f"no audio level: {proc.stderr[-500:]}")
     return -91.0 if m.group(1) == "-inf" else float(m.group(1))
+
+
+def project_with_clips(folder: Path, clips: list[Path], name: Optional[str] = None):
+    """A saved project whose scenes each have one done, selected take pointing at a clip (copied in)."""
+    from core.video.project import Scene, Take
+    from core.video.project_io import ProjectStore
+    store = ProjectStore.create(Path(folder), name)
+    for clip in clips:
+        rel = store.import_asset(Path(clip), "clips")
+        take = Take(provider="import", status="done", clip_path=rel)
+        store.project.scenes.append(Scene(takes=[take], selected_take_id=take.id))
+    store.save()
+    return store

@@ -8,6 +8,7 @@ written to a temp name beside the output and renamed at the end: a cancel or fai
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -28,6 +29,8 @@ from core.video.media import MediaInfo, ffmpeg_exe
 from core.video.project_io import ProjectStore
 from core.video.segment_cache import CACHE_DIR, SegmentCache, key_of
 from core.video.timeline import Timeline, plan_timeline
+
+log = logging.getLogger(__name__)
 
 __all__ = ["ExportProgress", "ExportResult", "export_project", "ExportFailed"]
 
@@ -229,7 +232,9 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
                                        prog, audio_weight, cancel, reused, used_entries)
         prog.finish_step(audio_weight)
         join = fc.build_join(ffmpeg, list_path, audio_file, tmp_out, fmt, vcodec,
-                             None if copy_video else tl.duration, copy_audio_from_list=copy_audio)
+                             None if copy_video else tl.duration, copy_audio_from_list=copy_audio,
+                             fps=tl.fps)
+        join.duration_s = join.duration_s or sum(c.duration for c in clips)
         run_ffmpeg(join, prog.runner("mux", "joining", 0.01 * tl.duration + 0.01), cancel)
         os.replace(tmp_out, output)
     except BaseException:
@@ -288,18 +293,23 @@ def _render_segments(ffmpeg, major, settings, tl, clips, fx, vcodec, fmt, cache,
     segs = tl.segments()
     if len(todo) * 2 > len(segs):
         keys = _all_keys(todo, segs)
-        pattern = work / f"seg%05d.{ext}"
+        # the segment muxer expands % in the whole name: a literal % in the folder must be doubled
+        pattern = Path(str(work).replace("%", "%%")) / f"seg%05d.{ext}"
         split = [s.start for s in segs[1:]]
         cmd = fc.build_timeline_pass(ffmpeg, major, settings, clips, tl, fx, vcodec, fmt, pattern,
                                      work / "video_graph.txt", split)
         run_ffmpeg(cmd, prog.runner("video", f"rendering {len(clips)} clips", tl.duration), cancel)
         produced = sorted(work.glob(f"seg*.{ext}"))
-        if len(produced) != len(segs):
-            raise ExportFailed(f"FFmpeg wrote {len(produced)} segments, expected {len(segs)}")
-        for f, key in zip(produced, keys):
-            if key is not None:
-                cache.put(f, key, ext)
-        return
+        if len(produced) == len(segs):
+            for f, key in zip(produced, keys):
+                if key is not None:
+                    cache.put(f, key, ext)
+            return
+        # the encoder did not cut where asked (no keyframe there): render each segment on its own instead
+        log.warning("segment split gave %d files, expected %d; rendering segments one by one",
+                    len(produced), len(segs))
+        for f in produced:
+            f.unlink(missing_ok=True)
     total = sum(tl.seconds(s.frames) for s, _ in todo)
     for seg, key in todo:
         weight = tl.seconds(seg.frames)

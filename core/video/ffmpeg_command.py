@@ -11,11 +11,12 @@ transition boundary (the segments are the re-export cache), or single-segment re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Optional, Sequence
 
 from core.video.export import ExportSettings
-from core.video.filters import (AUDIO_FORMAT, AUDIO_RATE, chain, fit_filters, literal, num, path_value)
+from core.video.filters import AUDIO_FORMAT, AUDIO_RATE, chain, fit_filters, literal, num, path_value, rate
 from core.video.media import MediaInfo
 from core.video.timeline import Segment, Timeline
 
@@ -68,19 +69,21 @@ def segment_container(vcodec: str) -> str:
 
 def video_encoder_args(settings: ExportSettings, vcodec: str, fmt: str) -> list[str]:
     q, kbps = settings.quality, settings.bitrate_kbps
-    rate = ["-b:v", f"{kbps}k", "-maxrate", f"{kbps}k", "-bufsize", f"{2 * kbps}k"] if q == "custom" else []
+    target = ["-b:v", f"{kbps}k", "-maxrate", f"{kbps}k", "-bufsize", f"{2 * kbps}k"] if q == "custom" else []
     if vcodec == "h264":
         preset, crf = _X264["medium" if q == "custom" else q]
-        args = ["-c:v", "libx264", "-preset", preset] + (rate or ["-crf", str(crf)])
+        args = ["-c:v", "libx264", "-preset", preset] + (target or ["-crf", str(crf)])
     elif vcodec == "h265":
         preset, crf = _X265["medium" if q == "custom" else q]
-        args = ["-c:v", "libx265", "-preset", preset, "-x265-params", "log-level=error"] + (rate or ["-crf", str(crf)])
+        # forced-idr: keyframes forced at segment boundaries must be IDR frames, or the segment muxer cannot cut
+        args = ["-c:v", "libx265", "-preset", preset, "-x265-params", "log-level=error", "-forced-idr", "1"]
+        args += target or ["-crf", str(crf)]
         if fmt in ("mp4", "mov"):
             args += ["-tag:v", "hvc1"]  # Apple players want hvc1
     elif vcodec == "vp9":
         deadline, cpu, crf = _VP9["medium" if q == "custom" else q]
         args = ["-c:v", "libvpx-vp9", "-deadline", deadline, "-cpu-used", str(cpu), "-row-mt", "1"]
-        args += rate or ["-crf", str(crf), "-b:v", "0"]
+        args += target or ["-crf", str(crf), "-b:v", "0"]
     elif vcodec == "prores":
         encoder, profile = _PRORES[q]
         args = ["-c:v", encoder, "-profile:v", str(profile)]
@@ -191,7 +194,8 @@ def segment_video_graph(settings: ExportSettings, tl: Timeline, seg: Segment, fx
 
 
 def _effect_inputs(fx: EffectInputs) -> list[str]:
-    return ["-i", str(fx.watermark)] if fx.watermark is not None else []
+    # image2 would read %d patterns in the file name; pattern_type none takes it literally
+    return ["-f", "image2", "-pattern_type", "none", "-i", str(fx.watermark)] if fx.watermark is not None else []
 
 
 def build_timeline_pass(ffmpeg: str, ffmpeg_major: int, settings: ExportSettings, clips: Sequence[MediaInfo],
@@ -341,7 +345,8 @@ def concat_list(paths: Sequence[Path]) -> str:
 
 
 def build_join(ffmpeg: str, list_path: Path, audio: Optional[Path], output: Path, fmt: str, vcodec: str,
-               duration_s: float, copy_audio_from_list: bool = False) -> FFmpegCommand:
+               duration_s: Optional[float], copy_audio_from_list: bool = False,
+               fps: Optional[Fraction] = None) -> FFmpegCommand:
     """Join video segments (or compatible clips) by stream copy and mux the audio track; nothing is re-encoded."""
     args = head(ffmpeg) + ["-f", "concat", "-safe", "0", "-i", str(list_path)]
     if audio is not None:
@@ -355,5 +360,9 @@ def build_join(ffmpeg: str, list_path: Path, audio: Optional[Path], output: Path
         args += ["-tag:v", "hvc1"]
     if fmt in ("mp4", "mov"):
         args += ["-movflags", "+faststart"]
-    args += ["-t", num(duration_s), "-f", MUXERS[fmt], str(output)]
-    return FFmpegCommand(args, None, None, duration_s, [output])
+    if fmt == "avi" and fps:  # AVI takes its frame rate from the stream timebase, which concat leaves fine-grained
+        args += ["-r", rate(fps)]
+    if duration_s:  # segments: cut the audio to the video's exact length
+        args += ["-t", num(duration_s)]
+    args += ["-f", MUXERS[fmt], str(output)]
+    return FFmpegCommand(args, None, None, duration_s or 0.0, [output])

@@ -78,7 +78,7 @@ def run_ffmpeg(cmd: FFmpegCommand, on_progress: Optional[ProgressFn] = None,
                 proc.kill()
                 proc.wait()
             watcher.join()
-        if cancelled.is_set():
+        if cancelled.is_set() or (rc != 0 and cancel is not None and cancel.is_set()):
             raise CancelledError("export cancelled")
         if rc != 0:
             err.seek(0)
