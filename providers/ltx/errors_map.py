@@ -63,7 +63,7 @@ def detail_text(detail: Any) -> str:
     return str(detail)
 
 
-def _is_content(*texts: Optional[str]) -> bool:
+def is_content(*texts: Optional[str]) -> bool:
     blob = " ".join(t for t in texts if t).lower()
     return any(w in blob for w in CONTENT_WORDS)
 
@@ -73,7 +73,7 @@ def from_status(service: str, status: int, message: str, *, headers: Mapping[str
     """Typed error for an HTTP error answer of a service."""
     message = redact(message or "")
     text = f"{service}: {message}" if message else f"{service}: HTTP {status}"
-    if status in (401, 403) and not _is_content(message, error_type):
+    if status in (401, 403) and not is_content(message, error_type):
         return AuthError(f"{text} (check the {service} API key)", not_created=on_submit)
     if status == 402:
         return PaymentError(f"{text} (out of credit or over quota)", not_created=on_submit)
@@ -81,7 +81,7 @@ def from_status(service: str, status: int, message: str, *, headers: Mapping[str
         after = retry_after_seconds(headers, message)
         return RateLimitedError(f"{text} (rate limited" + (f"; retry after {after:g} s)" if after else ")"),
                                 retry_after=after, not_created=on_submit)
-    if _is_content(message, error_type):
+    if is_content(message, error_type):
         return ContentRejectedError(f"{text} (the service refused the content)", not_created=on_submit)
     if status == 504 and not ingress:
         return ProviderTimeoutError(text, not_created=False)

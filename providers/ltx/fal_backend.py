@@ -264,19 +264,12 @@ class FalBackend(LTXBackend):
         progress(ProgressEvent(stage="uploading", message="preparing inputs"))
         arguments = await self._arguments(plan)
         webhook = plan.config.webhook_url
-        attempts = max(1, self.settings.render_retries + 1)
-        for attempt in range(1, attempts + 1):
-            try:
-                handle = await client.submit(plan.endpoint, arguments, webhook_url=webhook)
-                break
-            except Exception as exc:
-                err = _map(exc, on_submit=True)
-                # a rate limit the service answered means no job exists: wait as told and try again
-                if err.kind == "rate_limited" and err.not_created and attempt < attempts \
-                        and (err.retry_after or 1) <= 60:
-                    await asyncio.sleep(err.retry_after or 1)
-                    continue
-                raise err from exc
+        # fal-client itself retries 429s and ingress errors (no job was made); anything else is reported, and the
+        # render queue repeats a submit only when the error says the job was not created
+        try:
+            handle = await client.submit(plan.endpoint, arguments, webhook_url=webhook)
+        except Exception as exc:
+            raise _map(exc, on_submit=True) from exc
         self._endpoints[handle.request_id] = plan.endpoint
         progress(ProgressEvent(stage="submitted", message=f"fal request {handle.request_id}"))
         return handle.request_id
@@ -314,8 +307,10 @@ class FalBackend(LTXBackend):
                 if job_id in self._cancelled:
                     raise CancelledError(f"fal request {job_id} was cancelled")
                 if status.error:
-                    raise errors_map.from_status(SERVICE, 422 if status.error_type else 500, str(status.error),
+                    err = errors_map.from_status(SERVICE, 422 if status.error_type else 500, str(status.error),
                                                  error_type=status.error_type)
+                    err.retryable = False  # the job ended in failure: following it again changes nothing
+                    raise err
                 break
             if time.monotonic() > deadline:
                 await self._cancel_quietly(handle)

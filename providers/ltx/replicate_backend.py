@@ -157,20 +157,12 @@ class ReplicateBackend(LTXBackend):
         extra = {}
         if plan.config.webhook_url:
             extra = {"webhook": plan.config.webhook_url, "webhook_events_filter": ["completed"]}
-        attempts = max(1, self.settings.render_retries + 1)
-        for attempt in range(1, attempts + 1):
-            try:
-                prediction = await client.models.predictions.async_create(model=plan.endpoint, input=payload,
-                                                                           **extra)
-                break
-            except Exception as exc:
-                err = self._map(exc, on_submit=True)
-                # Replicate never retries a POST; a 429 it answered means no prediction exists
-                if err.kind == "rate_limited" and err.not_created and attempt < attempts \
-                        and (err.retry_after or 1) <= 60:
-                    await asyncio.sleep(err.retry_after or 1)
-                    continue
-                raise err from exc
+        # Replicate never retries a POST; a 429 it answered means no prediction exists, which the error says
+        # (not_created) so the render queue may submit again after Retry-After
+        try:
+            prediction = await client.models.predictions.async_create(model=plan.endpoint, input=payload, **extra)
+        except Exception as exc:
+            raise self._map(exc, on_submit=True) from exc
         progress(ProgressEvent(stage="submitted", message=f"replicate prediction {prediction.id}"))
         return prediction.id
 
@@ -192,7 +184,10 @@ class ReplicateBackend(LTXBackend):
             except Exception as exc:
                 err = self._map(exc)
                 if "aborted" in str(exc):
-                    raise TransientError(f"replicate prediction {job_id} was aborted by the service") from exc
+                    # terminal (replicate 1.0.7 cannot even parse it): following it again changes nothing
+                    err = TransientError(f"replicate prediction {job_id} was aborted by the service")
+                    err.retryable = False
+                    raise err from exc
                 if not err.retryable or failures >= MAX_POLL_FAILURES:
                     raise err from exc
                 failures += 1
@@ -214,7 +209,9 @@ class ReplicateBackend(LTXBackend):
                 raise CancelledError(f"replicate prediction {job_id} was cancelled")
             elif status == "failed":
                 message = str(prediction.error or "the prediction failed")
-                raise errors_map.from_status(SERVICE, 422 if errors_map._is_content(message) else 500, message)
+                err = errors_map.from_status(SERVICE, 422 if errors_map.is_content(message) else 500, message)
+                err.retryable = False  # a failed prediction stays failed
+                raise err
             if time.monotonic() > deadline:
                 await self._cancel_quietly(job_id)
                 raise ProviderTimeoutError(f"replicate prediction {job_id} did not finish within "
