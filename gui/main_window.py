@@ -1,0 +1,345 @@
+"""The main window: project menu (New / Open / Recent / Save / Save As), undo/redo, Settings, autosave, and the video
+tab. Window state lives in a Qt settings file in the app's config folder; the last-used render settings in the app
+Settings (core.config)."""
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
+
+from core.config import Settings, load_settings, save_settings
+from core.errors import ImageAIError
+from core.paths import config_dir
+from core.video.project_io import PROJECT_FILE, ProjectStore
+from core.video.render_settings import RenderSettings
+from gui.async_runner import AsyncRunner
+from gui.settings_dialog import SettingsDialog
+from gui.video.project_session import ProjectSession
+from gui.video.video_tab import VideoTab
+
+log = logging.getLogger(__name__)
+MAX_RECENT = 10
+APP_TITLE = "ImageAI Video"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Optional[Settings] = None, open_last: bool = True):
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.settings = settings or load_settings()
+        self.runner = AsyncRunner()
+        self.runner.start()
+        self.session = ProjectSession(self)
+        self.video_tab = VideoTab(self.session, self.runner, self.settings)
+        self.tabs = QTabWidget(objectName="mainTabs")
+        self.tabs.addTab(self.video_tab, "Video")
+        self.setCentralWidget(self.tabs)
+        self._autosave_thread: Optional[threading.Thread] = None
+        self._scratch: Optional[tempfile.TemporaryDirectory] = None
+        self._build_menus()
+        self.session.dirty_changed.connect(self.setWindowModified)
+        self.session.history_changed.connect(self._update_undo_actions)
+        self.session.project_replaced.connect(self._update_title)
+        self.video_tab.render_settings_changed.connect(self._remember_render_settings)
+
+        self.autosave_timer = QTimer(self)
+        self.autosave_timer.timeout.connect(self.autosave)
+        self._apply_autosave_interval()
+        self.resize(1280, 800)
+        self._restore_window_state()
+        if not (open_last and self._open_last()):
+            self.new_scratch_project()
+
+    # --- menus ----------------------------------------------------------------------------------------------
+    def _action(self, text: str, slot, shortcut=None, name: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if name:
+            action.setObjectName(name)
+        action.triggered.connect(slot)
+        return action
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self._action("&New Project…", self._new_dialog, QKeySequence.New, "newAction"))
+        file_menu.addAction(self._action("&Open Project…", self._open_dialog, QKeySequence.Open, "openAction"))
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Save", self.save, QKeySequence.Save, "saveAction"))
+        file_menu.addAction(self._action("Save &As…", self._save_as_dialog, QKeySequence.SaveAs, "saveAsAction"))
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.Quit, "quitAction"))
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = self._action("&Undo", self.session.undo, QKeySequence.Undo, "undoAction")
+        self.redo_action = self._action("&Redo", self.session.redo, QKeySequence.Redo, "redoAction")
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self._action("&Settings…", self.show_settings, QKeySequence.Preferences,
+                                         "settingsAction"))
+        self._update_undo_actions()
+
+    def _update_undo_actions(self) -> None:
+        history = self.session.history
+        self.undo_action.setEnabled(bool(history and history.can_undo()))
+        self.redo_action.setEnabled(bool(history and history.can_redo()))
+        self.undo_action.setText(f"&Undo {history.undo_text()}" if history and history.can_undo() else "&Undo")
+        self.redo_action.setText(f"&Redo {history.redo_text()}" if history and history.can_redo() else "&Redo")
+
+    def _update_title(self) -> None:
+        project = self.session.project
+        name = project.name if project else ""
+        where = " (not saved yet)" if self.session.untitled else f" — {self.session.store.folder}"
+        self.setWindowTitle(f"{name}[*]{where} — {APP_TITLE}")
+
+    # --- projects -------------------------------------------------------------------------------------------
+    def _busy(self) -> bool:
+        if self.video_tab.controller.is_running() or self.video_tab.export_group.is_exporting():
+            self.video_tab.console.warning("Wait for the render or export to finish (or cancel it) first")
+            return True
+        return False
+
+    def _initial_render(self) -> RenderSettings:
+        try:
+            return RenderSettings.model_validate(self.settings.last_render_settings or {})
+        except ValueError:
+            return RenderSettings()
+
+    def new_scratch_project(self) -> None:
+        """A fresh start: an untitled project in a temporary folder; Save asks where to keep it."""
+        self._scratch = tempfile.TemporaryDirectory(prefix="imageai-untitled-")
+        store = ProjectStore.create(Path(self._scratch.name) / "Untitled", "Untitled")
+        store.project.render = self._initial_render()
+        self.session.set_store(store, untitled=True)
+
+    def new_project(self, folder: Path, name: Optional[str] = None) -> bool:
+        if self._busy():
+            return False
+        try:
+            store = ProjectStore.create(Path(folder), name)
+            store.project.render = self._initial_render()
+            store.save()
+        except (ImageAIError, OSError) as exc:
+            self._error("Cannot create the project", exc)
+            return False
+        self._set_store(store)
+        return True
+
+    def open_project(self, folder: Path) -> bool:
+        if self._busy():
+            return False
+        try:
+            store = ProjectStore.open(Path(folder))
+        except (ImageAIError, OSError) as exc:
+            self._error("Cannot open the project", exc)
+            return False
+        self._set_store(store)
+        missing = store.missing_assets()
+        if missing:
+            self.video_tab.console.warning(f"{len(missing)} file(s) of this project are missing: "
+                                           + ", ".join(missing[:5]))
+        return True
+
+    def _set_store(self, store: ProjectStore) -> None:
+        self.session.set_store(store)
+        self._add_recent(store.folder)
+        self._drop_scratch()
+
+    def save(self) -> bool:
+        if self.session.store is None:
+            return False
+        if self.session.untitled:
+            return self._save_as_dialog()
+        try:
+            self.session.store.save()
+        except (ImageAIError, OSError) as exc:
+            self._error("Cannot save the project", exc)
+            return False
+        self.session.mark_saved()
+        self.statusBar().showMessage("Saved", 3000)
+        return True
+
+    def save_as(self, folder: Path) -> bool:
+        if self.session.store is None or self._busy():
+            return False
+        folder = Path(folder)
+        if (folder / PROJECT_FILE).exists() and folder.resolve() != self.session.store.folder:
+            self._error("Cannot save the project", f"{folder} already holds a project")
+            return False
+        try:
+            store = self.session.store.save_as(folder)
+            if self.session.untitled and store.project.name == "Untitled":
+                store.project.name = folder.name
+                store.save()
+        except (ImageAIError, OSError) as exc:
+            self._error("Cannot save the project", exc)
+            return False
+        self.session.untitled = False
+        self.session.mark_saved()
+        self._add_recent(store.folder)
+        self._update_title()
+        return True
+
+    def _drop_scratch(self) -> None:
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
+
+    def _new_dialog(self) -> None:
+        folder, _ = QFileDialog.getSaveFileName(self, "New project folder", str(Path.home() / "Untitled"))
+        if folder:
+            self.new_project(Path(folder))
+
+    def _open_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open project folder")
+        if folder:
+            self.open_project(Path(folder))
+
+    def _save_as_dialog(self) -> bool:
+        folder, _ = QFileDialog.getSaveFileName(self, "Save project as (a new folder)",
+                                                str(Path.home() / (self.session.project.name or "Untitled")))
+        return bool(folder) and self.save_as(Path(folder))
+
+    def _add_recent(self, folder: Path) -> None:
+        path = str(Path(folder).resolve())
+        recent = [path] + [p for p in self.settings.recent_projects if p != path]
+        self.settings.recent_projects = recent[:MAX_RECENT]
+        self._save_settings()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_projects:
+            action = self.recent_menu.addAction(path)
+            action.setEnabled(Path(path, PROJECT_FILE).exists())
+            action.triggered.connect(lambda _=False, p=path: self.open_project(Path(p)))
+        if not self.settings.recent_projects:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def _open_last(self) -> bool:
+        for path in self.settings.recent_projects[:1]:
+            if Path(path, PROJECT_FILE).exists():
+                return self.open_project(Path(path))
+        return False
+
+    # --- autosave -------------------------------------------------------------------------------------------
+    def _apply_autosave_interval(self) -> None:
+        seconds = self.settings.autosave_interval_s
+        if seconds > 0:
+            self.autosave_timer.start(int(seconds * 1000))
+        else:
+            self.autosave_timer.stop()
+
+    def autosave(self) -> None:
+        """Snapshot on the GUI thread (cheap, under the store's lock); write the file on a worker thread."""
+        store = self.session.store
+        if store is None or self.session.untitled or not self.session.dirty:
+            return
+        if self._autosave_thread is not None and self._autosave_thread.is_alive():
+            return
+        data = store.snapshot()
+        self._autosave_thread = threading.Thread(target=self._write_snapshot, args=(store, data),
+                                                 name="autosave", daemon=True)
+        self._autosave_thread.start()
+        self.session.mark_saved()
+
+    def _write_snapshot(self, store: ProjectStore, data: bytes) -> None:
+        try:
+            store.write_snapshot(data)
+        except (ImageAIError, OSError) as exc:  # the next save or autosave tries again
+            log.warning("autosave failed: %s", exc)
+
+    # --- settings -------------------------------------------------------------------------------------------
+    def show_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        if dialog.exec():
+            self.apply_settings_dialog(dialog)
+
+    def apply_settings_dialog(self, dialog: SettingsDialog) -> None:
+        try:
+            new = dialog.result_settings()
+        except ValueError as exc:
+            self._error("Settings not saved", exc)
+            return
+        changed = dialog.apply_keys()
+        for field in new.model_fields:
+            setattr(self.settings, field, getattr(new, field))
+        self._save_settings()
+        self._apply_autosave_interval()
+        self.video_tab.info.settings = self.settings
+        self.video_tab.render_group.recheck()
+        self.video_tab.console.info("Settings saved" + (f"; keys: {', '.join(changed)}" if changed else ""))
+
+    def _remember_render_settings(self) -> None:
+        if self.session.project is not None:
+            self.settings.last_render_settings = self.session.project.render.model_dump(mode="json")
+
+    def _save_settings(self) -> None:
+        try:
+            save_settings(self.settings)
+        except OSError as exc:
+            log.warning("settings not saved: %s", exc)
+
+    def _error(self, title: str, exc) -> None:
+        self.video_tab.console.error(f"{title}: {exc}")
+        self.statusBar().showMessage(f"{title}: {exc}", 8000)
+
+    # --- window state ---------------------------------------------------------------------------------------
+    def _qsettings(self) -> QSettings:
+        return QSettings(str(config_dir() / "window.ini"), QSettings.IniFormat)
+
+    def _restore_window_state(self) -> None:
+        qs = self._qsettings()
+        geometry = qs.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = qs.value("state")
+        if state is not None:
+            self.restoreState(state)
+        for name, splitter in (("splitter", self.video_tab.splitter), ("right", self.video_tab.right_splitter)):
+            sizes = qs.value(name)
+            if sizes is not None:
+                splitter.restoreState(sizes)
+
+    def save_window_state(self) -> None:
+        qs = self._qsettings()
+        qs.setValue("geometry", self.saveGeometry())
+        qs.setValue("state", self.saveState())
+        qs.setValue("splitter", self.video_tab.splitter.saveState())
+        qs.setValue("right", self.video_tab.right_splitter.saveState())
+        qs.sync()
+
+    def closeEvent(self, event) -> None:
+        if self.session.untitled and self.session.project is not None and self.session.project.scenes \
+                and self.session.dirty and not self._confirm_discard():
+            event.ignore()
+            return
+        if self.session.store is not None and not self.session.untitled:
+            try:
+                self.session.store.save()
+            except (ImageAIError, OSError) as exc:
+                log.warning("final save failed: %s", exc)
+        self._remember_render_settings()
+        self._save_settings()
+        self.save_window_state()
+        self.video_tab.shutdown()
+        if self._autosave_thread is not None:
+            self._autosave_thread.join(5)
+        self.runner.stop()
+        self._drop_scratch()
+        super().closeEvent(event)
+
+    def _confirm_discard(self) -> bool:
+        answer = QMessageBox.question(self, "Unsaved project",
+                                      "This project was never saved. Save it before closing?",
+                                      QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+        if answer == QMessageBox.Save:
+            return self._save_as_dialog()
+        return answer == QMessageBox.Discard

@@ -1,0 +1,237 @@
+"""A Qt table model over the open project's scenes (the live list, not a copy). Edits go through the undo history
+(core.video.scene_edits); render state comes from each scene's selected (or latest) take plus live progress."""
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+
+from core.errors import ImageAIError
+from core.video.project import Scene, Take
+from core.video.scene_edits import MoveScene, SetSceneField
+from gui.video.project_session import ProjectSession
+from gui.video.thumbnails import ThumbnailCache
+
+COLUMNS = ("#", "Thumbnail", "Prompt", "Duration", "Start frame", "End frame", "Provider", "Status", "Cost", "Clip")
+COL = {name: i for i, name in enumerate(COLUMNS)}
+MIME = "application/x-imageai-scene-rows"
+STATUS_COLORS = {"done": "#2e7d32", "failed": "#c62828", "cancelled": "#8d6e63", "running": "#1565c0",
+                 "submitted": "#1565c0", "queued": "#6a1b9a"}
+
+
+def shown_take(scene: Scene) -> Optional[Take]:
+    """The take whose state the table shows: the selected one, unless a newer attempt is running or failed."""
+    latest = scene.latest_take()
+    selected = scene.selected_take
+    if latest is not None and (selected is None or latest.created_at > selected.created_at):
+        return latest
+    return selected
+
+
+class SceneTableModel(QAbstractTableModel):
+    #: an edit was refused; the message names the field and what is allowed
+    problem = Signal(str)
+
+    def __init__(self, session: ProjectSession, thumbnails: ThumbnailCache, parent=None):
+        super().__init__(parent)
+        self.session = session
+        self.thumbs = thumbnails
+        self.progress: dict[str, float] = {}  # scene id -> live fraction while a render runs
+        session.scenes_reset.connect(self._reset)
+        session.scene_changed.connect(self.refresh_scene)
+        thumbnails.ready.connect(self._thumbnail_ready)
+
+    # --- shape ----------------------------------------------------------------------------------------------
+    @property
+    def scenes(self) -> list[Scene]:
+        project = self.session.project
+        return project.scenes if project is not None else []
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.scenes)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation, role=Qt.DisplayRole) -> Any:
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def scene_at(self, row: int) -> Optional[Scene]:
+        scenes = self.scenes
+        return scenes[row] if 0 <= row < len(scenes) else None
+
+    def row_of(self, scene_id: str) -> int:
+        for i, s in enumerate(self.scenes):
+            if s.id == scene_id:
+                return i
+        return -1
+
+    # --- data -----------------------------------------------------------------------------------------------
+    def data(self, index: QModelIndex, role=Qt.DisplayRole) -> Any:
+        scene = self.scene_at(index.row())
+        if scene is None:
+            return None
+        col = index.column()
+        take = shown_take(scene)
+        if role == Qt.UserRole:
+            return scene.id
+        if role in (Qt.DisplayRole, Qt.EditRole):
+            return self._text(scene, take, col, role)
+        if role == Qt.ToolTipRole:
+            if col == COL["Prompt"]:
+                return scene.prompt
+            if col == COL["Status"] and take is not None and take.error:
+                return take.error
+            if col == COL["Clip"] and take is not None and take.clip_path:
+                return "Double-click to preview"
+        if role == Qt.DecorationRole and col == COL["Thumbnail"]:
+            return self.thumbs.pixmap_for(self.session.store, scene)
+        if role == Qt.ForegroundRole and col == COL["Status"] and take is not None:
+            color = STATUS_COLORS.get(take.status)
+            return QBrush(QColor(color)) if color else None
+        if role == Qt.TextAlignmentRole and col in (COL["#"], COL["Duration"], COL["Cost"]):
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        return None
+
+    def _text(self, scene: Scene, take: Optional[Take], col: int, role) -> Any:
+        if col == COL["#"]:
+            return str(self.row_of(scene.id) + 1)
+        if col == COL["Prompt"]:
+            return scene.prompt
+        if col == COL["Duration"]:
+            return scene.duration if role == Qt.EditRole else f"{scene.duration:g} s"
+        if col == COL["Start frame"]:
+            return _name(scene.start_frame)
+        if col == COL["End frame"]:
+            return _name(scene.end_frame)
+        if col == COL["Provider"]:
+            if take is not None:
+                return take.provider + (f" / {take.model}" if take.model and take.model != take.provider else "")
+            return self.session.project.scene_settings(scene).provider
+        if col == COL["Status"]:
+            return self._status(scene, take)
+        if col == COL["Cost"]:
+            if take is None:
+                return ""
+            return f"${take.cost:.2f}" if take.status == "done" else f"~${take.estimated_cost:.2f}"
+        if col == COL["Clip"]:
+            selected = scene.selected_take
+            return _name(selected.clip_path) if selected is not None and selected.clip_path else ""
+        return ""
+
+    def _status(self, scene: Scene, take: Optional[Take]) -> str:
+        if take is None:
+            return "not rendered"
+        text = take.status
+        if scene.id in self.progress and take.status in ("queued", "submitted", "running"):
+            text += f" {int(self.progress[scene.id] * 100)}%"
+        if take.status == "failed" and take.error:
+            text += f": {take.error}"
+        if len(scene.takes) > 1:
+            text += f"  ({len(scene.takes)} takes)"
+        return text
+
+    # --- editing --------------------------------------------------------------------------------------------
+    def flags(self, index: QModelIndex):
+        base = super().flags(index)
+        if not index.isValid():
+            return base | Qt.ItemIsDropEnabled
+        flags = base | Qt.ItemIsDragEnabled
+        if index.column() in (COL["Prompt"], COL["Duration"]):
+            flags |= Qt.ItemIsEditable
+        return flags
+
+    def setData(self, index: QModelIndex, value: Any, role=Qt.EditRole) -> bool:
+        scene = self.scene_at(index.row())
+        if scene is None or role != Qt.EditRole:
+            return False
+        col = index.column()
+        field = {COL["Prompt"]: "prompt", COL["Duration"]: "duration"}.get(col)
+        if field is None:
+            return False
+        if field == "duration":
+            try:
+                value = float(str(value).replace("s", "").strip())
+            except ValueError:
+                self.problem.emit(f"duration: {value!r} is not a number of seconds")
+                return False
+        if getattr(scene, field) == value:
+            return False
+        try:
+            self.session.apply(SetSceneField(scene.id, field, value))
+        except ImageAIError as exc:
+            self.problem.emit(str(exc))
+            return False
+        return True
+
+    # --- drag to reorder ------------------------------------------------------------------------------------
+    def supportedDropActions(self):
+        return Qt.MoveAction
+
+    def supportedDragActions(self):
+        return Qt.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [MIME]
+
+    def mimeData(self, indexes) -> QMimeData:
+        rows = sorted({i.row() for i in indexes})
+        ids = [self.scenes[r].id for r in rows if 0 <= r < len(self.scenes)]
+        mime = QMimeData()
+        mime.setData(MIME, json.dumps(ids).encode())
+        return mime
+
+    def dropMimeData(self, data: QMimeData, action, row: int, column: int, parent: QModelIndex) -> bool:
+        if action != Qt.MoveAction or not data.hasFormat(MIME):
+            return False
+        ids = json.loads(bytes(data.data(MIME)).decode())
+        if row < 0:
+            row = parent.row() if parent.isValid() else len(self.scenes)
+        self.move_scenes(ids, row)
+        return False  # we moved the rows ourselves; the view must not remove the "source" rows
+
+    def move_scenes(self, scene_ids: list[str], target_row: int) -> None:
+        """Move scenes (in their current order) so they sit together before the scene now at target_row."""
+        order = [s.id for s in self.scenes]
+        moving = [sid for sid in order if sid in set(scene_ids)]
+        keep_before = sum(1 for sid in order[:max(0, target_row)] if sid not in moving)
+        others = [sid for sid in order if sid not in moving]
+        new_order = others[:keep_before] + moving + others[keep_before:]
+        for pos, sid in enumerate(new_order):
+            if self.row_of(sid) != pos:
+                try:
+                    self.session.apply(MoveScene(sid, pos))
+                except ImageAIError as exc:
+                    self.problem.emit(str(exc))
+                    return
+
+    # --- updates from outside -------------------------------------------------------------------------------
+    def _reset(self) -> None:
+        self.beginResetModel()
+        self.endResetModel()
+
+    def refresh_all(self) -> None:
+        if self.scenes:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.scenes) - 1, len(COLUMNS) - 1))
+
+    def refresh_scene(self, scene_id: str) -> None:
+        row = self.row_of(scene_id)
+        if row >= 0:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def _thumbnail_ready(self, scene_id: str) -> None:
+        row = self.row_of(scene_id)
+        if row >= 0:
+            i = self.index(row, COL["Thumbnail"])
+            self.dataChanged.emit(i, i, [Qt.DecorationRole])
+
+
+def _name(rel: Optional[str]) -> str:
+    return rel.rsplit("/", 1)[-1] if rel else ""
+
+
+__all__ = ["SceneTableModel", "COLUMNS", "COL", "shown_take", "QPersistentModelIndex"]

@@ -1,0 +1,161 @@
+"""The scene table and its buttons: add, duplicate, delete, move up/down (or drag rows), compare takes."""
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout,
+                               QWidget)
+
+from core.errors import ImageAIError
+from core.video.scene_edits import AddScene, DeleteScenes, DuplicateScene, MoveScene
+from gui.video.project_session import ProjectSession
+from gui.video.scene_table_model import COL, SceneTableModel
+from gui.video.thumbnails import THUMB_H, THUMB_W
+
+
+class SceneTableWidget(QWidget):
+    #: the user wants to preview a clip (absolute path)
+    preview_requested = Signal(str)
+    #: the selected scenes changed (their ids)
+    selection_changed = Signal(list)
+    #: the user asked to compare the takes of a scene
+    takes_requested = Signal(str)
+    problem = Signal(str)
+
+    def __init__(self, session: ProjectSession, model: SceneTableModel, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.session = session
+        self.model = model
+        self.table = QTableView(objectName="sceneTable")
+        self.table.setModel(model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.table.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed
+                                   | QAbstractItemView.SelectedClicked)
+        self.table.setDragEnabled(True)
+        self.table.setAcceptDrops(True)
+        self.table.setDragDropMode(QAbstractItemView.InternalMove)
+        self.table.setDropIndicatorShown(True)
+        self.table.setDragDropOverwriteMode(False)
+        self.table.setWordWrap(False)
+        self.table.setIconSize(QSize(THUMB_W, THUMB_H))
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(THUMB_H + 6)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.Interactive)
+        header.setSectionResizeMode(COL["Prompt"], QHeaderView.Stretch)
+        widths = {"#": 30, "Thumbnail": THUMB_W + 8, "Duration": 58, "Start frame": 76, "End frame": 76,
+                  "Provider": 84, "Status": 112, "Cost": 52, "Clip": 96}
+        for name, width in widths.items():
+            self.table.setColumnWidth(COL[name], width)
+
+        buttons = QHBoxLayout()
+        self.add_button = QPushButton("Add scene", objectName="addSceneButton")
+        self.duplicate_button = QPushButton("Duplicate", objectName="duplicateSceneButton")
+        self.delete_button = QPushButton("Delete", objectName="deleteSceneButton")
+        self.up_button = QPushButton("Move up", objectName="moveUpButton")
+        self.down_button = QPushButton("Move down", objectName="moveDownButton")
+        self.takes_button = QPushButton("Takes…", objectName="takesButton")
+        self.takes_button.setToolTip("Compare the takes of the selected scene and choose one")
+        for b in (self.add_button, self.duplicate_button, self.delete_button, self.up_button, self.down_button,
+                  self.takes_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(buttons)
+        lay.addWidget(self.table, 1)
+
+        self.add_button.clicked.connect(self.add_scene)
+        self.duplicate_button.clicked.connect(self.duplicate_selected)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.up_button.clicked.connect(lambda: self.move_selected(-1))
+        self.down_button.clicked.connect(lambda: self.move_selected(+1))
+        self.takes_button.clicked.connect(self._on_takes)
+        self.table.doubleClicked.connect(self._on_double_click)
+        self.table.selectionModel().selectionChanged.connect(self._on_selection)
+        model.modelReset.connect(self._on_selection)
+        self._on_selection()
+
+    # --- selection ------------------------------------------------------------------------------------------
+    def selected_ids(self) -> list[str]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [s.id for s in (self.model.scene_at(r) for r in rows) if s is not None]
+
+    def select_ids(self, ids: list[str]) -> None:
+        sel = self.table.selectionModel()
+        sel.clearSelection()
+        for sid in ids:
+            row = self.model.row_of(sid)
+            if row >= 0:
+                sel.select(self.model.index(row, 0), QItemSelectionModel.Select | QItemSelectionModel.Rows)
+        if ids and self.model.row_of(ids[0]) >= 0:
+            self.table.setCurrentIndex(self.model.index(self.model.row_of(ids[0]), COL["Prompt"]))
+
+    def _on_selection(self, *args) -> None:
+        ids = self.selected_ids()
+        has = bool(ids)
+        for b in (self.duplicate_button, self.delete_button, self.up_button, self.down_button):
+            b.setEnabled(has)
+        self.takes_button.setEnabled(len(ids) == 1)
+        self.selection_changed.emit(ids)
+
+    # --- actions --------------------------------------------------------------------------------------------
+    def _apply(self, edit):
+        try:
+            return self.session.apply(edit)
+        except ImageAIError as exc:
+            self.problem.emit(str(exc))
+            return None
+
+    def add_scene(self) -> None:
+        project = self.session.project
+        if project is None:
+            return
+        ids = self.selected_ids()
+        index = self.model.row_of(ids[-1]) + 1 if ids else None
+        edit = self._apply(AddScene(index=index, duration=project.render.duration,
+                                    prompt="", title=f"Scene {len(project.scenes) + 1}"))
+        if edit is not None:
+            self.select_ids([edit.scene.id])
+            self.table.edit(self.model.index(self.model.row_of(edit.scene.id), COL["Prompt"]))
+
+    def duplicate_selected(self) -> None:
+        ids = self.selected_ids()
+        if len(ids) == 1:
+            edit = self._apply(DuplicateScene(ids[0]))
+            if edit is not None:
+                self.select_ids([edit.copy_id])
+
+    def delete_selected(self) -> None:
+        ids = self.selected_ids()
+        if ids:
+            self._apply(DeleteScenes(ids))
+
+    def move_selected(self, step: int) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        rows = [self.model.row_of(i) for i in ids]
+        n = len(self.model.scenes)
+        if (step < 0 and min(rows) == 0) or (step > 0 and max(rows) == n - 1):
+            return
+        ordered = sorted(ids, key=self.model.row_of, reverse=step > 0)
+        for sid in ordered:
+            self._apply(MoveScene(sid, self.model.row_of(sid) + step))
+        self.select_ids(ids)
+
+    def _on_takes(self) -> None:
+        ids = self.selected_ids()
+        if len(ids) == 1:
+            self.takes_requested.emit(ids[0])
+
+    def _on_double_click(self, index) -> None:
+        scene = self.model.scene_at(index.row())
+        if scene is None or self.session.store is None:
+            return
+        if index.column() in (COL["Clip"], COL["Thumbnail"], COL["Status"]):
+            take = scene.selected_take
+            if take is not None and take.clip_path:
+                self.preview_requested.emit(str(self.session.store.resolve(take.clip_path)))

@@ -1,0 +1,315 @@
+"""The video tab: render settings (with the LTX group) and reference images on the left; the scene table, render
+controls, export settings, status console and preview on the right. It wires the widgets together; each widget
+edits core objects itself, and rendering/export run off the GUI thread."""
+from __future__ import annotations
+
+import logging
+from typing import Optional
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QScrollArea,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from core.config import Settings
+from core.errors import ImageAIError
+from core.render.events import RenderEvent, RenderPlan, RenderSummary
+from gui.async_runner import AsyncRunner
+from gui.video.export_group import ExportGroup
+from gui.video.preview import PreviewWidget
+from gui.video.project_session import ProjectSession
+from gui.video.provider_info import ProviderInfo
+from gui.video.reference_images import ReferenceImagesWidget
+from gui.video.render_controller import RenderController
+from gui.video.render_settings_group import RenderSettingsGroup
+from gui.video.scene_table_model import SceneTableModel
+from gui.video.scene_table_view import SceneTableWidget
+from gui.video.status_console import StatusConsole
+from gui.video.takes_dialog import TakesDialog
+from gui.video.thumbnails import ThumbnailCache
+
+log = logging.getLogger(__name__)
+EVENT_LEVELS = {"failed": "error", "retry": "warning", "cancelled": "warning", "progress": "debug", "log": "debug"}
+
+
+class VideoTab(QWidget):
+    render_settings_changed = Signal()
+
+    def __init__(self, session: ProjectSession, runner: AsyncRunner, settings: Settings,
+                 parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.session = session
+        self.settings = settings
+        self.info = ProviderInfo(settings)
+        self.console = StatusConsole()
+        self.preview = PreviewWidget()
+        self.thumbnails = ThumbnailCache(self)
+        self.scene_model = SceneTableModel(session, self.thumbnails, self)
+        self.scenes = SceneTableWidget(session, self.scene_model)
+        self.render_group = RenderSettingsGroup(session, self.info)
+        self.references = ReferenceImagesWidget(session)
+        self.export_group = ExportGroup(session)
+        self.controller = RenderController(session, runner, settings, self)
+        self._build_layout()
+        self._connect()
+
+    # --- layout ---------------------------------------------------------------------------------------------
+    def _build_layout(self) -> None:
+        left = QWidget()
+        left_lay = QVBoxLayout(left)
+        left_lay.setContentsMargins(0, 0, 4, 0)
+        left_lay.addWidget(self.render_group)
+        left_lay.addWidget(self.references)
+        left_lay.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(380)
+
+        self.generate_button = QPushButton("Generate Videos", objectName="generateVideosButton")
+        self.generate_button.setMinimumHeight(30)
+        self.force_check = QCheckBox("New take even if unchanged", objectName="forceRenderCheck")
+        self.cancel_button = QPushButton("Cancel all", objectName="cancelRenderButton", enabled=False)
+        self.cancel_scene_button = QPushButton("Cancel selected", objectName="cancelSceneButton", enabled=False)
+        self.retry_button = QPushButton("Retry failed", objectName="retryFailedButton", enabled=False)
+        self.cost_label = QLabel("", objectName="costLabel")
+        self.cost_label.setWordWrap(True)
+        self.overall = QProgressBar(objectName="renderProgress")
+        self.overall.setRange(0, 1000)
+        self.overall.setValue(0)
+        self.overall.setMaximumWidth(200)
+        controls = QHBoxLayout()
+        controls.addWidget(self.generate_button)
+        controls.addWidget(self.force_check)
+        controls.addWidget(self.cancel_button)
+        controls.addWidget(self.cancel_scene_button)
+        controls.addWidget(self.retry_button)
+        controls.addWidget(self.overall)
+        cost_row = QHBoxLayout()
+        cost_row.addWidget(self.cost_label, 1)
+
+        top = QWidget()
+        top_lay = QVBoxLayout(top)
+        top_lay.setContentsMargins(0, 0, 0, 0)
+        top_lay.addWidget(self.scenes, 1)
+        top_lay.addLayout(controls)
+        top_lay.addLayout(cost_row)
+
+        bottom = QSplitter(Qt.Horizontal)
+        bottom.addWidget(self.console)
+        bottom.addWidget(self.preview)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 2)
+
+        right = QSplitter(Qt.Vertical, objectName="videoTabRightSplitter")
+        right.addWidget(top)
+        right.addWidget(self.export_group)
+        right.addWidget(bottom)
+        right.setStretchFactor(0, 5)
+        right.setStretchFactor(1, 0)
+        right.setStretchFactor(2, 2)
+        right.setChildrenCollapsible(False)
+        self.right_splitter = right
+
+        outer = QSplitter(Qt.Horizontal, objectName="videoTabSplitter")
+        outer.addWidget(scroll)
+        outer.addWidget(right)
+        outer.setStretchFactor(0, 0)
+        outer.setStretchFactor(1, 1)
+        outer.setSizes([400, 880])
+        self.splitter = outer
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(outer)
+
+    def _connect(self) -> None:
+        for source in (self.render_group, self.scene_model, self.scenes, self.references, self.export_group):
+            source.problem.connect(self.console.error)
+        self.export_group.message.connect(self.console.log)
+        self.export_group.preview_requested.connect(self.preview.play)
+        self.scenes.preview_requested.connect(self.preview.play)
+        self.scenes.takes_requested.connect(self.show_takes)
+        self.scenes.selection_changed.connect(self._on_selection)
+        self.render_group.changed.connect(self.render_settings_changed)
+        self.render_group.changed.connect(self._schedule_estimate)
+        self.render_group.providers_ready.connect(self._schedule_estimate)
+        self.generate_button.clicked.connect(self.generate)
+        self.cancel_button.clicked.connect(lambda: self.controller.cancel(None))
+        self.cancel_scene_button.clicked.connect(self._cancel_selected)
+        self.retry_button.clicked.connect(self.retry_failed)
+        self.controller.event.connect(self._on_event)
+        self.controller.started.connect(self._on_started)
+        self.controller.finished.connect(self._on_finished)
+        self.controller.overall.connect(lambda f: self.overall.setValue(int(f * 1000)))
+        self.session.scenes_reset.connect(self._schedule_estimate)
+        self.session.scene_changed.connect(lambda _: self._schedule_estimate())
+        self.session.project_replaced.connect(self._on_project)
+        self._estimate_timer = QTimer(self, singleShot=True, interval=250)
+        self._estimate_timer.timeout.connect(self.update_estimate)
+
+    # --- selection and cost estimate ------------------------------------------------------------------------
+    def _on_project(self) -> None:
+        self.console.info(f"Opened project “{self.session.project.name}” ({self.session.store.folder})")
+        self._on_selection(self.scenes.selected_ids())
+
+    def _on_selection(self, ids: list[str]) -> None:
+        self.references.set_scene(ids[0] if len(ids) == 1 else None)
+        n = len(ids)
+        self.generate_button.setText(f"Generate Videos ({n} selected)" if n else "Generate Videos (all)")
+        self.cancel_scene_button.setEnabled(self.controller.is_running() and bool(ids))
+        self._schedule_estimate()
+
+    def _target_ids(self) -> Optional[list[str]]:
+        ids = self.scenes.selected_ids()
+        return ids or None
+
+    def _schedule_estimate(self) -> None:
+        self._estimate_timer.start()
+
+    def update_estimate(self) -> Optional[RenderPlan]:
+        """Validate and price what Generate Videos would render, and show it. Returns the plan (None if invalid)."""
+        if self.session.store is None or not self.render_group.ready:
+            return None  # the providers are still being checked; asking one now could block the window
+        self._update_retry()
+        if not self.session.project.scenes:
+            self.cost_label.setText("Add a scene to render.")
+            self.generate_button.setEnabled(False)
+            return None
+        try:
+            plan = self.controller.plan(self._target_ids(), self.force_check.isChecked())
+        except ImageAIError as exc:
+            self.cost_label.setText(f"<span style='color:#c62828'>Cannot render: {_html(str(exc))}</span>")
+            self.generate_button.setEnabled(False)
+            return None
+        todo = [i for i in plan.to_render]
+        skipped = len(plan.items) - len(todo)
+        text = f"Estimated cost: <b>${plan.total_cost:.2f}</b> for {len(todo)} scene(s)"
+        if skipped:
+            text += f"; {skipped} already rendered with these settings"
+        self.cost_label.setText(text)
+        self.generate_button.setEnabled(not self.controller.is_running() and bool(todo))
+        return plan
+
+    def _update_retry(self) -> None:
+        failed = self.failed_scene_ids()
+        self.retry_button.setEnabled(bool(failed) and not self.controller.is_running())
+        self.retry_button.setText(f"Retry failed ({len(failed)})" if failed else "Retry failed")
+
+    def failed_scene_ids(self) -> list[str]:
+        from gui.video.scene_table_model import shown_take
+
+        project = self.session.project
+        if project is None:
+            return []
+        return [s.id for s in project.scenes if (t := shown_take(s)) is not None and t.status in ("failed",
+                                                                                                   "cancelled")]
+
+    # --- rendering ------------------------------------------------------------------------------------------
+    def generate(self, scene_ids: Optional[list[str]] = None) -> bool:
+        """Plan, show the cost, ask above the threshold, then start. Returns whether a render started."""
+        if self.controller.is_running() or not self.render_group.ready:
+            return False
+        ids = scene_ids if scene_ids is not None else self._target_ids()
+        force = self.force_check.isChecked()
+        try:
+            plan = self.controller.plan(ids, force)
+        except ImageAIError as exc:
+            self.console.error(f"Cannot render: {exc}")
+            self.cost_label.setText(f"<span style='color:#c62828'>Cannot render: {_html(str(exc))}</span>")
+            return False
+        if not plan.to_render:
+            self.console.info("Nothing to render: every scene is already rendered with these settings "
+                              "(tick “New take even if unchanged” to render again)")
+            return False
+        cost = plan.total_cost
+        self.cost_label.setText(f"Estimated cost: <b>${cost:.2f}</b> for {len(plan.to_render)} scene(s)")
+        if cost > self.settings.confirm_cost_above and not self.confirm_cost(plan):
+            self.console.info(f"Render not started (estimated ${cost:.2f})")
+            return False
+        self.controller.start(plan, ids, force)
+        return True
+
+    def confirm_cost(self, plan: RenderPlan) -> bool:
+        answer = QMessageBox.question(
+            self, "Confirm render cost",
+            f"Rendering {len(plan.to_render)} scene(s) will cost about ${plan.total_cost:.2f}.\n\nStart the render?",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
+
+    def retry_failed(self) -> bool:
+        ids = self.failed_scene_ids()
+        return bool(ids) and self.generate(ids)
+
+    def _cancel_selected(self) -> None:
+        for sid in self.scenes.selected_ids():
+            self.controller.cancel(sid)
+
+    def _on_started(self, plan: RenderPlan) -> None:
+        self.generate_button.setEnabled(False)
+        self.retry_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.cancel_scene_button.setEnabled(bool(self.scenes.selected_ids()))
+        self.scene_model.progress = {i.scene_id: 0.0 for i in plan.to_render}
+        self.console.info(f"Render started: {len(plan.to_render)} scene(s), estimated ${plan.total_cost:.2f}")
+
+    def _on_event(self, event: RenderEvent) -> None:
+        project = self.session.project
+        try:
+            number = project.scenes.index(project.scene(event.scene_id)) + 1
+        except (KeyError, ValueError):
+            number = "?"
+        if event.kind == "progress" and event.fraction is not None:
+            self.scene_model.progress[event.scene_id] = event.fraction
+        elif event.kind in ("done", "failed", "cancelled", "skipped"):
+            self.scene_model.progress.pop(event.scene_id, None)
+        text = {"queued": "queued", "submitted": "submitted", "done": "done", "failed": "FAILED",
+                "cancelled": "cancelled", "skipped": "skipped", "retry": "retrying", "progress": "progress",
+                "log": ""}.get(event.kind, event.kind)
+        detail = event.message
+        if event.kind == "progress" and event.fraction is not None:
+            detail = f"{int(event.fraction * 100)}% {detail}"
+        if event.kind == "done" and event.cost is not None:
+            detail = f"{detail} (${event.cost:.2f})"
+        if event.error_kind:
+            detail = f"[{event.error_kind}] {detail}"
+        self.console.log(EVENT_LEVELS.get(event.kind, "info"), f"Scene {number}: {text} {detail}".rstrip(),
+                         at=event.at)
+        self.scene_model.refresh_scene(event.scene_id)
+
+    def _on_finished(self, result) -> None:
+        self.cancel_button.setEnabled(False)
+        self.cancel_scene_button.setEnabled(False)
+        self.scene_model.progress.clear()
+        self.scene_model.refresh_all()
+        if isinstance(result, RenderSummary):
+            parts = [f"{len(result.done)} done"]
+            if result.failed:
+                parts.append(f"{len(result.failed)} failed")
+            if result.cancelled:
+                parts.append(f"{len(result.cancelled)} cancelled")
+            if result.skipped:
+                parts.append(f"{len(result.skipped)} skipped")
+            level = "info" if result.ok else "warning"
+            self.console.log(level, f"Render finished: {', '.join(parts)}; cost ${result.total_cost:.2f}")
+        else:
+            self.console.error(f"Render stopped: {result}")
+        self.update_estimate()
+
+    def show_takes(self, scene_id: str) -> None:
+        dialog = TakesDialog(self.session, scene_id, self)
+        dialog.preview_requested.connect(self.preview.play)
+        dialog.problem.connect(self.console.error)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+        self._takes_dialog = dialog
+
+    def shutdown(self) -> None:
+        if self.controller.is_running():
+            self.controller.cancel(None)
+        self.export_group.shutdown()
+        self.preview.stop()
+        self.thumbnails.shutdown()
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
