@@ -104,7 +104,7 @@ def updated_settings(store, args: argparse.Namespace) -> ExportSettings:
             t["kind"] = args.transition
         if args.transition_duration is not None:
             t["duration"] = args.transition_duration
-        data["transition"] = TransitionSpec(**t).model_dump()
+        data["transition"] = t
         data["boundary_transitions"] = {}  # a project-wide choice on the command line replaces per-scene ones
     if args.no_text:
         data["texts"] = []
@@ -144,6 +144,7 @@ class _Bar:
 def run_cancellable(job: Callable[[threading.Event], object]):
     """Run job(cancel) on a worker thread; Ctrl-C in the main thread sets `cancel` and waits for a clean stop."""
     cancel = threading.Event()
+    done = threading.Event()  # not Thread.join: an interrupted join can make is_alive() lie
     box: dict = {}
 
     def work() -> None:
@@ -151,12 +152,13 @@ def run_cancellable(job: Callable[[threading.Event], object]):
             box["result"] = job(cancel)
         except BaseException as exc:  # handed to the main thread
             box["error"] = exc
+        finally:
+            done.set()
 
-    worker = threading.Thread(target=work, name="export", daemon=True)
-    worker.start()
-    while worker.is_alive():
+    threading.Thread(target=work, name="export", daemon=True).start()
+    while not done.is_set():
         try:
-            worker.join(0.2)
+            done.wait(0.2)
         except KeyboardInterrupt:
             cancel.set()
             _say("cancelling...")

@@ -55,11 +55,13 @@ def normalize_export_resolution(value: str) -> str:
         v += "p"
     if v in EXPORT_RESOLUTIONS:
         return v
+    if re.fullmatch(r"\d{3,4}p", v) and 120 <= int(v[:-1]) <= 4320 and int(v[:-1]) % 2 == 0:
+        return v  # any other even short side, e.g. 360p for drafts
     m = _SIZE.match(v)
     if m and all(16 <= int(x) <= 8192 for x in m.groups()):
         return v
-    raise ValueError(f"resolution: unknown value {value!r} (allowed: {', '.join(EXPORT_RESOLUTIONS)}, 4K or "
-                     f"WIDTHxHEIGHT like 1280x720)")
+    raise ValueError(f"resolution: unknown value {value!r} (allowed: {', '.join(EXPORT_RESOLUTIONS)}, 4K, "
+                     f"another short side like 360p, or WIDTHxHEIGHT like 1280x720)")
 
 
 class _Model(BaseModel):

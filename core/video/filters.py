@@ -13,8 +13,10 @@ from pathlib import Path, PureWindowsPath
 
 
 def escape_option(value: str) -> str:
-    """Option level: the option parser removes one level of backslashes and splits on ':'."""
-    return value.replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\:")
+    """Option level: the option parser removes one level of backslashes, splits on ':' and trims unescaped
+    whitespace at both ends (so whitespace is escaped too)."""
+    out = value.replace("\\", "\\\\").replace("'", "\\'").replace(":", "\\:")
+    return "".join("\\" + c if c in " \t\n\r" else c for c in out)
 
 
 def quote_graph(value: str) -> str:
