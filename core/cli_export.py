@@ -15,8 +15,7 @@ from pydantic import ValidationError
 
 from core.errors import CancelledError, ImageAIError, InvalidRequestError
 from core.video.export import (AUDIO_CODECS, CLIP_AUDIO_MODES, EXPORT_RESOLUTIONS, FORMATS, TRANSITIONS,
-                               VIDEO_CODECS, WATERMARK_POSITIONS, ExportSettings, TextOverlay, TransitionSpec,
-                               parse_bitrate)
+                               VIDEO_CODECS, WATERMARK_POSITIONS, ExportSettings, TextOverlay, parse_bitrate)
 
 
 def _say(message: str) -> None:

@@ -15,6 +15,7 @@ import shutil
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -90,33 +91,38 @@ def _asset(store: ProjectStore, value: Optional[str], field: str) -> Optional[Pa
 
 
 class _Progress:
-    """Weighted progress over the planned FFmpeg runs, with an ETA from the elapsed time."""
+    """Weighted progress over named parts (video, audio, mux) that may run at the same time, with an ETA from the
+    elapsed time. Thread-safe: the audio pass reports from its own thread."""
 
     def __init__(self, callback: Optional[Callable[[ExportProgress], None]]):
         self.callback = callback
         self.start = time.monotonic()
-        self.weights: list[float] = []
-        self.done = 0.0
-        self.total = 1.0
+        self.parts: dict[str, list[float]] = {}  # name -> [weight, fraction]
+        self._lock = threading.Lock()
 
-    def plan(self, weights: list[float]) -> None:
-        self.weights, self.done, self.total = list(weights), 0.0, max(sum(weights), 1e-9)
+    def plan(self, weights: dict[str, float]) -> None:
+        self.parts = {name: [w, 0.0] for name, w in weights.items() if w > 0}
 
-    def emit(self, stage: str, message: str, part: float = 0.0, weight: float = 0.0) -> None:
+    def update(self, part: str, frac: float, stage: str, message: str) -> None:
+        with self._lock:
+            if part in self.parts:
+                self.parts[part][1] = max(self.parts[part][1], min(1.0, frac))
+            total = sum(w for w, _ in self.parts.values()) or 1.0
+            overall = sum(w * f for w, f in self.parts.values()) / total
+        self.emit(stage, message, overall)
+
+    def emit(self, stage: str, message: str, frac: float = 0.0) -> None:
         if self.callback is None:
             return
-        frac = min(1.0, (self.done + part * weight) / self.total)
         elapsed = time.monotonic() - self.start
         eta = elapsed * (1 - frac) / frac if frac > 0.02 else None
-        self.callback(ExportProgress(fraction=frac, eta_s=eta, stage=stage, message=message))
+        self.callback(ExportProgress(fraction=min(1.0, frac), eta_s=eta, stage=stage, message=message))
 
-    def runner(self, stage: str, message: str, weight: float):
+    def runner(self, part: str, stage: str, message: str, offset: float = 0.0, scale: float = 1.0):
+        """A run_ffmpeg callback covering [offset, offset + scale] of `part`."""
         def on(frac: float, _speed: Optional[float]) -> None:
-            self.emit(stage, message, frac, weight)
+            self.update(part, offset + frac * scale, stage, message)
         return on
-
-    def finish_step(self, weight: float) -> None:
-        self.done += weight
 
 
 def _selected_clips(store: ProjectStore) -> list[Path]:
@@ -219,23 +225,44 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
             seg_files, todo, video_weight = _plan_segments(settings, tl, clips, hashes, effect_hash, fx, vcodec,
                                                            fmt, cache, reused)
         audio_weight = 0.08 * tl.duration if with_audio and not copy_audio else 0.0
-        prog.plan([video_weight, audio_weight, 0.01 * tl.duration + 0.01])
-        if not copy_video:
-            _render_segments(ffmpeg, major, settings, tl, clips, fx, vcodec, fmt, cache, work, todo, prog,
-                             cancel)
-            prog.finish_step(video_weight)
-            list_path.write_text(fc.concat_list(seg_files), encoding="utf-8")
-            used_entries += seg_files
-        audio_file = None
-        if with_audio and not copy_audio:
-            audio_file = _render_audio(ffmpeg, major, settings, tl, clips, hashes, fx, acodec, cache, work,
-                                       prog, audio_weight, cancel, reused, used_entries)
-        prog.finish_step(audio_weight)
+        prog.plan({"video": video_weight, "audio": audio_weight, "mux": 0.01 * tl.duration + 0.01})
+        # the audio pass is small and mostly single-threaded: run it beside the video pass
+        stop = threading.Event()  # set on cancel, or when one side fails so the other stops too
+        relay = _relay_cancel(cancel, stop)
+        audio_job = None
+        errors: list[BaseException] = []
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-audio")
+        try:
+            if with_audio and not copy_audio:
+                audio_job = pool.submit(_stop_on_error, stop, _render_audio, ffmpeg, major, settings, tl, clips,
+                                        hashes, fx, acodec, cache, work, prog, stop, reused, used_entries)
+            try:
+                if not copy_video:
+                    _render_segments(ffmpeg, major, settings, tl, clips, fx, vcodec, fmt, cache, work, todo, prog,
+                                     stop)
+                    list_path.write_text(fc.concat_list(seg_files), encoding="utf-8")
+                    used_entries += seg_files
+            except BaseException as exc:
+                stop.set()
+                errors.append(exc)
+            audio_file = None
+            if audio_job is not None:
+                try:
+                    audio_file = audio_job.result()
+                except BaseException as exc:
+                    errors.append(exc)
+        finally:
+            pool.shutdown(wait=True)
+            relay.set()
+        if cancel is not None and cancel.is_set():
+            raise CancelledError("export cancelled")
+        if errors:  # the failure that stopped the other side, not the cancel it caused
+            raise next((e for e in errors if not isinstance(e, CancelledError)), errors[0])
         join = fc.build_join(ffmpeg, list_path, audio_file, tmp_out, fmt, vcodec,
                              None if copy_video else tl.duration, copy_audio_from_list=copy_audio,
                              fps=tl.fps)
         join.duration_s = join.duration_s or sum(c.duration for c in clips)
-        run_ffmpeg(join, prog.runner("mux", "joining", 0.01 * tl.duration + 0.01), cancel)
+        run_ffmpeg(join, prog.runner("mux", "mux", "joining"), cancel)
         os.replace(tmp_out, output)
     except BaseException:
         tmp_out.unlink(missing_ok=True)
@@ -244,8 +271,7 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
         shutil.rmtree(work, ignore_errors=True)
         cache.save_index()
     cache.prune(keep=used_entries)
-    prog.done = prog.total
-    prog.emit("done", f"exported {output.name}")
+    prog.emit("done", f"exported {output.name}", 1.0)
     return ExportResult(output_path=output, duration=tl.duration if not copy_video else sum(c.duration for c in clips),
                         size_bytes=output.stat().st_size, elapsed_s=round(time.monotonic() - prog.start, 3),
                         reused=reused, width=tl.width, height=tl.height, fps=float(tl.fps), video_codec=vcodec,
@@ -298,7 +324,7 @@ def _render_segments(ffmpeg, major, settings, tl, clips, fx, vcodec, fmt, cache,
         split = [s.start for s in segs[1:]]
         cmd = fc.build_timeline_pass(ffmpeg, major, settings, clips, tl, fx, vcodec, fmt, pattern,
                                      work / "video_graph.txt", split)
-        run_ffmpeg(cmd, prog.runner("video", f"rendering {len(clips)} clips", tl.duration), cancel)
+        run_ffmpeg(cmd, prog.runner("video", "video", f"rendering {len(clips)} clips"), cancel)
         produced = sorted(work.glob(f"seg*.{ext}"))
         if len(produced) == len(segs):
             for f, key in zip(produced, keys):
@@ -311,16 +337,41 @@ def _render_segments(ffmpeg, major, settings, tl, clips, fx, vcodec, fmt, cache,
         for f in produced:
             f.unlink(missing_ok=True)
     total = sum(tl.seconds(s.frames) for s, _ in todo)
+    done = 0.0
     for seg, key in todo:
         weight = tl.seconds(seg.frames)
         tmp = work / f"one.{ext}"
         cmd = fc.build_segment_pass(ffmpeg, major, settings, clips, tl, seg, fx, vcodec, fmt, tmp,
                                     work / "segment_graph.txt")
         what = "transition" if seg.kind == "window" else "clip"
-        run_ffmpeg(cmd, prog.runner("video", f"rendering the {what} at scene {seg.clip + 1}", weight), cancel)
+        run_ffmpeg(cmd, prog.runner("video", "video", f"rendering the {what} at scene {seg.clip + 1}",
+                                    done / total, weight / total), cancel)
         cache.put(tmp, key, ext)
-        prog.finish_step(weight)
-    prog.done -= total  # the caller adds the whole video weight
+        done += weight
+
+
+def _stop_on_error(stop: threading.Event, fn, *args):
+    try:
+        return fn(*args)
+    except BaseException:
+        stop.set()
+        raise
+
+
+def _relay_cancel(cancel: Optional[threading.Event], stop: threading.Event) -> threading.Event:
+    """Copy a set `cancel` into `stop` until the returned event is set."""
+    finished = threading.Event()
+    if cancel is None:
+        return finished
+
+    def relay() -> None:
+        while not finished.wait(0.05):
+            if cancel.is_set():
+                stop.set()
+                return
+
+    threading.Thread(target=relay, daemon=True, name="export-cancel").start()
+    return finished
 
 
 def _all_keys(todo, segs):
@@ -330,8 +381,8 @@ def _all_keys(todo, segs):
     return [by_seg.get(s) for s in segs]
 
 
-def _render_audio(ffmpeg, major, settings, tl, clips, hashes, fx, acodec, cache, work, prog, weight, cancel,
-                  reused, used_entries) -> Path:
+def _render_audio(ffmpeg, major, settings, tl, clips, hashes, fx, acodec, cache, work, prog, cancel, reused,
+                  used_entries) -> Path:
     """Final audio track; the clip-audio stem is cached so a music-only change skips decoding the clips."""
     use_stem = settings.clip_audio != "mute" and any(c.has_audio for c in clips)
     stem_key = key_of({"a": 1, "clips": hashes, "audio": [c.has_audio for c in clips], "frames": tl.clip_frames,
@@ -344,7 +395,7 @@ def _render_audio(ffmpeg, major, settings, tl, clips, hashes, fx, acodec, cache,
     out = work / "audio.mka"
     cmd = fc.build_audio_pass(ffmpeg, major, settings, clips, tl, fx, acodec, work / "audio_graph.txt", out,
                               stem_in=stem_in, stem_out=stem_tmp)
-    run_ffmpeg(cmd, prog.runner("audio", "mixing the audio", weight), cancel)
+    run_ffmpeg(cmd, prog.runner("audio", "audio", "mixing the audio"), cancel)
     if stem_tmp is not None and stem_tmp.exists():
         used_entries.append(cache.put(stem_tmp, stem_key, "wav"))
     return out

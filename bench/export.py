@@ -1,0 +1,141 @@
+"""Export benchmark: the same spec three ways in one run, plus the cheap re-export paths.
+
+Spec: 10 clips of 5 s at 1280x720 24 fps (H.264 + AAC), 0.5 s fades, background music (volume 0.6, 1 s fade in,
+2 s fade out), H.264 "medium" (x264 veryfast crf 21) + AAC 192k in MP4.
+
+  1. our exporter (cold cache)             core.video.exporter.export_project
+  2. the single hand-written FFmpeg command (one graph: xfade + acrossfade chains + music amix)
+  3. MoviePy (bench-only extra: pip install moviepy)
+
+then, with the cache warm: a music-only change, a one-transition change, and a hard-cut export of compatible clips.
+Targets: ours <= 1.10x hand-written; >= 5x faster than MoviePy; music-only >= 10x faster than the full export;
+one-transition >= 5x faster; hard cuts >= 100x real time.
+
+    python bench/export.py [--runs 2] [--no-moviepy] [--keep DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core.video.export import ExportSettings, TransitionSpec  # noqa: E402
+from core.video.exporter import export_project  # noqa: E402
+from core.video.media import count_frames, ffmpeg_exe  # noqa: E402
+from tests.media_factory import make_clip, make_tone, project_with_clips  # noqa: E402
+
+N, D, T, FPS = 10, 5.0, 0.5, 24
+X264 = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p"]
+AAC = ["-c:a", "aac", "-b:a", "192k"]
+
+
+def make_media(folder: Path) -> tuple[list[Path], Path]:
+    clips = []
+    for i in range(N):
+        p = folder / f"clip{i}.mp4"
+        make_clip(p, 1280, 720, FPS, D, freq=220 + 55 * i)
+        clips.append(p)
+    return clips, make_tone(folder / "music.mp3", 60.0, 330, volume=0.3)
+
+
+def hand_written(clips: list[Path], music: Path, out: Path) -> list[str]:
+    """What a person would type for this spec: one graph over all inputs."""
+    parts, total = [], N * D - (N - 1) * T
+    for i in range(N):
+        parts.append(f"[{i}:v]fps={FPS},format=yuv420p,settb=AVTB[v{i}]")
+        parts.append(f"[{i}:a]aresample=48000,aformat=channel_layouts=stereo,apad,atrim=duration={D}[a{i}]")
+    v, a = "v0", "a0"
+    for k in range(1, N):
+        parts.append(f"[{v}][v{k}]xfade=transition=fade:duration={T}:offset={k * (D - T)}[vx{k}]")
+        parts.append(f"[{a}][a{k}]acrossfade=d={T}[ax{k}]")
+        v, a = f"vx{k}", f"ax{k}"
+    parts.append(f"[{N}:a]aresample=48000,aformat=channel_layouts=stereo,atrim=duration={total},volume=0.6,"
+                 f"afade=t=in:st=0:d=1,afade=t=out:st={total - 2}:d=2[m]")
+    parts.append(f"[{a}][m]amix=inputs=2:duration=first:dropout_transition=0:normalize=0,alimiter=limit=0.95[aout]")
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
+    for c in clips:
+        args += ["-i", str(c)]
+    args += ["-i", str(music), "-filter_complex", ";".join(parts), "-map", f"[{v}]", "-map", "[aout]"]
+    return args + X264 + AAC + ["-movflags", "+faststart", str(out)]
+
+
+def moviepy_export(clips: list[Path], music: Path, out: Path) -> None:
+    from moviepy import AudioFileClip, CompositeAudioClip, VideoFileClip, afx, concatenate_videoclips, vfx
+    vids = [VideoFileClip(str(c)) for c in clips]
+    vids = [vids[0]] + [c.with_effects([vfx.CrossFadeIn(T)]) for c in vids[1:]]
+    video = concatenate_videoclips(vids, method="compose", padding=-T)
+    song = AudioFileClip(str(music)).with_effects([afx.AudioLoop(duration=video.duration), afx.MultiplyVolume(0.6),
+                                                   afx.AudioFadeIn(1.0), afx.AudioFadeOut(2.0)])
+    video = video.with_audio(CompositeAudioClip([video.audio, song]))
+    video.write_videofile(str(out), fps=FPS, codec="libx264", preset="veryfast", ffmpeg_params=["-crf", "21"],
+                          audio_codec="aac", audio_bitrate="192k", logger=None)
+    for c in vids:
+        c.close()
+
+
+def timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=2, help="repetitions of the full exports (min is reported)")
+    ap.add_argument("--no-moviepy", action="store_true")
+    ap.add_argument("--keep", help="keep the media in this folder")
+    args = ap.parse_args()
+    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="export-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        print(f"making {N} clips of {D:g} s at 1280x720 {FPS} fps ...", file=sys.stderr)
+        clips, music = make_media(folder)
+        base = ExportSettings(quality="medium", transition=TransitionSpec(kind="fade", duration=T),
+                              music_path=str(music), music_volume=0.6, music_fade_in=1.0, music_fade_out=2.0)
+        out_len = N * D - (N - 1) * T
+        ours, hand = [], []
+        for run in range(args.runs):
+            store = project_with_clips(folder / f"proj{run}", clips)
+            ours.append(timed(lambda: export_project(store, base)))
+            hand.append(timed(lambda: subprocess.run(hand_written(clips, music, folder / "hand.mp4"), check=True)))
+            print(f"run {run + 1}: ours {ours[-1]:.2f} s, hand-written {hand[-1]:.2f} s", file=sys.stderr)
+        frames = count_frames(store.folder / "exports" / f"{store.project.name}.mp4")
+        mp = None
+        if not args.no_moviepy:
+            print("MoviePy ...", file=sys.stderr)
+            mp = timed(lambda: moviepy_export(clips, music, folder / "moviepy.mp4"))
+        music_only = timed(lambda: export_project(store, base.model_copy(update={"music_volume": 0.3})))
+        scene = store.project.scenes[4].id
+        one_t = timed(lambda: export_project(store, base.model_copy(update={
+            "boundary_transitions": {scene: TransitionSpec(kind="wipe", duration=T)}})))
+        cuts_store = project_with_clips(folder / "cuts", clips)
+        cuts = export_project(cuts_store, ExportSettings(transition=TransitionSpec(kind="none")))
+        cut_s = timed(lambda: export_project(cuts_store, ExportSettings(transition=TransitionSpec(kind="none"))))
+        full, hw = min(ours), min(hand)
+        print(f"\nspec: {N} clips x {D:g} s 720p{FPS}, {T:g} s fades, music; output {out_len:g} s, {frames} frames "
+              f"(expected {round(out_len * FPS)})")
+        print(f"ffmpeg: {ffmpeg_exe()}")
+        rows = [("our exporter, full (min of %d)" % args.runs, full, ""),
+                ("hand-written single command (min)", hw, f"ours/hand = {full / hw:.2f}x (target <= 1.10)"),
+                ("MoviePy", mp, f"MoviePy/ours = {mp / full:.1f}x (target >= 5)" if mp else "skipped"),
+                ("re-export, music changed", music_only, f"full/this = {full / music_only:.1f}x (target >= 10)"),
+                ("re-export, one transition changed", one_t, f"full/this = {full / one_t:.1f}x (target >= 5)"),
+                (f"hard cuts, compatible clips ({cuts.mode})", cut_s,
+                 f"{N * D / cut_s:.0f}x real time (target >= 100)")]
+        for name, secs, note in rows:
+            print(f"{name:<42} {'-' if secs is None else f'{secs:7.2f} s'}   {note}")
+        return 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
