@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from core.config import Settings
-from core.errors import ERROR_KINDS, InvalidRequestError, TransientError, UnavailableError
+from core.errors import ERROR_KINDS, ImageAIError, InvalidRequestError, TransientError, UnavailableError
 from providers.base import ProgressCallback, ProgressEvent, RenderRequest, RenderResult, no_progress
 from providers.ltx.backend import LTXBackend
 from providers.ltx.local_models import LocalModel, folder_family, local_model, LOCAL_MODELS
@@ -277,20 +277,26 @@ class LocalBackend(LTXBackend):
     async def submit(self, request: RenderRequest, progress: ProgressCallback = no_progress) -> str:
         self.validate(request)
         job_id = f"local-{uuid.uuid4().hex[:12]}"
+        await self._start(job_id, request, progress)
+        progress(ProgressEvent(stage="submitted", message=f"local job {job_id}"))
+        return job_id
+
+    async def _start(self, job_id: str, request: RenderRequest, progress: ProgressCallback) -> Worker:
         spec = self.build_spec(request, job_id)
         worker = await asyncio.to_thread(self._worker_for, request, progress)
         worker.jobs[job_id] = queue.Queue()
         self._job_worker[job_id] = worker
         worker.send(type="render", spec=spec)
-        progress(ProgressEvent(stage="submitted", message=f"local job {job_id}"))
-        return job_id
+        return worker
 
     async def wait(self, job_id: str, request: RenderRequest,
                    progress: ProgressCallback = no_progress) -> RenderResult:
         worker = self._job_worker.get(job_id)
         if worker is None:
-            raise TransientError(f"local job {job_id} is not running here (its worker ended); render again",
-                                 not_created=True)
+            # its worker ended (a crash, or an app restart): a local render costs no money, so run it again
+            self.validate(request)
+            progress(ProgressEvent(stage="queued", message=f"local job {job_id} is not running: rendering it again"))
+            worker = await self._start(job_id, request, progress)
         q = worker.jobs[job_id]
         try:
             if not worker.ready.is_set():
@@ -315,11 +321,10 @@ class LocalBackend(LTXBackend):
                                         width=r["width"], height=r["height"], fps=r["fps"],
                                         has_audio=r["has_audio"], seed=r["seed"], remote_job_id=job_id)
                 elif kind == "error":
-                    cls = ERROR_KINDS.get(msg.get("kind", "error"), TransientError)
+                    # a failure inside the pipeline repeats on a retry: not retryable (ImageAIError, exit code 1)
+                    cls = ERROR_KINDS.get(msg.get("kind", "error"), ImageAIError)
                     if cls is InvalidRequestError:
                         raise InvalidRequestError(msg["message"])
-                    if cls is ERROR_KINDS["error"]:
-                        cls = TransientError
                     raise cls(f"local render failed: {msg['message']}")
                 elif kind == "dead":
                     if worker.fatal:

@@ -162,6 +162,8 @@ class LoadedModel:
         kind, extra = "text", {}
         if spec.mode == "image":
             kind, extra = "image", {"image": _load_image(spec.images[0][1])}
+            if self.family == "ltx2" and _CRF is not None:
+                extra["image_crf"] = _CRF
         elif spec.mode == "keyframes":
             kind, extra = "condition", self._image_conditions(spec, frames)
         elif spec.mode in ("extend", "video"):
@@ -201,7 +203,8 @@ class LoadedModel:
                 conds.append(LTXVideoCondition(image=image, frame_index=index, strength=1.0))
             else:
                 from diffusers.pipelines.ltx2 import pipeline_ltx2_condition as m
-                conds.append(m.LTX2VideoCondition(frames=image, index=-1 if t < 0 else index, strength=1.0))
+                conds.append(m.LTX2VideoCondition(frames=image, index=-1 if t < 0 else index, strength=1.0,
+                                                  crf=_CRF))
         return {"conditions": conds}
 
     def _video_conditions(self, spec: RenderSpec, source: list, frames: int) -> dict:
@@ -231,6 +234,19 @@ class LoadedModel:
         if spec.extend_direction == "backward":
             return np.concatenate([new[: len(new) - overlap], src])
         return np.concatenate([src, new[overlap:]])
+
+
+def _crf() -> Optional[int]:
+    """LTX-2 re-compresses image conditions with H.264 through PyAV to match its training data; without PyAV,
+    crf=0 skips that step instead of failing."""
+    try:
+        import av  # noqa: F401
+        return None
+    except ImportError:
+        return 0
+
+
+_CRF = _crf()
 
 
 def _load_image(path: str):
