@@ -73,7 +73,15 @@ class _GuardTransport(httpx.AsyncBaseTransport):
                 raise _SubmitMayExist(f"{type(exc).__name__}: {exc}") from exc
             raise
 
+    def _downloads(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = transfer.http_client()
+        return self._http
+
     async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
         await self.inner.aclose()
 
 
@@ -119,6 +127,7 @@ class FalBackend(LTXBackend):
         super().__init__(settings)
         self.poll_interval = settings.poll_interval_s
         self._client: Optional[Any] = None
+        self._http: Optional[httpx.AsyncClient] = None  # downloads, kept for the backend's lifetime
         self._endpoints: dict[str, str] = {}  # request id -> endpoint, for cancel
         self._cancelled: set[str] = set()     # ids the user cancelled: their end is a cancel, not a failure
 
@@ -327,7 +336,7 @@ class FalBackend(LTXBackend):
         progress(ProgressEvent(stage="downloading", message="downloading the clip"))
         info = await transfer.download_clip(SERVICE, url, plan.config.output_path,
                                             expected_duration=plan.expected_duration,
-                                            min_duration=plan.min_duration)
+                                            min_duration=plan.min_duration, client=self._downloads())
         seconds = round(info.duration) if plan.expected_duration else plan.billed_seconds
         progress(ProgressEvent(stage="done", fraction=1.0, message=str(plan.config.output_path)))
         return RenderResult(clip_path=info.path, duration=info.duration, width=info.width, height=info.height,
@@ -366,7 +375,15 @@ class FalBackend(LTXBackend):
             except Exception as exc:
                 log.info("fal cancel of %s on %s: %s", job_id, app, _map(exc))
 
+    def _downloads(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = transfer.http_client()
+        return self._http
+
     async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
         if self._client is not None and "_client" in vars(self._client):
             try:
                 http = await self._client._client

@@ -50,7 +50,15 @@ class _RetryAfterSpy(httpx.AsyncBaseTransport):
             self.retry_after = response.headers.get("retry-after")
         return response
 
+    def _downloads(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = transfer.http_client()
+        return self._http
+
     async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
         await self.inner.aclose()
 
 
@@ -61,6 +69,7 @@ class ReplicateBackend(LTXBackend):
         super().__init__(settings)
         self.poll_interval = settings.poll_interval_s
         self._client: Optional[Any] = None
+        self._http: Optional[httpx.AsyncClient] = None  # downloads, kept for the backend's lifetime
         self._spy = _RetryAfterSpy()
         self._cancelled: set[str] = set()
 
@@ -223,7 +232,8 @@ class ReplicateBackend(LTXBackend):
             raise errors_map.malformed(SERVICE, "the finished prediction (no output URL)")
         progress(ProgressEvent(stage="downloading", message="downloading the clip"))
         info = await transfer.download_clip(SERVICE, url, plan.config.output_path,
-                                            expected_duration=plan.expected_duration, min_duration=plan.min_duration)
+                                            expected_duration=plan.expected_duration, min_duration=plan.min_duration,
+                                            client=self._downloads())
         seconds = round(info.duration) if plan.expected_duration else plan.billed_seconds
         progress(ProgressEvent(stage="done", fraction=1.0, message=str(plan.config.output_path)))
         return RenderResult(clip_path=info.path, duration=info.duration, width=info.width, height=info.height,
@@ -240,7 +250,15 @@ class ReplicateBackend(LTXBackend):
         self._cancelled.add(job_id)
         await self._cancel_quietly(job_id)
 
+    def _downloads(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = transfer.http_client()
+        return self._http
+
     async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
         if self._client is not None:
             try:
                 await self._client._async_client.aclose()
