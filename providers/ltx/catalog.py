@@ -121,8 +121,8 @@ def frames_for(duration: float, fps: int, *, snap8: bool = False, max_frames: Op
     return max(frames, 9 if snap8 else 1)
 
 
-def price(e: dict, *, resolution: str, aspect_ratio: str, fps: int, seconds: float, mode: str = "text-to-video",
-          enhanced: bool = False) -> float:
+def price(e: dict, *, resolution: str, aspect_ratio: str, fps: int, seconds: float,
+          mode: str = "text-to-video") -> float:
     """USD for one render billed for `seconds` of output."""
     if mode in e.get("mode_prices", {}):
         table = e["mode_prices"][mode]
