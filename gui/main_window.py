@@ -269,7 +269,7 @@ class MainWindow(QMainWindow):
             self._error("Settings not saved", exc)
             return
         changed = dialog.apply_keys()
-        for field in new.model_fields:
+        for field in type(new).model_fields:
             setattr(self.settings, field, getattr(new, field))
         self._save_settings()
         self._apply_autosave_interval()

@@ -81,7 +81,10 @@ class RenderSettingsGroup(QGroupBox):
             self.info.prefetch()
         except Exception:  # a broken provider is reported as unavailable by the registry; never crash here
             log.exception("checking providers failed")
-        self._prefetched.emit()
+        try:
+            self._prefetched.emit()
+        except RuntimeError:  # the window closed while the check ran
+            pass
 
     def _on_prefetched(self) -> None:
         self.ready = True

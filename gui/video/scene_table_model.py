@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QMimeData, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from core.errors import ImageAIError
@@ -56,7 +56,7 @@ class SceneTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation, role=Qt.DisplayRole) -> Any:
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole:
+        if orientation == Qt.Horizontal and _role(role) == Qt.DisplayRole:
             return COLUMNS[section]
         return None
 
@@ -72,6 +72,7 @@ class SceneTableModel(QAbstractTableModel):
 
     # --- data -----------------------------------------------------------------------------------------------
     def data(self, index: QModelIndex, role=Qt.DisplayRole) -> Any:
+        role = _role(role)
         scene = self.scene_at(index.row())
         if scene is None:
             return None
@@ -147,7 +148,7 @@ class SceneTableModel(QAbstractTableModel):
 
     def setData(self, index: QModelIndex, value: Any, role=Qt.EditRole) -> bool:
         scene = self.scene_at(index.row())
-        if scene is None or role != Qt.EditRole:
+        if scene is None or _role(role) != Qt.EditRole:
             return False
         col = index.column()
         field = {COL["Prompt"]: "prompt", COL["Duration"]: "duration"}.get(col)
@@ -230,8 +231,11 @@ class SceneTableModel(QAbstractTableModel):
             self.dataChanged.emit(i, i, [Qt.DecorationRole])
 
 
+def _role(role) -> Qt.ItemDataRole:
+    """Views may pass a role as a plain int; compare roles as the enum."""
+    return role if isinstance(role, Qt.ItemDataRole) else Qt.ItemDataRole(int(role))
+
+
 def _name(rel: Optional[str]) -> str:
     return rel.rsplit("/", 1)[-1] if rel else ""
 
-
-__all__ = ["SceneTableModel", "COLUMNS", "COL", "shown_take", "QPersistentModelIndex"]

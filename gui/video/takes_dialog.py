@@ -51,6 +51,7 @@ class TakesDialog(QDialog):
 
     def refresh(self) -> None:
         scene = self.session.project.scene(self.scene_id)
+        current = self._current_take()
         self.table.setRowCount(0)
         for take in reversed(scene.takes):
             r = self.table.rowCount()
@@ -66,6 +67,8 @@ class TakesDialog(QDialog):
                 item = QTableWidgetItem(v)
                 item.setData(Qt.UserRole, take.id)
                 self.table.setItem(r, c, item)
+            if current is not None and take.id == current.id:
+                self.table.selectRow(r)
         self.table.resizeColumnsToContents()
         self._enable()
 
