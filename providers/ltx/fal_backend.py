@@ -295,6 +295,8 @@ class FalBackend(LTXBackend):
         seen_logs: set[tuple] = set()
         failures = 0
         while True:
+            if job_id in self._cancelled:
+                raise CancelledError(f"fal request {job_id} was cancelled")
             try:
                 status = await handle.status(with_logs=True)
                 failures = 0
