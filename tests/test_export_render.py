@@ -233,7 +233,9 @@ def test_reexport_reuses_segments_and_audio(tmp_path, mixed):
     one = export_project(store, base.model_copy(update={"boundary_transitions": {
         scene: TransitionSpec(kind="wipe", duration=0.25)}}))
     assert f"{n_segments - 1} of {n_segments} video segments from the cache" in one.reused
+    assert "clip audio from the cache" in one.reused  # the kind of a transition does not change the audio
     assert count_frames(one.output_path) == 96 - 18
+    _assert_decodes_cleanly(one.output_path)  # a re-rendered segment joins the split ones without errors
 
     # a changed clip re-renders only its own body and the two transitions beside it
     replacement = make_clip(tmp_path / "new.mp4", 640, 360, 24, 1.0, color="blue")
@@ -242,6 +244,15 @@ def test_reexport_reuses_segments_and_audio(tmp_path, mixed):
     changed = export_project(store, base)
     assert f"{n_segments - 3} of {n_segments} video segments from the cache" in changed.reused
     assert frame_rgb(changed.output_path, 1.1).getpixel((160, 90))[2] > 150  # the new blue clip is in
+
+
+def _assert_decodes_cleanly(path: Path) -> None:
+    import subprocess
+
+    from core.video.media import ffmpeg_exe
+    proc = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "null", "-"], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0 and proc.stderr.strip() == "", proc.stderr
 
 
 def test_compatible_hard_cuts_are_joined_by_stream_copy(tmp_path):

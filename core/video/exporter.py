@@ -279,15 +279,16 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
 
 
 def _video_format_key(settings: ExportSettings, tl: Timeline, effect_hash: dict, fx: fc.EffectInputs, vcodec: str,
-                      fmt: str) -> dict:
+                      fmt: str, ffmpeg: str) -> dict:
+    # the FFmpeg binary is part of the key: segments joined by stream copy must come from the same encoder build
     return {"v": 1, "size": [tl.width, tl.height], "fps": str(tl.fps), "enc": fc.video_encoder_args(settings,
-            vcodec, fmt), "fx": effect_hash, "font": fx.fontfile,
+            vcodec, fmt), "fx": effect_hash, "font": fx.fontfile, "ffmpeg": ffmpeg,
             "texts": [t.model_dump() for t in settings.texts]}
 
 
 def _plan_segments(settings, tl, clips, hashes, effect_hash, fx, vcodec, fmt, cache, reused):
     """Cache path of every segment, the ones to render, and the render weight (output seconds to encode)."""
-    base = _video_format_key(settings, tl, effect_hash, fx, vcodec, fmt)
+    base = _video_format_key(settings, tl, effect_hash, fx, vcodec, fmt, cache.ffmpeg)
     ext = fc.segment_container(vcodec)
     files, todo = [], []
     for seg in tl.segments():
@@ -386,7 +387,7 @@ def _render_audio(ffmpeg, major, settings, tl, clips, hashes, fx, acodec, cache,
     """Final audio track; the clip-audio stem is cached so a music-only change skips decoding the clips."""
     use_stem = settings.clip_audio != "mute" and any(c.has_audio for c in clips)
     stem_key = key_of({"a": 1, "clips": hashes, "audio": [c.has_audio for c in clips], "frames": tl.clip_frames,
-                       "cuts": [(c.kind, c.frames) for c in tl.cuts], "fps": str(tl.fps)})
+                       "cuts": [c.frames for c in tl.cuts], "fps": str(tl.fps)})  # audio ignores the wipe's shape
     stem_in = cache.get(stem_key, "wav") if use_stem else None
     stem_tmp = work / "stem.wav" if use_stem and stem_in is None else None
     if stem_in is not None:
