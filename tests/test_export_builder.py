@@ -232,3 +232,16 @@ def test_h265_bitrate_mode_and_codec_tags():
     assert args[args.index("-tag:v") + 1] == "hvc1"
     avi = fc.build_join("ffmpeg", Path("l.txt"), None, Path("o.avi"), "avi", "h264", 3.0, fps=Fraction(24)).args
     assert avi[avi.index("-r") + 1] == "24" and avi[avi.index("-c") + 1] == "copy"
+
+
+def test_audio_pass_can_write_the_final_file_around_copied_video():
+    s = ExportSettings(format="mov", video_codec="h265", music_path="m.wav")
+    clips = [_info("a.mp4"), _info("b.mp4")]
+    tl = plan_timeline(s, clips, [s.transition])
+    fx = fc.EffectInputs(music=MediaInfo(path=Path("/m.wav"), duration=9.0, has_audio=True))
+    target = fc.MuxTarget(Path("/w/join.txt"), "mov", "h265", tl.fps)
+    args = fc.build_audio_pass("ffmpeg", 9, s, clips, tl, fx, "aac", Path("/w/a.txt"), Path("/out.mov"),
+                               stem_in=Path("/c/stem.wav"), mux=target).args
+    assert args[args.index("concat") + 4] == "/w/join.txt"
+    assert args[args.index("-c:v") + 1] == "copy" and "2:v:0" in args  # stem, music, then the video list
+    assert args[args.index("-tag:v") + 1] == "hvc1" and args[-3:] == ["-f", "mov", "/out.mov"]

@@ -217,7 +217,7 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
         list_path = work / "join.txt"
         if copy_video:
             mode = "stream-copy"
-            list_path.write_text(fc.concat_list([c.path for c in clips]), encoding="utf-8")
+            todo = []
             reused.append(f"stream copy of {len(clips)} clips (no video re-encode)")
             seg_files: list[Path] = []
             video_weight = 0.0
@@ -226,6 +226,15 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
                                                            fmt, cache, reused)
         audio_weight = 0.08 * tl.duration if with_audio and not copy_audio else 0.0
         prog.plan({"video": video_weight, "audio": audio_weight, "mux": 0.01 * tl.duration + 0.01})
+        if with_audio and not copy_audio and (copy_video or not todo):
+            # no video to render: one process mixes the audio and writes the file around the copied video
+            _write_video_list(list_path, copy_video, clips, seg_files, used_entries)
+            target = fc.MuxTarget(list_path, fmt, vcodec, tl.fps)
+            _render_audio(ffmpeg, major, settings, tl, clips, hashes, fx, acodec, cache, work, prog, cancel,
+                          reused, used_entries, mux=target, out=tmp_out)
+            os.replace(tmp_out, output)
+            return _finish(store, cache, prog, output, tl, clips, copy_video, reused, used_entries, vcodec, acodec,
+                           with_audio, mode)
         # the audio pass is small and mostly single-threaded: run it beside the video pass
         stop = threading.Event()  # set on cancel, or when one side fails so the other stops too
         relay = _relay_cancel(cancel, stop)
@@ -240,8 +249,7 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
                 if not copy_video:
                     _render_segments(ffmpeg, major, settings, tl, clips, fx, vcodec, fmt, cache, work, todo, prog,
                                      stop)
-                    list_path.write_text(fc.concat_list(seg_files), encoding="utf-8")
-                    used_entries += seg_files
+                _write_video_list(list_path, copy_video, clips, seg_files, used_entries)
             except BaseException as exc:
                 stop.set()
                 errors.append(exc)
@@ -270,12 +278,25 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
     finally:
         shutil.rmtree(work, ignore_errors=True)
         cache.save_index()
+    return _finish(store, cache, prog, output, tl, clips, copy_video, reused, used_entries, vcodec, acodec,
+                   with_audio, mode)
+
+
+def _finish(store, cache, prog, output, tl, clips, copy_video, reused, used_entries, vcodec, acodec, with_audio,
+            mode) -> ExportResult:
     cache.prune(keep=used_entries)
     prog.emit("done", f"exported {output.name}", 1.0)
-    return ExportResult(output_path=output, duration=tl.duration if not copy_video else sum(c.duration for c in clips),
-                        size_bytes=output.stat().st_size, elapsed_s=round(time.monotonic() - prog.start, 3),
-                        reused=reused, width=tl.width, height=tl.height, fps=float(tl.fps), video_codec=vcodec,
+    duration = sum(c.duration for c in clips) if copy_video else tl.duration
+    return ExportResult(output_path=output, duration=duration, size_bytes=output.stat().st_size,
+                        elapsed_s=round(time.monotonic() - prog.start, 3), reused=reused, width=tl.width,
+                        height=tl.height, fps=float(tl.fps), video_codec=vcodec,
                         audio_codec=acodec if with_audio else None, mode=mode)
+
+
+def _write_video_list(list_path: Path, copy_video: bool, clips, seg_files, used_entries) -> None:
+    list_path.write_text(fc.concat_list([c.path for c in clips] if copy_video else seg_files), encoding="utf-8")
+    if not copy_video:
+        used_entries += seg_files
 
 
 def _video_format_key(settings: ExportSettings, tl: Timeline, effect_hash: dict, fx: fc.EffectInputs, vcodec: str,
@@ -383,7 +404,7 @@ def _all_keys(todo, segs):
 
 
 def _render_audio(ffmpeg, major, settings, tl, clips, hashes, fx, acodec, cache, work, prog, cancel, reused,
-                  used_entries) -> Path:
+                  used_entries, mux: Optional[fc.MuxTarget] = None, out: Optional[Path] = None) -> Path:
     """Final audio track; the clip-audio stem is cached so a music-only change skips decoding the clips."""
     use_stem = settings.clip_audio != "mute" and any(c.has_audio for c in clips)
     stem_key = key_of({"a": 1, "clips": hashes, "audio": [c.has_audio for c in clips], "frames": tl.clip_frames,
@@ -393,9 +414,9 @@ def _render_audio(ffmpeg, major, settings, tl, clips, hashes, fx, acodec, cache,
     if stem_in is not None:
         reused.append("clip audio from the cache")
         used_entries.append(stem_in)
-    out = work / "audio.mka"
+    out = out or work / "audio.mka"
     cmd = fc.build_audio_pass(ffmpeg, major, settings, clips, tl, fx, acodec, work / "audio_graph.txt", out,
-                              stem_in=stem_in, stem_out=stem_tmp)
+                              stem_in=stem_in, stem_out=stem_tmp, mux=mux)
     run_ffmpeg(cmd, prog.runner("audio", "audio", "mixing the audio"), cancel)
     if stem_tmp is not None and stem_tmp.exists():
         used_entries.append(cache.put(stem_tmp, stem_key, "wav"))

@@ -295,12 +295,23 @@ def mix_graph(settings: ExportSettings, tl: Timeline, stem: Optional[str], music
     return ";\n".join(parts) + "\n"
 
 
+@dataclass
+class MuxTarget:
+    """Write the final file directly: the audio pass also copies the video from a concat list (used when no video
+    needs rendering, e.g. a music-only change: one process instead of mix + join)."""
+    list_path: Path
+    fmt: str
+    vcodec: str
+    fps: Optional[Fraction] = None
+
+
 def build_audio_pass(ffmpeg: str, ffmpeg_major: int, settings: ExportSettings, clips: Sequence[MediaInfo],
                      tl: Timeline, fx: EffectInputs, acodec: str, graph_path: Path, out_audio: Path,
-                     stem_in: Optional[Path] = None, stem_out: Optional[Path] = None) -> FFmpegCommand:
-    """Final audio track (encoded with the export's audio codec, in Matroska so any container can take a copy).
-    With `stem_in` the clip audio comes from the cached stem; otherwise from the clips, saving a stem to
-    `stem_out` for later music-only re-exports. Needs music or clip audio (see `needs_stem`)."""
+                     stem_in: Optional[Path] = None, stem_out: Optional[Path] = None,
+                     mux: Optional[MuxTarget] = None) -> FFmpegCommand:
+    """Final audio track (encoded with the export's audio codec, in Matroska so any container can take a copy),
+    or with `mux` the finished file. With `stem_in` the clip audio comes from the cached stem; otherwise from the
+    clips, saving a stem to `stem_out` for later music-only re-exports. Needs music or clip audio."""
     args = head(ffmpeg)
     parts: list[str] = []
     use_stem = settings.clip_audio != "mute" and any(c.has_audio for c in clips)
@@ -324,10 +335,18 @@ def build_audio_pass(ffmpeg: str, ffmpeg_major: int, settings: ExportSettings, c
             args += ["-stream_loop", "-1"]
         args += ["-vn", "-i", str(fx.music.path)]
         music_label = f"{music_index}:a"
+    video_index = args.count("-i")
+    if mux is not None:
+        args += ["-f", "concat", "-safe", "0", "-i", str(mux.list_path)]
     parts.append(mix_graph(settings, tl, stem_label, music_label))
     graph = ";\n".join(p.rstrip("\n") for p in parts) + "\n"
-    args += graph_option(graph_path, ffmpeg_major) + ["-map", "[aout]"] + AUDIO_ENCODERS[acodec]
-    args += ["-f", "matroska", str(out_audio)]
+    args += graph_option(graph_path, ffmpeg_major)
+    if mux is not None:
+        args += ["-map", f"{video_index}:v:0", "-map", "[aout]", "-c:v", "copy"] + AUDIO_ENCODERS[acodec]
+        args += container_args(mux.fmt, mux.vcodec, mux.fps) + ["-t", num(tl.duration), "-f", MUXERS[mux.fmt],
+                                                                  str(out_audio)]
+    else:
+        args += ["-map", "[aout]"] + AUDIO_ENCODERS[acodec] + ["-f", "matroska", str(out_audio)]
     if stem_out is not None and stem_label == "stem_a":
         args += ["-map", "[stem_b]", "-c:a", "pcm_s16le", "-f", "wav", str(stem_out)]
         outputs.append(stem_out)
@@ -344,6 +363,18 @@ def concat_list(paths: Sequence[Path]) -> str:
     return "".join("file '" + str(Path(p).as_posix()).replace("'", "'\\''") + "'\n" for p in paths)
 
 
+def container_args(fmt: str, vcodec: str, fps: Optional[Fraction]) -> list[str]:
+    """Options for the final file when the video is stream-copied into it."""
+    args = []
+    if vcodec == "h265" and fmt in ("mp4", "mov"):
+        args += ["-tag:v", "hvc1"]
+    if fmt in ("mp4", "mov"):
+        args += ["-movflags", "+faststart"]
+    if fmt == "avi" and fps:  # AVI takes its frame rate from the stream timebase, which concat leaves fine-grained
+        args += ["-r", rate(fps)]
+    return args
+
+
 def build_join(ffmpeg: str, list_path: Path, audio: Optional[Path], output: Path, fmt: str, vcodec: str,
                duration_s: Optional[float], copy_audio_from_list: bool = False,
                fps: Optional[Fraction] = None) -> FFmpegCommand:
@@ -355,13 +386,7 @@ def build_join(ffmpeg: str, list_path: Path, audio: Optional[Path], output: Path
         args += ["-map", "0:v:0", "-map", "0:a:0"]
     else:
         args += ["-map", "0:v:0"]
-    args += ["-c", "copy"]
-    if vcodec == "h265" and fmt in ("mp4", "mov"):
-        args += ["-tag:v", "hvc1"]
-    if fmt in ("mp4", "mov"):
-        args += ["-movflags", "+faststart"]
-    if fmt == "avi" and fps:  # AVI takes its frame rate from the stream timebase, which concat leaves fine-grained
-        args += ["-r", rate(fps)]
+    args += ["-c", "copy"] + container_args(fmt, vcodec, fps)
     if duration_s:  # segments: cut the audio to the video's exact length
         args += ["-t", num(duration_s)]
     args += ["-f", MUXERS[fmt], str(output)]
