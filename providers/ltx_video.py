@@ -363,10 +363,17 @@ class LTXVideoProvider(VideoProvider):
         return self.client.deployment_status()
 
     def unavailable_reason(self) -> Optional[str]:
-        status = self.deployment_status()
-        if any(v is None for v in status.values()):
-            return None
-        return "; ".join(f"{d}: {r}" for d, r in status.items())
+        # stop at the first deployment that can run: the cloud ones are cheap to check, local imports torch
+        reasons = []
+        for dep in DEPLOYMENTS:
+            try:
+                reason = self.client.backend(dep).unavailable_reason()
+            except ImageAIError as exc:
+                reason = str(exc)
+            if reason is None:
+                return None
+            reasons.append(f"{dep}: {reason}")
+        return "; ".join(reasons)
 
     # ---- the contract ----
     def _plan(self, request: RenderRequest) -> LTXPlan:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cached_property
 from pathlib import Path
 from typing import Optional
 
@@ -22,7 +23,7 @@ FAST = dict(poll_interval_s=0.05)
 
 @pytest.fixture
 def fal(monkeypatch):
-    fake = FalFake(latency=0.15).start()
+    fake = FalFake(latency=0.05).start()
     monkeypatch.setenv("FAL_KEY", "fal-test-key-0001")
     monkeypatch.setenv("IMAGEAI_FAL_URL", fake.url)
     yield fake
@@ -31,7 +32,7 @@ def fal(monkeypatch):
 
 @pytest.fixture
 def rep(monkeypatch):
-    fake = ReplicateFake(latency=0.15).start()
+    fake = ReplicateFake(latency=0.05).start()
     monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_test_token_0001")
     monkeypatch.setenv("IMAGEAI_REPLICATE_URL", fake.url)
     yield fake
@@ -44,19 +45,43 @@ def project(tmp_path) -> ProjectStore:
 
 
 class Inputs:
-    """Small real input files, made once per test folder."""
+    """Small real input files, each made on first use."""
 
     def __init__(self, folder: Path):
         folder.mkdir(parents=True, exist_ok=True)
-        self.start = write_image(folder / "start.png")
-        self.end = write_image(folder / "end.png", (64, 36))
-        self.big = write_image(folder / "big.png", (600, 600), noise=True)
-        self.key = write_image(folder / "key.png")
-        self.video = write_clip(folder / "src.mp4", 3.0, 24)
-        self.text = folder / "notes.txt"
-        self.text.write_text("not an image")
-        self.lora = folder / "style.safetensors"
-        self.lora.write_bytes(b"\0" * 2048)
+        self.folder = folder
+
+    @cached_property
+    def start(self) -> Path:
+        return write_image(self.folder / "start.png")
+
+    @cached_property
+    def end(self) -> Path:
+        return write_image(self.folder / "end.png", (64, 36))
+
+    @cached_property
+    def big(self) -> Path:  # ~1 MB: over the data-URI limit, so it goes through the service's upload
+        return write_image(self.folder / "big.png", (600, 600), noise=True)
+
+    @cached_property
+    def key(self) -> Path:
+        return write_image(self.folder / "key.png")
+
+    @cached_property
+    def video(self) -> Path:
+        return write_clip(self.folder / "src.mp4", 3.0, 24)
+
+    @cached_property
+    def text(self) -> Path:
+        path = self.folder / "notes.txt"
+        path.write_text("not an image")
+        return path
+
+    @cached_property
+    def lora(self) -> Path:
+        path = self.folder / "style.safetensors"
+        path.write_bytes(b"\0" * 2048)
+        return path
 
 
 def first_valid(model: str, deployment: str) -> dict:

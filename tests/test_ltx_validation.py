@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.config import Settings
-from core.errors import InvalidRequestError, UnavailableError
-from providers.ltx_video import LTXGenerationConfig, LTXVideoProvider, plan_for
+from core.errors import InvalidRequestError
+from providers.ltx_video import LTXGenerationConfig, plan_for
 from tests.test_ltx_support import Inputs, fal, rep, request_for  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,16 +87,3 @@ def test_plan_refuses_without_network(tmp_path):
     with pytest.raises(InvalidRequestError) as err:
         plan_for(LTXGenerationConfig.from_request(req))
     assert err.value.field == "duration" and err.value.allowed == ["6", "8", "10"]
-
-
-def test_local_and_comfyui_report_unavailable_cleanly_when_missing():
-    provider = LTXVideoProvider(Settings())
-    status = provider.deployment_status()
-    assert set(status) == {"fal", "replicate", "local", "comfyui"}
-    assert "FAL_KEY" in status["fal"] and "REPLICATE_API_TOKEN" in status["replicate"]
-    for dep in ("local", "comfyui"):
-        assert status[dep] is None or isinstance(status[dep], str)
-    try:
-        provider.client.backend("comfyui")
-    except UnavailableError as exc:
-        assert "comfyui" in str(exc)

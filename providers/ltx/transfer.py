@@ -142,7 +142,8 @@ async def _download(service, client, url, dest, expected_duration, min_duration,
             if tmp.exists():
                 tmp.unlink()
         log.info("%s download attempt %d failed: %s", service, attempt, last)
-        await asyncio.sleep(min(0.2 * 2 ** attempt, 5))
+        if attempt < DOWNLOAD_ATTEMPTS:
+            await asyncio.sleep(min(0.2 * 2 ** attempt, 5))
     if isinstance(last, ImageAIError):
         raise TransientError(f"{service}: the downloaded clip is not playable ({last})", not_created=False)
     raise TransientError(f"{service}: the clip could not be downloaded ({type(last).__name__}: {last})",
