@@ -16,6 +16,7 @@ one-transition >= 5x faster; hard cuts >= 100x real time.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -111,23 +112,32 @@ def main() -> int:
         if not args.no_moviepy:
             print("MoviePy ...", file=sys.stderr)
             mp = timed(lambda: moviepy_export(clips, music, folder / "moviepy.mp4"))
-        music_only = timed(lambda: export_project(store, base.model_copy(update={"music_volume": 0.3})))
+        # re-exports, each repeated (min reported): every run changes something new, so nothing is a pure hit
+        music_runs, trans_runs, cut_runs = [], [], []
         scene = store.project.scenes[4].id
-        one_t = timed(lambda: export_project(store, base.model_copy(update={
-            "boundary_transitions": {scene: TransitionSpec(kind="wipe", duration=T)}})))
+        kinds = ["wipe", "slideleft", "circleopen", "pixelize", "radial", "dissolve"]
         cuts_store = project_with_clips(folder / "cuts", clips)
         cuts = export_project(cuts_store, ExportSettings(transition=TransitionSpec(kind="none")))
-        cut_s = timed(lambda: export_project(cuts_store, ExportSettings(transition=TransitionSpec(kind="none"))))
+        for run in range(args.runs):
+            music_runs.append(timed(lambda: export_project(store, base.model_copy(update={
+                "music_volume": 0.3 + 0.05 * run}))))
+            trans_runs.append(timed(lambda: export_project(store, base.model_copy(update={
+                "boundary_transitions": {scene: TransitionSpec(kind=kinds[run % len(kinds)], duration=T)}}))))
+            cut_runs.append(timed(lambda: export_project(cuts_store, ExportSettings(
+                transition=TransitionSpec(kind="none")))))
+            print(f"re-export run {run + 1}: music {music_runs[-1]:.2f} s, one transition {trans_runs[-1]:.2f} s, "
+                  f"hard cuts {cut_runs[-1]:.2f} s", file=sys.stderr)
+        music_only, one_t, cut_s = min(music_runs), min(trans_runs), min(cut_runs)
         full, hw = min(ours), min(hand)
         print(f"\nspec: {N} clips x {D:g} s 720p{FPS}, {T:g} s fades, music; output {out_len:g} s, {frames} frames "
               f"(expected {round(out_len * FPS)})")
-        print(f"ffmpeg: {ffmpeg_exe()}")
+        print(f"ffmpeg: {ffmpeg_exe()}; load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         rows = [("our exporter, full (min of %d)" % args.runs, full, ""),
                 ("hand-written single command (min)", hw, f"ours/hand = {full / hw:.2f}x (target <= 1.10)"),
                 ("MoviePy", mp, f"MoviePy/ours = {mp / full:.1f}x (target >= 5)" if mp else "skipped"),
-                ("re-export, music changed", music_only, f"full/this = {full / music_only:.1f}x (target >= 10)"),
-                ("re-export, one transition changed", one_t, f"full/this = {full / one_t:.1f}x (target >= 5)"),
-                (f"hard cuts, compatible clips ({cuts.mode})", cut_s,
+                ("re-export, music changed (min)", music_only, f"full/this = {full / music_only:.1f}x (target >= 10)"),
+                ("re-export, one transition changed (min)", one_t, f"full/this = {full / one_t:.1f}x (target >= 5)"),
+                (f"hard cuts, compatible clips ({cuts.mode}, min)", cut_s,
                  f"{N * D / cut_s:.0f}x real time (target >= 100)")]
         for name, secs, note in rows:
             print(f"{name:<42} {'-' if secs is None else f'{secs:7.2f} s'}   {note}")

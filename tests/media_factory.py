@@ -28,7 +28,7 @@ def _run(args: list[str]) -> None:
 
 def make_clip(path: Path, width: int = 320, height: int = 180, fps: float = 24, duration: float = 1.0,
               audio: bool = True, color: Optional[str] = None, codec: str = "h264", freq: float = 440.0,
-              audio_rate: int = 48000, audio_channels: int = 2) -> Path:
+              audio_rate: int = 48000, audio_channels: int = 2, preset: str = "ultrafast") -> Path:
     """A test clip: `color` gives a solid colour (e.g. "red", "0x336699"), None the moving testsrc2 pattern. Odd
     sizes are encoded 4:4:4 (4:2:0 needs even sizes), which also exercises pixel-format normalisation."""
     path = Path(path)
@@ -39,7 +39,10 @@ def make_clip(path: Path, width: int = 320, height: int = 180, fps: float = 24, 
         args += ["-f", "lavfi", "-i", f"sine=frequency={freq}:sample_rate={audio_rate}:duration={duration}"]
     odd = width % 2 or height % 2
     pix = "yuv422p10le" if codec == "prores" else ("yuv444p" if odd else "yuv420p")
-    args += _VCODEC[codec] + ["-pix_fmt", pix]
+    vargs = list(_VCODEC[codec])
+    if "-preset" in vargs:
+        vargs[vargs.index("-preset") + 1] = preset
+    args += vargs + ["-pix_fmt", pix]
     if audio:
         args += _ACODEC.get(path.suffix.lower(), ["-c:a", "aac", "-b:a", "128k"]) + ["-ac", str(audio_channels)]
     args += ["-t", str(duration), str(path)]

@@ -268,6 +268,16 @@ def test_compatible_hard_cuts_are_joined_by_stream_copy(tmp_path):
     assert with_music.mode == "stream-copy" and count_frames(with_music.output_path) == 72
 
 
+def test_clips_from_different_encoder_settings_are_not_stream_copied(tmp_path):
+    # same codec, size and fps, but other H.264 parameter sets: one file can carry only one set
+    clips = [make_clip(tmp_path / "fast.mp4", 320, 180, 24, 1.0),
+             make_clip(tmp_path / "slow.mp4", 320, 180, 24, 1.0, preset="medium")]
+    store = project_with_clips(tmp_path / "p", clips)
+    result = export_project(store, ExportSettings(quality="low"))
+    assert result.mode == "segments" and count_frames(result.output_path) == 48
+    _assert_decodes_cleanly(result.output_path)
+
+
 def test_scenes_without_a_done_clip_are_named(tmp_path):
     from core.video.project import Scene, Take
     clip = make_clip(tmp_path / "c.mp4", 160, 90, 24, 1.0)

@@ -145,9 +145,9 @@ def _selected_clips(store: ProjectStore) -> list[Path]:
 
 
 def _stream_copy_ok(settings: ExportSettings, tl: Timeline, clips: list[MediaInfo], vcodec: str,
-                    fx: fc.EffectInputs) -> bool:
+                    fx: fc.EffectInputs, cache: SegmentCache) -> bool:
     """True when the clips can be joined without decoding: hard cuts only, no video effects, and every clip
-    already has the output's codec, size, frame rate and pixel format."""
+    already has the output's codec, size, frame rate, pixel format and the same encoder parameter sets."""
     if tl.has_transitions or fx.lut or fx.watermark or settings.texts or settings.quality == "custom":
         return False
     want = _FFMPEG_CODEC_NAMES[vcodec]
@@ -155,7 +155,7 @@ def _stream_copy_ok(settings: ExportSettings, tl: Timeline, clips: list[MediaInf
         if (c.vcodec != want or (c.width, c.height) != (tl.width, tl.height) or abs(c.fps - float(tl.fps)) > 0.01
                 or c.pix_fmt != fc.pix_fmt_for(vcodec)):
             return False
-    return True
+    return len({cache.header_hash(c.path, c.vcodec) for c in clips}) == 1
 
 
 def _audio_copy_ok(settings: ExportSettings, clips: list[MediaInfo], acodec: str, music) -> bool:
@@ -211,7 +211,7 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
     used_entries: list[Path] = []
     mode = "segments"
     try:
-        copy_video = _stream_copy_ok(settings, tl, clips, vcodec, fx)
+        copy_video = _stream_copy_ok(settings, tl, clips, vcodec, fx, cache)
         with_audio = fc.has_audio_output(settings, clips, fx.music)
         copy_audio = copy_video and with_audio and _audio_copy_ok(settings, clips, acodec, fx.music)
         list_path = work / "join.txt"
@@ -232,7 +232,7 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
             target = fc.MuxTarget(list_path, fmt, vcodec, tl.fps)
             _render_audio(ffmpeg, major, settings, tl, clips, hashes, fx, acodec, cache, work, prog, cancel,
                           reused, used_entries, mux=target, out=tmp_out)
-            os.replace(tmp_out, output)
+            _replace(tmp_out, output)
             return _finish(store, cache, prog, output, tl, clips, copy_video, reused, used_entries, vcodec, acodec,
                            with_audio, mode)
         # the audio pass is small and mostly single-threaded: run it beside the video pass
@@ -271,7 +271,7 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
                              fps=tl.fps)
         join.duration_s = join.duration_s or sum(c.duration for c in clips)
         run_ffmpeg(join, prog.runner("mux", "mux", "joining"), cancel)
-        os.replace(tmp_out, output)
+        _replace(tmp_out, output)
     except BaseException:
         tmp_out.unlink(missing_ok=True)
         raise
@@ -291,6 +291,14 @@ def _finish(store, cache, prog, output, tl, clips, copy_video, reused, used_entr
                         elapsed_s=round(time.monotonic() - prog.start, 3), reused=reused, width=tl.width,
                         height=tl.height, fps=float(tl.fps), video_codec=vcodec,
                         audio_codec=acodec if with_audio else None, mode=mode)
+
+
+def _replace(tmp: Path, output: Path) -> None:
+    try:
+        os.replace(tmp, output)
+    except OSError as exc:  # e.g. Windows: a player holds the old file open
+        raise ExportFailed(f"cannot write {output} ({exc.strerror}); close any program using it and export "
+                           f"again") from None
 
 
 def _write_video_list(list_path: Path, copy_video: bool, clips, seg_files, used_entries) -> None:

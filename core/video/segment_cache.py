@@ -65,6 +65,30 @@ class SegmentCache:
                                              "info": info.model_dump(mode="json") if info else None}
         return info, sha
 
+    def header_hash(self, path: Path, vcodec: Optional[str]) -> str:
+        """Hash of a clip's H.264/H.265 parameter sets (SPS/PPS/VPS). Clips joined by stream copy must share them:
+        the output file carries one set, and strict players fail on clips encoded with other settings."""
+        if vcodec not in ("h264", "hevc"):
+            return ""
+        path = Path(path).resolve()
+        with self._lock:
+            entry = self._load_index().get(str(path)) or {}
+        if "hdr" in entry:
+            return entry["hdr"]
+        import subprocess
+        from core.video.media import ffmpeg_exe
+        proc = subprocess.run([self.ffmpeg or ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path), "-map",
+                               "0:v:0", "-c", "copy", "-frames:v", "1", "-f", vcodec, "-"], capture_output=True,
+                              timeout=60)
+        wanted = (7, 8) if vcodec == "h264" else (32, 33, 34)
+        sets = [nal for nal in _annexb_units(proc.stdout)
+                if nal and ((nal[0] & 0x1F) if vcodec == "h264" else ((nal[0] >> 1) & 0x3F)) in wanted]
+        digest = hashlib.sha1(b"".join(sets)).hexdigest() if sets else f"unknown-{path}"
+        with self._lock:
+            if str(path) in self._load_index():
+                self._index[str(path)]["hdr"] = digest
+        return digest
+
     def save_index(self) -> None:
         with self._lock:
             if self._index is not None:
@@ -111,3 +135,19 @@ class SegmentCache:
             total -= size
             freed += size
         return freed
+
+
+def _annexb_units(data: bytes) -> list[bytes]:
+    """NAL units of an Annex B byte stream (start codes 00 00 01 or 00 00 00 01)."""
+    units, i, start = [], 0, None
+    while i + 3 <= len(data):
+        if data[i:i + 3] == b"\x00\x00\x01":
+            if start is not None:
+                units.append(data[start:i].rstrip(b"\x00"))
+            i += 3
+            start = i
+        else:
+            i += 1
+    if start is not None:
+        units.append(data[start:])
+    return units
