@@ -274,6 +274,7 @@ class MainWindow(QMainWindow):
         self._save_settings()
         self._apply_autosave_interval()
         self.video_tab.info.settings = self.settings
+        self.video_tab.controller.forget_providers()
         self.video_tab.render_group.recheck()
         self.video_tab.console.info("Settings saved" + (f"; keys: {', '.join(changed)}" if changed else ""))
 

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QGridLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSlider, QSpinBox,
@@ -102,6 +102,9 @@ class ExportGroup(QGroupBox):
         if not _exporter_present():
             self.export_button.setEnabled(False)
             self.export_button.setToolTip("The exporter is not part of this build yet")
+        else:  # load it in the background now, so the first Export click does not wait for the import
+            QTimer.singleShot(0, lambda: threading.Thread(target=_exporter, name="import-exporter",
+                                                          daemon=True).start())
 
     # --- building the tabs ----------------------------------------------------------------------------------
     def _video_tab(self) -> QWidget:

@@ -38,6 +38,7 @@ class RenderController(QObject):
         self.queue: Optional[RenderQueue] = None
         self.future: Optional[Future] = None
         self.fractions: dict[str, float] = {}
+        self._plan_providers: dict = {}
         self._finished_raw = _Relay(self)
         self._finished_raw.fired.connect(self._on_finished)
         self.event.connect(self._track)
@@ -46,8 +47,20 @@ class RenderController(QObject):
         return self.future is not None and not self.future.done()
 
     def plan(self, scene_ids: Optional[list[str]] = None, force: bool = False) -> RenderPlan:
-        """Validate and price the scenes; raises the typed error of the first invalid scene."""
-        return self._new_queue().plan(scene_ids, force)
+        """Validate and price the scenes; raises the typed error of the first invalid scene. Planning reuses its
+        provider instances (looking one up in the registry scans the installed plugins); a run gets fresh ones."""
+        queue = RenderQueue(self.session.store, self.settings, provider_getter=self._planning_provider)
+        return queue.plan(scene_ids, force)
+
+    def _planning_provider(self, name: str, settings: Settings):
+        if name not in self._plan_providers:
+            from providers import registry
+            self._plan_providers[name] = registry.get(name, settings)
+        return self._plan_providers[name]
+
+    def forget_providers(self) -> None:
+        """After the settings changed (keys, addresses): plan with newly made providers."""
+        self._plan_providers.clear()
 
     def _new_queue(self) -> RenderQueue:
         # the queue calls on_event on the loop thread; emitting a signal there hands the event to the GUI thread

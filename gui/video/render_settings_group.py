@@ -7,7 +7,7 @@ import logging
 import threading
 from typing import Optional
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QVBoxLayout, QWidget
 
 from core.errors import ImageAIError
@@ -74,7 +74,9 @@ class RenderSettingsGroup(QGroupBox):
         self._prefetched.connect(self._on_prefetched)
         self.setEnabled(False)
         self.setTitle("Render Settings (checking providers…)")
-        threading.Thread(target=self._prefetch, name="provider-check", daemon=True).start()
+        # checked once the event loop runs: the window appears first, then the providers' answers fill it in
+        QTimer.singleShot(0, lambda: threading.Thread(target=self._prefetch, name="provider-check",
+                                                      daemon=True).start())
 
     def _prefetch(self) -> None:
         try:

@@ -14,9 +14,11 @@ from core.video.scene_edits import MoveScene, SetSceneField
 from gui.video.project_session import ProjectSession
 from gui.video.thumbnails import ThumbnailCache
 
-COLUMNS = ("#", "Thumbnail", "Prompt", "Duration", "Start frame", "End frame", "Provider", "Status", "Cost", "Clip")
+COLUMNS = ("#", "Thumbnail", "Prompt", "Length", "Start frame", "End frame", "Provider", "Status", "Cost", "Clip")
 COL = {name: i for i, name in enumerate(COLUMNS)}
 MIME = "application/x-imageai-scene-rows"
+_ROLES = (Qt.DisplayRole, Qt.EditRole, Qt.UserRole, Qt.ToolTipRole, Qt.DecorationRole, Qt.ForegroundRole,
+          Qt.TextAlignmentRole)
 STATUS_COLORS = {"done": "#2e7d32", "failed": "#c62828", "cancelled": "#8d6e63", "running": "#1565c0",
                  "submitted": "#1565c0", "queued": "#6a1b9a"}
 
@@ -39,6 +41,7 @@ class SceneTableModel(QAbstractTableModel):
         self.session = session
         self.thumbs = thumbnails
         self.progress: dict[str, float] = {}  # scene id -> live fraction while a render runs
+        self._rows: dict[str, dict] = {}  # scene id -> {(role, column): value, "thumb": thumbnail key}
         session.scenes_reset.connect(self._reset)
         session.scene_changed.connect(self.refresh_scene)
         thumbnails.ready.connect(self._thumbnail_ready)
@@ -72,39 +75,49 @@ class SceneTableModel(QAbstractTableModel):
 
     # --- data -----------------------------------------------------------------------------------------------
     def data(self, index: QModelIndex, role=Qt.DisplayRole) -> Any:
+        # a view asks for a dozen roles per cell on every paint: answer from a per-row cache built once per change
         role = _role(role)
+        if role not in _ROLES:
+            return None
         scene = self.scene_at(index.row())
         if scene is None:
             return None
+        row = self._rows.get(scene.id)
+        if row is None:
+            row = self._rows[scene.id] = self._build_row(scene, index.row())
         col = index.column()
-        take = shown_take(scene)
-        if role == Qt.UserRole:
-            return scene.id
-        if role in (Qt.DisplayRole, Qt.EditRole):
-            return self._text(scene, take, col, role)
-        if role == Qt.ToolTipRole:
-            if col == COL["Prompt"]:
-                return scene.prompt
-            if col == COL["Status"] and take is not None and take.error:
-                return take.error
-            if col == COL["Clip"] and take is not None and take.clip_path:
-                return "Double-click to preview"
-        if role == Qt.DecorationRole and col == COL["Thumbnail"]:
-            return self.thumbs.pixmap_for(self.session.store, scene)
-        if role == Qt.ForegroundRole and col == COL["Status"] and take is not None:
-            color = STATUS_COLORS.get(take.status)
-            return QBrush(QColor(color)) if color else None
-        if role == Qt.TextAlignmentRole and col in (COL["#"], COL["Duration"], COL["Cost"]):
-            return int(Qt.AlignRight | Qt.AlignVCenter)
-        return None
+        if role == Qt.DecorationRole:
+            if col != COL["Thumbnail"] or row["thumb"] is None:
+                return None
+            return self.thumbs.pixmap(row["thumb"], scene.id)
+        return row.get((role, col))
 
-    def _text(self, scene: Scene, take: Optional[Take], col: int, role) -> Any:
+    def _build_row(self, scene: Scene, row_index: int) -> dict:
+        take = shown_take(scene)
+        row: dict = {"thumb": self.thumbs.source_key(self.session.store, scene)}
+        for col in range(len(COLUMNS)):
+            row[(Qt.DisplayRole, col)] = self._text(scene, take, col, Qt.DisplayRole, row_index)
+        row[(Qt.EditRole, COL["Prompt"])] = scene.prompt
+        row[(Qt.EditRole, COL["Length"])] = scene.duration
+        row[(Qt.UserRole, 0)] = scene.id
+        row[(Qt.ToolTipRole, COL["Prompt"])] = scene.prompt
+        if take is not None and take.error:
+            row[(Qt.ToolTipRole, COL["Status"])] = take.error
+        if scene.selected_take is not None and scene.selected_take.clip_path:
+            row[(Qt.ToolTipRole, COL["Clip"])] = "Double-click to preview"
+        if take is not None and take.status in STATUS_COLORS:
+            row[(Qt.ForegroundRole, COL["Status"])] = QBrush(QColor(STATUS_COLORS[take.status]))
+        for col in (COL["#"], COL["Length"], COL["Cost"]):
+            row[(Qt.TextAlignmentRole, col)] = int(Qt.AlignRight | Qt.AlignVCenter)
+        return row
+
+    def _text(self, scene: Scene, take: Optional[Take], col: int, role, row_index: int) -> Any:
         if col == COL["#"]:
-            return str(self.row_of(scene.id) + 1)
+            return str(row_index + 1)
         if col == COL["Prompt"]:
             return scene.prompt
-        if col == COL["Duration"]:
-            return scene.duration if role == Qt.EditRole else f"{scene.duration:g} s"
+        if col == COL["Length"]:
+            return f"{scene.duration:g} s"
         if col == COL["Start frame"]:
             return _name(scene.start_frame)
         if col == COL["End frame"]:
@@ -142,7 +155,7 @@ class SceneTableModel(QAbstractTableModel):
         if not index.isValid():
             return base | Qt.ItemIsDropEnabled
         flags = base | Qt.ItemIsDragEnabled
-        if index.column() in (COL["Prompt"], COL["Duration"]):
+        if index.column() in (COL["Prompt"], COL["Length"]):
             flags |= Qt.ItemIsEditable
         return flags
 
@@ -151,7 +164,7 @@ class SceneTableModel(QAbstractTableModel):
         if scene is None or _role(role) != Qt.EditRole:
             return False
         col = index.column()
-        field = {COL["Prompt"]: "prompt", COL["Duration"]: "duration"}.get(col)
+        field = {COL["Prompt"]: "prompt", COL["Length"]: "duration"}.get(col)
         if field is None:
             return False
         if field == "duration":
@@ -213,13 +226,16 @@ class SceneTableModel(QAbstractTableModel):
     # --- updates from outside -------------------------------------------------------------------------------
     def _reset(self) -> None:
         self.beginResetModel()
+        self._rows.clear()
         self.endResetModel()
 
     def refresh_all(self) -> None:
+        self._rows.clear()
         if self.scenes:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.scenes) - 1, len(COLUMNS) - 1))
 
     def refresh_scene(self, scene_id: str) -> None:
+        self._rows.pop(scene_id, None)
         row = self.row_of(scene_id)
         if row >= 0:
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))

@@ -45,8 +45,8 @@ class SceneTableWidget(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.Interactive)
         header.setSectionResizeMode(COL["Prompt"], QHeaderView.Stretch)
-        widths = {"#": 30, "Thumbnail": THUMB_W + 8, "Duration": 58, "Start frame": 76, "End frame": 76,
-                  "Provider": 84, "Status": 112, "Cost": 52, "Clip": 96}
+        widths = {"#": 28, "Thumbnail": THUMB_W + 8, "Length": 56, "Start frame": 84, "End frame": 80,
+                  "Provider": 76, "Status": 100, "Cost": 52, "Clip": 84}
         for name, width in widths.items():
             self.table.setColumnWidth(COL[name], width)
 

@@ -12,6 +12,7 @@ from typing import Optional
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 
+from core.errors import ImageAIError
 from core.video.media import ffmpeg_exe
 from core.video.project import Scene
 from core.video.project_io import ProjectStore
@@ -60,22 +61,31 @@ class ThumbnailCache(QObject):
             return store.resolve(take.clip_path)
         return None
 
-    def pixmap_for(self, store: Optional[ProjectStore], scene: Scene) -> Optional[QPixmap]:
+    def source_key(self, store: Optional[ProjectStore], scene: Scene) -> Optional[tuple[str, Path]]:
+        """(cache key, file) of the scene's thumbnail source; the key changes when the file does."""
         if store is None:
             return None
         try:
             path = self.source(store, scene)
             if path is None or not path.is_file():
                 return None
-            key = f"{path}|{path.stat().st_mtime_ns}"
-        except (OSError, ValueError):
+            return f"{path}|{path.stat().st_mtime_ns}", path
+        except (OSError, ValueError, ImageAIError):
             return None
+
+    def pixmap(self, source: tuple[str, Path], scene_id: str) -> Optional[QPixmap]:
+        """The thumbnail when loaded; otherwise start loading it (ready(scene_id) follows) and return None."""
+        key, path = source
         if key in self._pixmaps:
             return self._pixmaps[key]
         if key not in self._pending:
             self._pending.add(key)
-            self._pool.submit(self._load, scene.id, key, path)
+            self._pool.submit(self._load, scene_id, key, path)
         return None
+
+    def pixmap_for(self, store: Optional[ProjectStore], scene: Scene) -> Optional[QPixmap]:
+        source = self.source_key(store, scene)
+        return self.pixmap(source, scene.id) if source else None
 
     def _load(self, scene_id: str, key: str, path: Path) -> None:
         try:

@@ -132,6 +132,7 @@ class VideoTab(QWidget):
         self.scenes.selection_changed.connect(self._on_selection)
         self.render_group.changed.connect(self.render_settings_changed)
         self.render_group.changed.connect(self._schedule_estimate)
+        self.render_group.changed.connect(self.scene_model.refresh_all)  # the Provider column of unrendered rows
         self.render_group.providers_ready.connect(self._schedule_estimate)
         self.generate_button.clicked.connect(lambda: self.generate())
         self.cancel_button.clicked.connect(lambda: self.controller.cancel(None))
@@ -140,10 +141,14 @@ class VideoTab(QWidget):
         self.controller.event.connect(self._on_event)
         self.controller.started.connect(self._on_started)
         self.controller.finished.connect(self._on_finished)
-        self.controller.overall.connect(lambda f: self.overall.setValue(int(f * 1000)))
+        self.controller.overall.connect(self._set_overall)
         self.session.scenes_reset.connect(self._schedule_estimate)
         self.session.scene_changed.connect(lambda _: self._schedule_estimate())
         self.session.project_replaced.connect(self._on_project)
+        self._dirty_rows: set[str] = set()
+        self._overall_fraction = 0.0
+        self._repaint_timer = QTimer(self, singleShot=True, interval=100)
+        self._repaint_timer.timeout.connect(self._flush_rows)
         self._estimate_timer = QTimer(self, singleShot=True, interval=250)
         self._estimate_timer.timeout.connect(self.update_estimate)
 
@@ -253,11 +258,7 @@ class VideoTab(QWidget):
         self.console.info(f"Render started: {len(plan.to_render)} scene(s), estimated ${plan.total_cost:.2f}")
 
     def _on_event(self, event: RenderEvent) -> None:
-        project = self.session.project
-        try:
-            number = project.scenes.index(project.scene(event.scene_id)) + 1
-        except (KeyError, ValueError):
-            number = "?"
+        number = self.scene_model.row_of(event.scene_id) + 1 or "?"
         if event.kind == "progress" and event.fraction is not None:
             self.scene_model.progress[event.scene_id] = event.fraction
         elif event.kind in ("done", "failed", "cancelled", "skipped"):
@@ -274,9 +275,28 @@ class VideoTab(QWidget):
             detail = f"[{event.error_kind}] {detail}"
         self.console.log(EVENT_LEVELS.get(event.kind, "info"), f"Scene {number}: {text} {detail}".rstrip(),
                          at=event.at)
-        self.scene_model.refresh_scene(event.scene_id)
+        # progress arrives many times a second per scene: repaint at most every 100 ms; state changes at once
+        self._dirty_rows.add(event.scene_id)
+        if event.kind == "progress":
+            if not self._repaint_timer.isActive():
+                self._repaint_timer.start()
+        else:
+            self._flush_rows()
+
+    def _flush_rows(self) -> None:
+        self._repaint_timer.stop()
+        for scene_id in self._dirty_rows:
+            self.scene_model.refresh_scene(scene_id)
+        self._dirty_rows.clear()
+        self.overall.setValue(int(self._overall_fraction * 1000))
+
+    def _set_overall(self, fraction: float) -> None:
+        self._overall_fraction = fraction
+        if not self._repaint_timer.isActive():
+            self.overall.setValue(int(fraction * 1000))
 
     def _on_finished(self, result) -> None:
+        self._flush_rows()
         self.cancel_button.setEnabled(False)
         self.cancel_scene_button.setEnabled(False)
         self.scene_model.progress.clear()

@@ -39,7 +39,7 @@ def test_prompt_typed_in_the_table_is_saved(open_window, tmp_path, qtbot):
     assert not window.isWindowModified()
     # a bad duration is refused with a message naming the field, and nothing changes
     model = table.model()
-    assert not model.setData(model.index(0, COL["Duration"]), "-2", Qt.EditRole)
+    assert not model.setData(model.index(0, COL["Length"]), "-2", Qt.EditRole)
     assert "duration" in window.video_tab.console.visible_text()
     assert window.session.project.scenes[0].duration == 1.0
 

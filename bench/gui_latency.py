@@ -1,0 +1,241 @@
+"""GUI responsiveness and start-up.
+
+1. Start-up: `python main.py` (offscreen) until the app logs that its window is shown and the event loop runs,
+   against `python -c "import PySide6.QtWidgets"` (the floor: Qt itself), in the same run. Target: under 2 s.
+2. Event-loop stalls: a 10-scene Animatic project rendered and then exported through the window (Generate Videos,
+   Export Video), while a 5 ms QTimer records the longest gap between its ticks; the same timer on the idle window
+   gives the baseline. Repeated (--repeat) and the medians reported, because other load on the machine moves the
+   figures. Target: longest stall under 100 ms.
+
+    python bench/gui_latency.py [--runs 3] [--repeat 3] [--scenes 10] [--duration 2] [--screenshots Docs/images]
+
+--screenshots also saves the video tab at 1280x800 with Animatic and with LTX-Video chosen (after the render, so the
+table shows thumbnails, statuses and clips).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+PROMPTS = ["A lighthouse on a cliff at dusk, waves crashing below", "A red fox trotting through fresh snow",
+           "A steam train crossing a stone viaduct in autumn", "Neon signs reflected in a rainy street at night",
+           "A hot-air balloon rising over lavender fields", "A heron lifting off a misty river at sunrise",
+           "Lanterns drifting over a mountain lake", "A cyclist racing down an empty coastal road",
+           "Snow falling on a quiet temple courtyard", "Fireworks over a harbour, seen from a boat"]
+
+
+# --- 1. start-up -------------------------------------------------------------------------------------------------
+def startup_once(cmd: list[str], log_file: Path | None, env: dict, timeout: float = 60.0) -> float:
+    """Seconds from spawn until the log says the window is ready (or, without a log file, until exit)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if log_file is None:
+            proc.wait(timeout)
+            return time.perf_counter() - t
+        while time.perf_counter() - t < timeout:
+            if log_file.exists() and "window ready" in log_file.read_text(errors="replace"):
+                return time.perf_counter() - t
+            if proc.poll() is not None:
+                raise RuntimeError(f"main.py exited with {proc.returncode} before its window was ready")
+            time.sleep(0.005)
+        raise TimeoutError("the window did not become ready")
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def bench_startup(runs: int) -> float:
+    floor, app = [], []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as cfg:
+            env = {**os.environ, "IMAGEAI_CONFIG_DIR": cfg, "QT_QPA_PLATFORM": "offscreen"}
+            floor.append(startup_once([sys.executable, "-c", "import PySide6.QtWidgets as w; w.QApplication([])"],
+                                      None, env))
+            app.append(startup_once([sys.executable, str(ROOT / "main.py")], Path(cfg) / "logs" / "imageai-video.log",
+                                    env))
+    f, a = statistics.median(floor), statistics.median(app)
+    print(f"start-up: Qt floor (QApplication only)  median {f:6.2f} s  (min {min(floor):.2f})")
+    print(f"start-up: python main.py to window ready median {a:6.2f} s  (min {min(app):.2f}, max {max(app):.2f})")
+    print(f"start-up: ratio to the floor {a / f:5.2f}x; target < 2 s: {'met' if a < 2.0 else 'NOT met'}")
+    return a
+
+
+# --- 2. stalls during render and export ---------------------------------------------------------------------------
+class StallMeter:
+    """The longest gap between ticks of a fast QTimer: how long the GUI thread was unable to run its event loop."""
+
+    def __init__(self, interval_ms: int = 5):
+        from PySide6.QtCore import QTimer
+
+        self.interval = interval_ms / 1000
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+        self.gaps: list[float] = []
+        self._last = 0.0
+
+    def start(self) -> None:
+        self.gaps.clear()
+        self._last = time.perf_counter()
+        self.timer.start()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(now - self._last)
+        self._last = now
+
+    def stop(self) -> float:
+        self.timer.stop()
+        return max(self.gaps) if self.gaps else 0.0
+
+    def p99(self) -> float:
+        return sorted(self.gaps)[int(len(self.gaps) * 0.99)] if self.gaps else 0.0
+
+
+def wait_for(signal, timeout_s: float):
+    """Run the event loop until `signal` fires; returns its argument."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop, box = QEventLoop(), []
+    signal.connect(lambda *args: (box.append(args[0] if args else None), loop.quit()))
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    if not box:
+        raise TimeoutError(f"no signal within {timeout_s} s")
+    return box[0]
+
+
+def idle(seconds: float) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def bench_stalls(scenes: int, duration: float, screenshots: Path | None, repeat: int = 3) -> float:
+    from PySide6.QtWidgets import QApplication
+
+    from core.config import Settings
+    from core.video.project import Scene
+    from core.video.project_io import ProjectStore
+
+    app = QApplication.instance() or QApplication([])
+    from gui.main_window import MainWindow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["IMAGEAI_CONFIG_DIR"] = str(Path(tmp) / "config")
+        store = ProjectStore.create(Path(tmp) / "Bench project", "Bench project")
+        store.project.render = store.project.render.model_validate(
+            {**store.project.render.model_dump(), "provider": "animatic", "resolution": "480p", "fps": 24,
+             "duration": duration})
+        store.project.scenes = [Scene(title=f"Scene {i + 1}", prompt=PROMPTS[i % len(PROMPTS)], duration=duration)
+                                for i in range(scenes)]
+        store.save()
+        window = MainWindow(Settings(autosave_interval_s=5), open_last=False)
+        window.resize(1280, 800)
+        window.show()
+        window.open_project(store.folder)
+        tab = window.video_tab
+        while not tab.render_group.ready:
+            idle(0.05)
+        meter = StallMeter()
+        rows = []
+        for run in range(repeat):
+            meter.start()
+            idle(3.0)
+            baseline = (meter.stop(), meter.p99())
+
+            tab.force_check.setChecked(run > 0)  # later runs render new takes of every scene
+            tab.update_estimate()
+            meter.start()
+            t = time.perf_counter()
+            tab.generate_button.click()
+            summary = wait_for(tab.controller.finished, 600)
+            render = (meter.stop(), meter.p99(), time.perf_counter() - t)
+            if not getattr(summary, "ok", False) or len(summary.done) != scenes:
+                raise RuntimeError(f"render failed: {summary}")
+            idle(1.0)  # thumbnails load
+
+            meter.start()
+            t = time.perf_counter()
+            tab.export_group.export_button.click()
+            result = wait_for(tab.export_group.export_finished, 600)
+            export = (meter.stop(), meter.p99(), time.perf_counter() - t)
+            if isinstance(result, BaseException):
+                raise RuntimeError(f"export failed: {result}")
+            rows.append((baseline, render, export))
+            print(f"run {run + 1}: idle longest {baseline[0] * 1000:6.1f} ms (p99 {baseline[1] * 1000:5.1f}) | "
+                  f"render {scenes} scenes longest {render[0] * 1000:6.1f} ms (p99 {render[1] * 1000:5.1f}, "
+                  f"{render[2]:.1f} s) | export longest {export[0] * 1000:6.1f} ms (p99 {export[1] * 1000:5.1f}, "
+                  f"{export[2]:.1f} s, {result.output_path.name})")
+
+        med = statistics.median
+        base = med(r[0][0] for r in rows)
+        rend, rend99 = med(r[1][0] for r in rows), med(r[1][1] for r in rows)
+        expo, expo99 = med(r[2][0] for r in rows), med(r[2][1] for r in rows)
+        worst = max(rend, expo)
+        print(f"stalls (median of {repeat} runs): idle baseline {base * 1000:.1f} ms; render longest "
+              f"{rend * 1000:.1f} ms (p99 {rend99 * 1000:.1f}); export longest {expo * 1000:.1f} ms "
+              f"(p99 {expo99 * 1000:.1f})")
+        print(f"stalls: worst {worst * 1000:.1f} ms = {worst / max(base, 1e-3):.1f}x the idle baseline; "
+              f"target < 100 ms: {'met' if worst < 0.1 else 'NOT met'}")
+
+        if screenshots is not None:
+            take_screenshots(window, screenshots)
+        window.close()
+        app.processEvents()  # bench only: let the close finish before the temporary folder goes
+    return worst
+
+
+def take_screenshots(window, folder: Path) -> None:
+    tab = window.video_tab
+    folder.mkdir(parents=True, exist_ok=True)
+    tab.scenes.select_ids([window.session.project.scenes[1].id])
+    combo = tab.render_group.provider
+    for provider, name in (("animatic", "video-tab-animatic.png"), ("ltx-video", "video-tab-ltx.png")):
+        index = combo.findData(provider)
+        if index < 0:
+            continue
+        combo.setCurrentIndex(index)
+        if provider == "ltx-video":
+            tab.render_group.ltx.set_advanced_shown(True)
+        if tab.export_group.last_result is not None:  # show a frame of the export in the preview
+            tab.preview.play(tab.export_group.last_result.output_path)
+        idle(1.2)
+        window.grab().save(str(folder / name))
+        tab.preview.stop()
+        print(f"screenshot: {folder / name}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--scenes", type=int, default=10)
+    ap.add_argument("--duration", type=float, default=2.0)
+    ap.add_argument("--screenshots", type=Path)
+    ap.add_argument("--repeat", type=int, default=3, help="render+export rounds (the median is reported)")
+    ap.add_argument("--skip-startup", action="store_true")
+    args = ap.parse_args()
+    if not args.skip_startup:
+        bench_startup(args.runs)
+    bench_stalls(args.scenes, args.duration, args.screenshots, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
