@@ -322,6 +322,29 @@ class LTXVideoClient:
     def plan(self, config: LTXGenerationConfig) -> LTXPlan:
         return plan_for(config)
 
+    def validate(self, request: RenderRequest) -> LTXPlan:
+        """Catalog checks, the backend's own checks, then availability (no key, SDK, GPU): no network."""
+        plan = plan_for(LTXGenerationConfig.from_request(request))
+        backend = self.backend(plan.config.deployment)
+        backend.validate(request)
+        reason = backend.unavailable_reason()
+        if reason:
+            raise UnavailableError(reason)
+        return plan
+
+    async def submit(self, request: RenderRequest, progress: ProgressCallback = no_progress) -> str:
+        plan = self.validate(request)
+        return await self.backend(plan.config.deployment).submit(request, progress)
+
+    async def wait(self, job_id: str, request: RenderRequest,
+                   progress: ProgressCallback = no_progress) -> RenderResult:
+        deployment = LTXGenerationConfig.from_request(request).deployment
+        return await self.backend(deployment).wait(job_id, request, progress)
+
+    async def generate(self, request: RenderRequest, progress: ProgressCallback = no_progress) -> RenderResult:
+        """Submit and follow one render (scripts; the render queue calls submit and wait itself)."""
+        return await self.wait(await self.submit(request, progress), request, progress)
+
     def deployment_status(self) -> dict[str, Optional[str]]:
         out: dict[str, Optional[str]] = {}
         for dep in DEPLOYMENTS:
@@ -380,29 +403,20 @@ class LTXVideoProvider(VideoProvider):
         return plan_for(LTXGenerationConfig.from_request(request))
 
     def validate(self, request: RenderRequest) -> None:
-        cfg = LTXGenerationConfig.from_request(request)
-        plan_for(cfg)
-        backend = self.client.backend(cfg.deployment)
-        backend.validate(request)
-        reason = backend.unavailable_reason()
-        if reason:
-            raise UnavailableError(reason)
+        self.client.validate(request)
 
     def estimate_cost(self, request: RenderRequest) -> float:
         return self._plan(request).cost()
 
     async def submit(self, request: RenderRequest, progress: ProgressCallback = no_progress) -> str:
-        cfg = LTXGenerationConfig.from_request(request)
-        self.validate(request)
-        job_id = await self.client.backend(cfg.deployment).submit(request, progress)
-        self._job_deployment[job_id] = cfg.deployment
+        job_id = await self.client.submit(request, progress)
+        self._job_deployment[job_id] = request.settings.deployment or catalog.DEFAULT_DEPLOYMENT
         return job_id
 
     async def wait(self, job_id: str, request: RenderRequest,
                    progress: ProgressCallback = no_progress) -> RenderResult:
-        cfg = LTXGenerationConfig.from_request(request)
-        self._job_deployment[job_id] = cfg.deployment
-        return await self.client.backend(cfg.deployment).wait(job_id, request, progress)
+        self._job_deployment[job_id] = request.settings.deployment or catalog.DEFAULT_DEPLOYMENT
+        return await self.client.wait(job_id, request, progress)
 
     async def cancel(self, job_id: str) -> None:
         deployment = self._job_deployment.get(job_id)

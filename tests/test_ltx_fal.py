@@ -154,3 +154,40 @@ def test_catalog_prices_are_what_the_result_costs(fal, project, tmp_path):
                       project.folder / "clips" / "c.mp4")
     _, result = render(req)
     assert result.cost == catalog.entry("ltx-video-13b", "fal")["price_per_video"]
+
+
+def test_cancel_from_a_fresh_process_finds_the_job(fal, project, tmp_path):
+    # after a restart the provider knows only the request id: it tries each LTX queue family
+    fal.never_finish = True
+    req = request_for("ltx-2.3-pro", "fal", "text-to-video", Inputs(tmp_path / "in"), project.folder / "clips" / "x.mp4")
+
+    async def once(call):
+        p = LTXVideoProvider(Settings(**FAST))
+        try:
+            return await call(p)
+        finally:
+            await p.aclose()
+
+    job = asyncio.run(once(lambda p: p.submit(req)))
+    asyncio.run(once(lambda p: p.cancel(job)))
+    assert fal.jobs[job]["cancelled"]
+
+
+def test_client_generate_validates_and_dispatches(fal, project, tmp_path):
+    from providers.ltx_video import LTXVideoClient
+
+    req = request_for("ltx-video-2b", "fal", "image-to-video", Inputs(tmp_path / "in"),
+                      project.folder / "clips" / "g.mp4", seed=7, guidance_scale=3.5, num_inference_steps=20)
+
+    async def go():
+        client = LTXVideoClient(Settings(**FAST))
+        try:
+            return await client.generate(req)
+        finally:
+            await client.aclose()
+
+    result = asyncio.run(go())
+    body = fal.requests[-1]["body"]
+    assert fal.requests[-1]["path"] == "/fal-ai/ltx-video/image-to-video"
+    assert (body["seed"], body["guidance_scale"], body["num_inference_steps"]) == (7, 3.5, 20)
+    assert result.clip_path.is_file() and result.duration == pytest.approx(5.0, abs=0.2)

@@ -71,3 +71,25 @@ def test_log_lines_reported_once(rep, project, tmp_path):
     logs = [e.message for e in events if e.stage == "running"]
     assert logs and len(logs) == len(set(logs))
     assert any(e.fraction for e in events if e.stage == "running")
+
+
+def test_resume_by_prediction_id_in_a_fresh_provider(rep, project, tmp_path):
+    import asyncio
+
+    from core.config import Settings
+    from providers.ltx_video import LTXVideoProvider
+
+    req = request_for("ltx-2.3-fast", "replicate", "first-last-frame", Inputs(tmp_path / "in"),
+                      project.folder / "clips" / "r.mp4")
+
+    async def once(call):
+        p = LTXVideoProvider(Settings(poll_interval_s=0.05))
+        try:
+            return await call(p)
+        finally:
+            await p.aclose()
+
+    job = asyncio.run(once(lambda p: p.submit(req)))
+    result = asyncio.run(once(lambda p: p.wait(job, req)))  # a new process: only the id and the request
+    assert result.remote_job_id == job and req.output_path.is_file()
+    assert rep.counts["submissions"] == 1

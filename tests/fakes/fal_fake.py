@@ -39,9 +39,13 @@ def fps_for(app: str, body: dict) -> int:
 
 class FalFake(FakeService):
     def job_of(self, path: str):
-        # /{owner}/{alias}/requests/{id}[/status|/cancel]
+        # /{owner}/{alias}/requests/{id}[/status|/cancel]; a job is known only under its own app, as on fal
         parts = path.strip("/").split("/")
         if len(parts) >= 4 and parts[2] == "requests":
+            job = self.jobs.get(parts[3])
+            family = f"{parts[0]}/{parts[1]}"
+            if job is not None and not (job["app"] == family or job["app"].startswith(family + "/")):
+                return "unknown-" + parts[3], (parts[4] if len(parts) > 4 else "")
             return parts[3], (parts[4] if len(parts) > 4 else "")
         return None, None
 
