@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.cli import main as cli_main
 from core.video.media import count_frames, probe
 from providers.ltx.local_pipelines import read_video_frames
 from tests.fakes.tiny_ltx import tiny_models  # noqa: F401  (session fixture)
@@ -32,18 +33,22 @@ def clip_args(models, family: str, out: Path, *extra: str) -> list[str]:
             "--json", *extra]
 
 
-def test_text_to_video_snapped_and_seeded(tiny_models, tmp_path):
-    outs = []
-    for name in ("a", "b"):
-        proc = run(*clip_args(tiny_models, "ltx", tmp_path / f"{name}.mp4", "--width", "70", "--height", "40",
-                              "--frames", "10", "--seed", "11"))
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        result = json.loads(proc.stdout)
-        assert (result["width"], result["height"], result["seed"]) == (64, 32, 11)
-        info = probe(tmp_path / f"{name}.mp4")
-        assert (info.width, info.height) == (64, 32) and count_frames(tmp_path / f"{name}.mp4") == 9
-        outs.append(np.stack([np.asarray(f) for f in read_video_frames(tmp_path / f"{name}.mp4", 64, 32)]))
-    assert np.array_equal(outs[0], outs[1])  # same seed, two processes, same frames
+def test_text_to_video_snapped_seeded_and_lora_zero(tiny_models, tmp_path, capsys):
+    a = tmp_path / "a.mp4"
+    proc = run(*clip_args(tiny_models, "ltx", a, "--width", "70", "--height", "40", "--frames", "10", "--seed", "11"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout)
+    assert (result["width"], result["height"], result["seed"]) == (64, 32, 11)
+    info = probe(a)
+    assert (info.width, info.height) == (64, 32) and count_frames(a) == 9
+    # the same command in this process, with a LoRA at scale 0: the same frames as the base model
+    b = tmp_path / "b.mp4"
+    capsys.readouterr()
+    code = cli_main(clip_args(tiny_models, "ltx", b, "--width", "70", "--height", "40", "--frames", "10", "--seed",
+                              "11", "--lora", str(tiny_models["lora"]), "--lora-scale", "0"))
+    assert code == 0, capsys.readouterr().err
+    frames = [np.stack([np.asarray(f) for f in read_video_frames(p, 64, 32)]) for p in (a, b)]
+    assert np.array_equal(frames[0], frames[1])
 
 
 def test_ltx2_first_last_frame_with_audio(tiny_models, tmp_path):
@@ -69,16 +74,17 @@ def test_cpu_needs_to_be_chosen(tiny_models, tmp_path):
     assert not (tmp_path / "x.mp4").exists()
 
 
-def test_local_check_reports_device_and_model(tiny_models):
+def test_local_check_reports_device_and_model(tiny_models, capsys):
     proc = run("local", "check", "--json")
     assert proc.returncode == 3
     report = json.loads(proc.stdout)
     assert report["accelerator"]["kind"] == "none" and report["ok"] is False and "--device cpu" in report["problem"]
     assert report["accelerator"]["torch_version"] and report["accelerator"]["diffusers_version"]
-    proc = run("local", "check", "--device", "cpu", "--model-path", str(tiny_models["ltx2"]), "--json")
-    assert proc.returncode == 0
-    report = json.loads(proc.stdout)
+    capsys.readouterr()
+    assert cli_main(["local", "check", "--device", "cpu", "--model-path", str(tiny_models["ltx2"]), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
     assert report["offered_as"] == "CPU (very slow)" and report["plan"]["offload"] == "none"
     assert report["model_path"]["family"] == "ltx2"
-    human = run("local", "check", "--device", "cpu")
-    assert human.returncode == 0 and "CPU (very slow)" in human.stderr and "torch" in human.stderr
+    assert cli_main(["local", "check", "--device", "cpu"]) == 0
+    err = capsys.readouterr().err
+    assert "CPU (very slow)" in err and "torch 2" in err and "GB GPU memory" in err
