@@ -87,7 +87,7 @@ class ExportGroup(QGroupBox):
         side.setRowStretch(5, 1)
         side_box = QWidget()
         side_box.setLayout(side)
-        side_box.setFixedWidth(230)
+        side_box.setFixedWidth(200)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 6)
         lay.addWidget(tabs, 1)
@@ -99,6 +99,9 @@ class ExportGroup(QGroupBox):
         self.play_button.clicked.connect(
             lambda: self.last_result and self.preview_requested.emit(str(self.last_result.output_path)))
         session.project_replaced.connect(self.load)
+        for combo in self.findChildren(QComboBox):  # long labels must not force a wide window
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(6)
         if not _exporter_present():
             self.export_button.setEnabled(False)
             self.export_button.setToolTip("The exporter is not part of this build yet")
@@ -442,8 +445,8 @@ class ExportGroup(QGroupBox):
         else:
             self.last_result = result
             self.progress.setValue(1000)
-            reused = getattr(result, "reused", None) or []
-            reused = f"; {len(reused)} part(s) reused from earlier exports" if reused else ""
+            reused = getattr(result, "reused", None) or []  # what the exporter could skip, in its own words
+            reused = f"; reused: {'; '.join(reused)}" if reused else ""
             size_mb = getattr(result, "size_bytes", 0) / 1e6
             self.state.setText(f"Done: {Path(result.output_path).name}")
             self.message.emit("info", f"Exported {result.output_path} ({result.duration:.1f} s, {size_mb:.1f} MB, "

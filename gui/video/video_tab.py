@@ -64,11 +64,12 @@ class VideoTab(QWidget):
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(380)
+        scroll.setMinimumWidth(340)
 
         self.generate_button = QPushButton("Generate Videos", objectName="generateVideosButton")
         self.generate_button.setMinimumHeight(30)
-        self.force_check = QCheckBox("New take even if unchanged", objectName="forceRenderCheck")
+        self.force_check = QCheckBox("Always new take", objectName="forceRenderCheck")
+        self.force_check.setToolTip("Render again even scenes already rendered with these settings (a new take)")
         self.cancel_button = QPushButton("Cancel all", objectName="cancelRenderButton", enabled=False)
         self.cancel_scene_button = QPushButton("Cancel selected", objectName="cancelSceneButton", enabled=False)
         self.retry_button = QPushButton("Retry failed", objectName="retryFailedButton", enabled=False)
@@ -84,9 +85,10 @@ class VideoTab(QWidget):
         controls.addWidget(self.cancel_button)
         controls.addWidget(self.cancel_scene_button)
         controls.addWidget(self.retry_button)
-        controls.addWidget(self.overall)
+        controls.addStretch(1)
         cost_row = QHBoxLayout()
         cost_row.addWidget(self.cost_label, 1)
+        cost_row.addWidget(self.overall)
 
         top = QWidget()
         top_lay = QVBoxLayout(top)
@@ -224,7 +226,7 @@ class VideoTab(QWidget):
             return False
         if not plan.to_render:
             self.console.info("Nothing to render: every scene is already rendered with these settings "
-                              "(tick “New take even if unchanged” to render again)")
+                              "(tick “Always new take” to render again)")
             return False
         cost = plan.total_cost
         self.cost_label.setText(f"Estimated cost: <b>${cost:.2f}</b> for {len(plan.to_render)} scene(s)")

@@ -177,3 +177,17 @@ def test_console_level_filter(open_window, tmp_path):
     assert "tiny detail" in console.visible_text()
     console.level.setCurrentIndex(console.level.findData("error"))
     assert console.visible_text().strip().endswith("big problem") and "Opened project" not in console.visible_text()
+
+
+def test_reference_images_accept_dropped_files(open_window, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    window = open_window(make_project(tmp_path / "p", ["a"]).folder)
+    row = window.video_tab.references.project_row
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(make_image(tmp_path / "dropped.png")))])
+    event = QDropEvent(QPointF(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    row.dropEvent(event)
+    refs = window.session.project.reference_images
+    assert [r.label for r in refs] == ["dropped.png"] and refs[0].path == "references/dropped.png"
