@@ -15,17 +15,18 @@ def main(argv: Optional[list[str]] = None) -> int:
     argv = [a for a in argv if a != "--verbose"]
     command = argv[0] if argv else ""
     rest = argv[1:]
+    json_mode = "--json" in argv
     if command == "project":
         from core.cli_project import project_main
-        return guarded(lambda: project_main(rest))
+        return guarded(lambda: project_main(rest), json_mode)
     if command == "compare":
         from core.cli_export import compare_main
-        return guarded(lambda: compare_main(rest))
+        return guarded(lambda: compare_main(rest), json_mode)
     if command == "local":
         from core.cli_local import local_main
-        return guarded(lambda: local_main(rest))
+        return guarded(lambda: local_main(rest), json_mode)
     if command == "lora":
         from core.cli_local import lora_main
-        return guarded(lambda: lora_main(rest))
+        return guarded(lambda: lora_main(rest), json_mode)
     from core.cli_clip import clip_main
-    return guarded(lambda: clip_main(argv))
+    return guarded(lambda: clip_main(argv), json_mode)

@@ -31,19 +31,24 @@ def describe_validation(exc) -> str:
     return f"{field}: {msg}"
 
 
-def guarded(command: Callable[[], int]) -> int:
-    """Run a command; typed errors become a message on stderr and the matching exit code."""
+def guarded(command: Callable[[], int], json_mode: bool = False) -> int:
+    """Run a command; typed errors become a message on stderr and the matching exit code (and, with --json, one
+    JSON object on stdout naming the error, so scripts always get an object)."""
+    def fail(message: str, kind: str, code: int) -> int:
+        say(f"error: {message}")
+        if json_mode:
+            emit_json({"error": message, "error_kind": kind, "exit_code": code})
+        return code
+
     try:
         return command()
     except ImageAIError as exc:
-        say(f"error: {exc}")
-        return exc.exit_code
+        return fail(str(exc), exc.kind, exc.exit_code)
     except Exception as exc:
         # pydantic is imported lazily (it is not needed for --help), so its error class is looked up here
         pydantic_core = sys.modules.get("pydantic_core")
         if pydantic_core is not None and isinstance(exc, pydantic_core.ValidationError):
-            say(f"error: {describe_validation(exc)}")
-            return EXIT_BAD_INPUT
+            return fail(describe_validation(exc), "invalid_request", EXIT_BAD_INPUT)
         raise
     except KeyboardInterrupt:
         say("cancelled")

@@ -74,3 +74,11 @@ def test_add_scene_with_existing_clip(tmp_path):
     assert (proj / "clips" / "footage.mp4").is_file()
     rendered = run_json("project", "render", proj)
     assert rendered["scenes"][0]["skipped"] or rendered["scenes"][0]["status"] == "done"
+
+
+def test_json_errors_are_one_object_on_stdout(tmp_path):
+    import json as _json
+    proc = run_cli("--provider", "animatic", "-p", "x", "--resolution", "9000p", "-o", tmp_path / "a.mp4", "--json")
+    assert proc.returncode == 2
+    err = _json.loads(proc.stdout)
+    assert err["exit_code"] == 2 and err["error_kind"] == "invalid_request" and "720p" in err["error"]
