@@ -98,6 +98,10 @@ def test_image_keyframes_extend_and_video_to_video(backend, tiny_models, tmp_pat
     back = render(backend, _request(tiny_models, tmp_path / "back.mp4", extend_video=i2v.clip_path,
                                     extend_direction="backward"))
     assert np.abs(_frames(back.clip_path)[-9:] - src).mean() < 8
+    both = render(backend, _request(tiny_models, tmp_path / "both.mp4", extend_video=i2v.clip_path,
+                                    extend_direction="both"))
+    assert count_frames(both.clip_path) == 4 + 9 + 4  # new frames before and after the source
+    assert np.abs(_frames(both.clip_path)[4:13] - src).mean() < 8
     v2v = render(backend, _request(tiny_models, tmp_path / "v2v.mp4", source_video=fl.clip_path))
     assert count_frames(v2v.clip_path) == 9
 
@@ -185,3 +189,15 @@ def test_idle_worker_ends_by_itself(backend, tiny_models, tmp_path):
     assert not backend.worker_pids()
     with pytest.raises(OSError):
         os.kill(pid, 0)  # the process is gone, and with it the memory it held
+
+
+def test_camera_motion_uses_a_configured_lora_or_prompt_words(tiny_models, tmp_path):
+    plain = LocalBackend(Settings()).build_spec(
+        _request(tiny_models, tmp_path / "o.mp4", camera_motion="zoom_in", camera_speed=0.6), "j1")
+    assert plain["prompt"] == "a red fox runs The camera slowly zooms in." and plain["loras"] == []
+    with_lora = LocalBackend(Settings(ltx_camera_loras={"dolly_forward": str(tiny_models["lora"])})).build_spec(
+        _request(tiny_models, tmp_path / "o.mp4", camera_motion="dolly_forward", camera_speed=1.5), "j2")
+    assert with_lora["prompt"] == "a red fox runs" and with_lora["loras"] == [(str(tiny_models["lora"]), 1.5)]
+    audio = LocalBackend(Settings()).build_spec(
+        _request(tiny_models, tmp_path / "o.mp4", family="ltx2", audio_prompt="waves and gulls"), "j3")
+    assert audio["prompt"].endswith("Audio: waves and gulls")

@@ -17,6 +17,7 @@ from core.config import Settings
 from core.errors import CancelledError, ImageAIError, InvalidRequestError, TransientError, UnavailableError
 from core.video.media import count_frames, probe
 from providers.base import ProgressCallback, ProgressEvent, RenderRequest, RenderResult, no_progress
+from providers.ltx import camera
 from providers.ltx.backend import LTXBackend
 from providers.ltx import comfyui_workflows as wf
 from providers.ltx.comfyui_client import ComfyUIClient, error_from_history
@@ -134,7 +135,8 @@ class ComfyUIBackend(LTXBackend):
         width, height = s.size()
         frames = s.frames or int(round(s.duration * s.fps)) + 1
         w, h, f, _ = snap(width, height, frames)
-        return {"prompt": request.prompt, "negative_prompt": request.negative_prompt or "", "width": w, "height": h,
+        prompt, _, _ = camera.apply(request.prompt, s.camera_motion, s.camera_speed, "prompt")
+        return {"prompt": prompt, "negative_prompt": request.negative_prompt or "", "width": w, "height": h,
                 "num_frames": f, "fps": s.fps, "seed": s.seed if s.seed is not None else 0,
                 "steps": s.num_inference_steps or (info.default_steps if info else 30),
                 "cfg": s.guidance_scale if s.guidance_scale is not None else (info.default_guidance if info else 3.0),

@@ -17,23 +17,11 @@ from typing import Optional
 from core.config import Settings
 from core.errors import ERROR_KINDS, ImageAIError, InvalidRequestError, TransientError, UnavailableError
 from providers.base import ProgressCallback, ProgressEvent, RenderRequest, RenderResult, no_progress
+from providers.ltx import camera
 from providers.ltx.backend import LTXBackend
 from providers.ltx.local_models import LocalModel, folder_family, local_model, LOCAL_MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
-CAMERA_WORDS = {
-    "pan_left": "The camera pans {speed} to the left.", "pan_right": "The camera pans {speed} to the right.",
-    "zoom_in": "The camera zooms in {speed}.", "zoom_out": "The camera zooms out {speed}.",
-    "orbit": "The camera orbits {speed} around the subject.", "dolly_forward": "The camera dollies {speed} forward.",
-    "dolly_backward": "The camera dollies {speed} backward.", "crane_up": "The camera cranes {speed} upward.",
-    "crane_down": "The camera cranes {speed} downward.",
-}
-
-
-def _speed_word(speed: float) -> str:
-    return "slowly" if speed < 0.8 else "quickly" if speed > 1.3 else "smoothly"
-
-
 class Worker:
     """One worker process and the thread that reads its messages."""
 
@@ -174,9 +162,6 @@ class LocalBackend(LTXBackend):
         if request.reference_images:
             raise InvalidRequestError("reference images are not supported by the local deployment",
                                       field="reference_images", allowed=["start_image", "end_image", "keyframes"])
-        if s.extend_direction == "both" and request.extend_video:
-            raise InvalidRequestError("the local deployment extends one side per render", field="extend_direction",
-                                      allowed=["forward", "backward"])
         if request.source_video and info.family == "ltx2":
             raise InvalidRequestError("video-to-video needs an LTX-Video model locally", field="model",
                                       allowed=[m for m, i in LOCAL_MODELS.items() if i.family == "ltx"])
@@ -196,10 +181,17 @@ class LocalBackend(LTXBackend):
         loras = []
         if s.lora_path:
             loras.append((str(Path(s.lora_path).expanduser()), s.lora_scale))
-        camera = (getattr(self.settings, "ltx_camera_loras", None) or {}).get(s.camera_motion)
-        if s.camera_motion != "none" and camera:
-            loras.append((str(Path(camera).expanduser()), min(2.0, s.camera_speed)))
+        path = self._camera_lora(request)
+        if path:
+            loras.append((str(Path(path).expanduser()), camera.lora_scale(s.camera_speed)))
         return loras
+
+    def _camera_lora(self, request: RenderRequest) -> Optional[str]:
+        """The camera LoRA file configured for the motion (setting ltx_camera_loras), if any."""
+        motion = request.settings.camera_motion
+        if motion == "none":
+            return None
+        return (getattr(self.settings, "ltx_camera_loras", None) or {}).get(motion)
 
     def build_spec(self, request: RenderRequest, job_id: str) -> dict:
         from providers.ltx.local_pipelines import RenderSpec
@@ -208,10 +200,11 @@ class LocalBackend(LTXBackend):
         info, _ = self._model(request)
         width, height = s.size()
         frames = s.frames or int(round(s.duration * s.fps)) + 1
-        prompt = request.prompt
-        if s.camera_motion != "none" and not (getattr(self.settings, "ltx_camera_loras", None) or {}).get(
-                s.camera_motion):
-            prompt = f"{prompt.rstrip()} {CAMERA_WORDS[s.camera_motion].format(speed=_speed_word(s.camera_speed))}"
+        # a configured camera LoRA carries the motion; otherwise the prompt names it (a pan is named either way)
+        prompt, _, _ = camera.apply(request.prompt, s.camera_motion, s.camera_speed,
+                                    "lora" if self._camera_lora(request) else "prompt")
+        if s.audio_prompt and s.include_audio and info.family == "ltx2":
+            prompt = f"{prompt.rstrip()} Audio: {s.audio_prompt.strip()}"  # LTX-2 reads sound cues from the prompt
         images: list[tuple[float, str]] = []
         mode = "text"
         if request.extend_video:

@@ -100,6 +100,7 @@ class LoadedModel:
             base.to(plan.device)
         base.set_progress_bar_config(disable=True)
         self.adapters: dict[str, str] = {}  # path key -> adapter name
+        self._pass = (0, 1)  # (pass, passes) of a render that calls the pipeline more than once
         log(f"loaded {cls} from {source}: VAE ratios {self.spatial} (spatial) / {self.temporal} (temporal); "
             f"{plan.describe()}")
 
@@ -146,7 +147,8 @@ class LoadedModel:
         generator = torch.Generator(device="cpu").manual_seed(seed)
 
         def step_end(pipe, i, t, kwargs):
-            on_step(i + 1, spec.steps)
+            n, passes = self._pass
+            on_step(n * spec.steps + i + 1, spec.steps * passes)
             if cancelled():
                 raise CancelledError("render cancelled between denoising steps")
             return kwargs
@@ -158,7 +160,8 @@ class LoadedModel:
             common.update(frame_rate=spec.fps, decode_timestep=0.05, decode_noise_scale=0.025)
         else:
             common.update(frame_rate=float(spec.fps), **self._ltx2_guidance())
-        source_frames = None
+        from PIL import Image
+
         kind, extra = "text", {}
         if spec.mode == "image":
             kind, extra = "image", {"image": _load_image(spec.images[0][1])}
@@ -166,17 +169,32 @@ class LoadedModel:
                 extra["image_crf"] = _CRF
         elif spec.mode == "keyframes":
             kind, extra = "condition", self._image_conditions(spec, frames)
-        elif spec.mode in ("extend", "video"):
+        elif spec.mode == "video":
             source_frames = read_video_frames(Path(spec.video), width, height)
-            kind, extra = "condition", self._video_conditions(spec, source_frames, frames)
-        pipe = self.pipe(kind)
-        with torch.inference_mode():
-            out = pipe(**common, **extra)
-        video = (out.frames[0] * 255).round().clip(0, 255).astype("uint8")
+            kind, extra = "condition", self._v2v_conditions(spec, source_frames, frames)
         if spec.mode == "extend":
-            video = self._join_extension(spec, source_frames, video, self._overlap)
+            # "both" is a backward pass on the clip, then a forward pass on that result
+            directions = ["backward", "forward"] if spec.extend_direction == "both" else [spec.extend_direction]
+            clip = read_video_frames(Path(spec.video), width, height)
+            pipe = self.pipe("condition")
+            for n, direction in enumerate(directions):
+                overlap, extra = self._extension_conditions(clip, frames, direction)
+                self._pass = (n, len(directions))
+                with torch.inference_mode():
+                    out = pipe(**common, **extra)
+                new = (out.frames[0] * 255).round().clip(0, 255).astype("uint8")
+                video = _join_extension(clip, new, overlap, direction)
+                clip = [Image.fromarray(f) for f in video]
+            self._pass = (0, 1)
+        else:
+            pipe = self.pipe(kind)
+            with torch.inference_mode():
+                out = pipe(**common, **extra)
+            video = (out.frames[0] * 255).round().clip(0, 255).astype("uint8")
         audio, rate = None, 0
-        if self.family == "ltx2" and spec.include_audio and getattr(out, "audio", None) is not None:
+        # an extension's audio would cover only the new frames: extended clips stay silent
+        if (self.family == "ltx2" and spec.include_audio and spec.mode != "extend"
+                and getattr(out, "audio", None) is not None):
             audio = out.audio[0].float().cpu().numpy()
             rate = int(self.base.vocoder.config.output_sampling_rate)
         write_clip(video, spec.fps, Path(spec.output_path), audio=audio, sample_rate=rate)
@@ -207,33 +225,35 @@ class LoadedModel:
                                                   crf=_CRF))
         return {"conditions": conds}
 
-    def _video_conditions(self, spec: RenderSpec, source: list, frames: int) -> dict:
-        if spec.mode == "video":
-            k = (min(len(source), frames) - 1) // self.temporal * self.temporal + 1
-            from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
-            return {"conditions": [LTXVideoCondition(video=source[:k], frame_index=0)],
-                    "denoise_strength": spec.denoise_strength}
-        # extension: the clip's edge frames (k*ratio+1 of them) condition the start (forward) or end (backward)
+    def _v2v_conditions(self, spec: RenderSpec, source: list, frames: int) -> dict:
+        from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
+
+        k = (min(len(source), frames) - 1) // self.temporal * self.temporal + 1
+        return {"conditions": [LTXVideoCondition(video=source[:k], frame_index=0)],
+                "denoise_strength": spec.denoise_strength}
+
+    def _extension_conditions(self, source: list, frames: int, direction: str) -> tuple[int, dict]:
+        """The clip's edge frames (k*ratio+1 of them) condition the start (forward) or the end (backward)."""
         overlap = max(1, min(len(source), (frames - 1) // 2 + 1) - 1) // self.temporal * self.temporal + 1
-        self._overlap = overlap
-        if spec.extend_direction == "backward":
+        if direction == "backward":
             edge, index = source[:overlap], frames - overlap
         else:
             edge, index = source[-overlap:], 0
         if self.family == "ltx":
             from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
-            return {"conditions": [LTXVideoCondition(video=edge, frame_index=index)]}
+            return overlap, {"conditions": [LTXVideoCondition(video=edge, frame_index=index)]}
         from diffusers.pipelines.ltx2 import pipeline_ltx2_condition as m
-        return {"conditions": [m.LTX2VideoCondition(frames=edge, index=index)]}
+        return overlap, {"conditions": [m.LTX2VideoCondition(frames=edge, index=index)]}
 
-    @staticmethod
-    def _join_extension(spec: RenderSpec, source: list, new, overlap: int):
-        import numpy as np
 
-        src = np.stack([np.asarray(f) for f in source])
-        if spec.extend_direction == "backward":
-            return np.concatenate([new[: len(new) - overlap], src])
-        return np.concatenate([src, new[overlap:]])
+def _join_extension(source: list, new, overlap: int, direction: str):
+    """The clip then the new frames after the overlap (forward), or the new frames then the clip (backward)."""
+    import numpy as np
+
+    src = np.stack([np.asarray(f) for f in source])
+    if direction == "backward":
+        return np.concatenate([new[: len(new) - overlap], src])
+    return np.concatenate([src, new[overlap:]])
 
 
 def _crf() -> Optional[int]:
