@@ -51,12 +51,20 @@ def make_clip(path: Path, width: int = 320, height: int = 180, fps: float = 24, 
 
 
 def make_tone(path: Path, seconds: float = 5.0, freq: float = 440.0, volume: float = 0.5,
-              sample_rate: int = 44100) -> Path:
-    """A sine tone of peak amplitude `volume` (format from the extension: .wav, .mp3, .m4a, .opus ...)."""
+              sample_rate: int = 44100, noise: float = 0.0) -> Path:
+    """A sine tone of peak amplitude `volume` (format from the extension: .wav, .mp3, .m4a, .opus ...). `noise`
+    adds pink noise of that amplitude: closer to real music than a bare sine, which is a slow worst case for
+    FFmpeg's AAC encoder."""
     path = Path(path)
     # lavfi's sine has a peak of 1/8
-    _run(["-f", "lavfi", "-i", f"sine=frequency={freq}:sample_rate={sample_rate}:duration={seconds}",
-          "-af", f"volume={volume * 8}", "-ac", "2", str(path)])
+    sine = f"sine=frequency={freq}:sample_rate={sample_rate}:duration={seconds}"
+    if noise > 0:
+        src = ["-f", "lavfi", "-i", sine, "-f", "lavfi", "-i",
+               f"anoisesrc=c=pink:a={noise}:r={sample_rate}:d={seconds}", "-filter_complex",
+               f"[0:a]volume={volume * 8}[s];[s][1:a]amix=inputs=2:normalize=0"]
+    else:
+        src = ["-f", "lavfi", "-i", sine, "-af", f"volume={volume * 8}"]
+    _run(src + ["-ac", "2", str(path)])
     return path
 
 

@@ -190,9 +190,13 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
     fx = fc.EffectInputs(fontfile=find_font() if settings.texts else None, lut=lut_path, watermark=wm_path)
     effect_hash: dict = {"lut": cache.facts(lut_path, need_probe=False)[1] if lut_path else None}
     if wm_path:
-        from PIL import Image
-        with Image.open(wm_path) as im:
-            fx.watermark_size = im.size
+        from PIL import Image, UnidentifiedImageError
+        try:
+            with Image.open(wm_path) as im:
+                fx.watermark_size = im.size
+        except (UnidentifiedImageError, OSError):
+            raise InvalidRequestError(f"{wm_path.name}: not an image (use a PNG, JPEG or WebP)",
+                                      field="watermark") from None
         effect_hash["wm"] = [cache.facts(wm_path, need_probe=False)[1], settings.watermark_position,
                              settings.watermark_scale, settings.watermark_opacity]
     if music_path:
