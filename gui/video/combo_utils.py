@@ -8,9 +8,10 @@ from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QComboBox
 
 
-def fill(combo: QComboBox, items: Iterable[tuple[str, Any, Optional[str]]], keep: Any = None) -> None:
+def fill(combo: QComboBox, items: Iterable[tuple[str, Any, Optional[str]]], keep: Any = None,
+         allow_disabled: bool = False) -> None:
     """Replace the items: (label, data, reason) where a reason disables the item and becomes its tooltip.
-    Selects `keep` when it is an enabled item, else the first enabled one."""
+    Selects `keep` when it is an enabled item (or any item, with allow_disabled), else the first enabled one."""
     blocked = combo.blockSignals(True)
     combo.clear()
     for label, data, reason in items:
@@ -18,7 +19,7 @@ def fill(combo: QComboBox, items: Iterable[tuple[str, Any, Optional[str]]], keep
         if reason:
             set_enabled(combo, combo.count() - 1, False, reason)
     combo.blockSignals(blocked)
-    select(combo, keep)
+    select(combo, keep, allow_disabled)
 
 
 def set_enabled(combo: QComboBox, index: int, enabled: bool, reason: str = "") -> None:
@@ -42,13 +43,13 @@ def reason(combo: QComboBox, index: int) -> str:
     return combo.itemData(index, Qt.ToolTipRole) or ""
 
 
-def select(combo: QComboBox, data: Any) -> bool:
+def select(combo: QComboBox, data: Any, allow_disabled: bool = False) -> bool:
     """Select the enabled item with this data, else the first enabled item. Returns whether `data` was chosen.
-    Emits no signals."""
+    With allow_disabled a disabled item is selected too (to show a saved value truthfully). Emits no signals."""
     blocked = combo.blockSignals(True)
     try:
         index = combo.findData(data) if data is not None else -1
-        if index >= 0 and is_enabled(combo, index):
+        if index >= 0 and (allow_disabled or is_enabled(combo, index)):
             combo.setCurrentIndex(index)
             return True
         for i in range(combo.count()):

@@ -130,17 +130,19 @@ class LtxGroup(QGroupBox):
             self.advanced_toggle.setChecked(shown)
 
     # --- showing values and rules ---------------------------------------------------------------------------
-    def set_deployments(self, reasons: dict[str, Optional[str]], current: Optional[str]) -> Optional[str]:
+    def set_deployments(self, reasons: dict[str, Optional[str]], current: Optional[str],
+                        keep: bool = False) -> Optional[str]:
         """Fill the deployment combo; unavailable ones are disabled with the reason. Returns the chosen id."""
         items = []
         for dep, label in DEPLOYMENT_LABELS.items():
             why = reasons.get(dep)
             items.append((label if not why else f"{label} (unavailable)", dep, why))
-        combo_utils.fill(self.deployment, items, current)
+        combo_utils.fill(self.deployment, items, current, allow_disabled=keep)
         return self.deployment.currentData()
 
-    def load(self, render: RenderSettings, model: Optional[ModelInfo]) -> None:
-        """Show a project's render settings and apply the model's rules."""
+    def load(self, render: RenderSettings, model: Optional[ModelInfo], keep: bool = False) -> None:
+        """Show a project's render settings and apply the model's rules (keep: show saved values even where the
+        model does not allow them, instead of replacing them)."""
         self._loading = True
         try:
             # the standard choices, plus any other rate the model offers (e.g. 25 or 48)
@@ -148,7 +150,7 @@ class LtxGroup(QGroupBox):
             label = model.label if model else "this model"
             items = [(f"{fps} fps", fps, None if fps in offered else f"{label} does not offer {fps} fps")
                      for fps in sorted(set(FPS_CHOICES) | set(offered))]
-            combo_utils.fill(self.fps, items, render.fps)
+            combo_utils.fill(self.fps, items, render.fps, allow_disabled=keep)
             combo_utils.select(self.motion, render.camera_motion)
             self.speed.setValue(int(round(render.camera_speed * 100)))
             self.speed_label.setText(f"{render.camera_speed:.2f}×")

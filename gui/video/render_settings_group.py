@@ -36,6 +36,7 @@ class RenderSettingsGroup(QGroupBox):
         self.session = session
         self.info = info
         self._loading = False
+        self._keep = False  # while showing a loaded project: show its values as saved, correct nothing
 
         self.provider = QComboBox(objectName="providerCombo")
         self.model = QComboBox(objectName="modelCombo")
@@ -141,9 +142,13 @@ class RenderSettingsGroup(QGroupBox):
             items = [(s.display_name if s.available else f"{s.display_name} (unavailable)", s.name,
                       None if s.available else (s.reason or "unavailable"))
                      for s in self.info.statuses()]
-            combo_utils.fill(self.provider, items, self.render.provider)
+            # a project is shown as saved, even a choice this machine cannot render (its tooltip says why and the
+            # cost line names the problem); values are only corrected when the user changes something
+            self._keep = True
+            combo_utils.fill(self.provider, items, self.render.provider, allow_disabled=True)
             self._fit_to_provider()
         finally:
+            self._keep = False
             self._loading = False
 
     def _fit_to_provider(self) -> None:
@@ -156,32 +161,33 @@ class RenderSettingsGroup(QGroupBox):
         self.ltx.setVisible(is_ltx)
         deployment = None
         if is_ltx:
-            deployment = self.ltx.set_deployments(self.info.deployment_status(), self.render.deployment)
+            deployment = self.ltx.set_deployments(self.info.deployment_status(), self.render.deployment, self._keep)
         if deployment != self.render.deployment:
             fixes["deployment"] = deployment
         models = self.info.models(provider, deployment) if provider else []
         resolution = self.render.resolution
-        combo_utils.fill(self.model, [(_model_label(m, resolution), m.id, None) for m in models], self.render.model)
+        combo_utils.fill(self.model, [(_model_label(m, resolution), m.id, None) for m in models], self.render.model,
+                         allow_disabled=self._keep)
         model = next((m for m in models if m.id == self.model.currentData()), None)
         if model is not None and model.id != self.render.model:
             fixes["model"] = model.id
         fixes.update(self._fit_to_model(model))
-        if fixes:
+        if fixes and not self._keep:
             self._apply_fixes(fixes)
         if is_ltx:
-            self.ltx.load(self.render, model)
+            self.ltx.load(self.render, model, self._keep)
 
     def _fit_to_model(self, model: Optional[ModelInfo]) -> dict:
         fixes: dict = {}
         allowed_res = model.resolutions if model else list(RESOLUTIONS)
         items = [(RESOLUTION_LABELS[r], r, None if r in allowed_res else f"{model.label} does not offer {r}")
                  for r in RESOLUTIONS]
-        combo_utils.fill(self.resolution, items, self.render.resolution)
+        combo_utils.fill(self.resolution, items, self.render.resolution, allow_disabled=self._keep)
         if self.resolution.currentData() and self.resolution.currentData() != self.render.resolution:
             fixes["resolution"] = self.resolution.currentData()
         allowed_ar = model.aspect_ratios if model else list(ASPECT_RATIOS)
         items = [(ar, ar, None if ar in allowed_ar else f"{model.label} does not offer {ar}") for ar in ASPECT_RATIOS]
-        combo_utils.fill(self.aspect, items, self.render.aspect_ratio)
+        combo_utils.fill(self.aspect, items, self.render.aspect_ratio, allow_disabled=self._keep)
         if self.aspect.currentData() and self.aspect.currentData() != self.render.aspect_ratio:
             fixes["aspect_ratio"] = self.aspect.currentData()
         if model is not None:
@@ -193,7 +199,7 @@ class RenderSettingsGroup(QGroupBox):
             self.duration.setRange(low, high)
             self.duration.setSingleStep(1.0 if model.durations else 0.5)
             wanted = _nearest(self.render.duration, model.durations) if model.durations else self.render.duration
-            wanted = min(max(wanted, low), high)
+            wanted = self.render.duration if self._keep else min(max(wanted, low), high)
             self.duration.setValue(wanted)
             self.duration.blockSignals(blocked)
             allowed = ", ".join(f"{d:g}" for d in model.durations) if model.durations else f"{low:g}–{high:g}"

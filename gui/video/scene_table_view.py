@@ -1,14 +1,16 @@
 """The scene table and its buttons: add, duplicate, delete, move up/down (or drag rows), compare takes."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QPushButton, QTableView, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QMenu, QPushButton,
+                               QTableView, QVBoxLayout, QWidget)
 
 from core.errors import ImageAIError
-from core.video.scene_edits import AddScene, DeleteScenes, DuplicateScene, MoveScene
+from core.video.media import is_image
+from core.video.scene_edits import AddScene, DeleteScenes, DuplicateScene, MoveScene, SetSceneField
 from gui.video.project_session import ProjectSession
 from gui.video.scene_table_model import COL, SceneTableModel
 from gui.video.thumbnails import THUMB_H, THUMB_W
@@ -58,6 +60,8 @@ class SceneTableWidget(QWidget):
         self.down_button = QPushButton("Move down", objectName="moveDownButton")
         self.takes_button = QPushButton("Takes…", objectName="takesButton")
         self.takes_button.setToolTip("Compare the takes of the selected scene and choose one")
+        self.table.setToolTip("Double-click a prompt or length to edit it, a start or end frame to choose an image, "
+                              "a clip to play it; right-click for more")
         for b in (self.add_button, self.duplicate_button, self.delete_button, self.up_button, self.down_button,
                   self.takes_button):
             buttons.addWidget(b)
@@ -74,6 +78,8 @@ class SceneTableWidget(QWidget):
         self.down_button.clicked.connect(lambda: self.move_selected(+1))
         self.takes_button.clicked.connect(self._on_takes)
         self.table.doubleClicked.connect(self._on_double_click)
+        self.table.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         model.modelReset.connect(self._on_selection)
         self._on_selection()
@@ -156,6 +162,60 @@ class SceneTableWidget(QWidget):
         if scene is None or self.session.store is None:
             return
         if index.column() in (COL["Clip"], COL["Thumbnail"], COL["Status"]):
-            take = scene.selected_take
-            if take is not None and take.clip_path:
-                self.preview_requested.emit(str(self.session.store.resolve(take.clip_path)))
+            self._preview(scene.id)
+        elif index.column() == COL["Start frame"]:
+            self.choose_frame(scene.id, "start_frame")
+        elif index.column() == COL["End frame"]:
+            self.choose_frame(scene.id, "end_frame")
+
+    def _preview(self, scene_id: str) -> None:
+        take = self.session.project.scene(scene_id).selected_take
+        if take is not None and take.clip_path:
+            self.preview_requested.emit(str(self.session.store.resolve(take.clip_path)))
+
+    # --- start and end frames -------------------------------------------------------------------------------
+    def choose_frame(self, scene_id: str, field: str) -> None:
+        label = "start" if field == "start_frame" else "end"
+        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {label} frame", "",
+                                              "Images (*.png *.jpg *.jpeg *.webp *.bmp)")
+        if path:
+            self.set_frame(scene_id, field, Path(path))
+
+    def set_frame(self, scene_id: str, field: str, path: Optional[Path]) -> bool:
+        """Copy an image into the project's images/ folder and make it the scene's start or end frame (None
+        clears it). Undoable."""
+        rel = None
+        if path is not None:
+            if not path.is_file() or not is_image(path):
+                self.problem.emit(f"{field}: {path.name} is not an image file (PNG, JPEG, WebP, BMP)")
+                return False
+            try:
+                rel = self.session.store.import_asset(path, "images")
+            except (OSError, ValueError, ImageAIError) as exc:
+                self.problem.emit(f"{field}: {path.name} could not be copied into the project: {exc}")
+                return False
+        return self._apply(SetSceneField(scene_id, field, rel)) is not None
+
+    def _context_menu(self, pos) -> None:
+        index = self.table.indexAt(pos)
+        scene = self.model.scene_at(index.row()) if index.isValid() else None
+        menu = QMenu(self)
+        menu.addAction("Add scene", self.add_scene)
+        if scene is not None:
+            sid = scene.id
+            if sid not in self.selected_ids():
+                self.select_ids([sid])
+            menu.addAction("Duplicate", self.duplicate_selected)
+            menu.addAction("Delete", self.delete_selected)
+            menu.addSeparator()
+            menu.addAction("Set start frame…", lambda: self.choose_frame(sid, "start_frame"))
+            clear = menu.addAction("Clear start frame", lambda: self.set_frame(sid, "start_frame", None))
+            clear.setEnabled(scene.start_frame is not None)
+            menu.addAction("Set end frame…", lambda: self.choose_frame(sid, "end_frame"))
+            clear = menu.addAction("Clear end frame", lambda: self.set_frame(sid, "end_frame", None))
+            clear.setEnabled(scene.end_frame is not None)
+            menu.addSeparator()
+            play = menu.addAction("Play clip", lambda: self._preview(sid))
+            play.setEnabled(scene.selected_take is not None and bool(scene.selected_take.clip_path))
+            menu.addAction("Takes…", lambda: self.takes_requested.emit(sid)).setEnabled(bool(scene.takes))
+        menu.exec(self.table.viewport().mapToGlobal(pos))

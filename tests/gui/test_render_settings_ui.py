@@ -129,3 +129,20 @@ def test_camera_speed_needs_a_motion_and_values_are_saved(open_window, tmp_path,
     assert saved["camera_motion"] == "dolly_forward" and saved["camera_speed"] == 1.5 and saved["seed"] == 1234
     _choose(motion, "none")
     assert not speed.isEnabled()
+
+
+def test_a_project_opens_as_saved_even_with_choices_this_machine_cannot_render(open_window, tmp_path):
+    store = make_project(tmp_path / "p", ["a"], provider="veo", model="veo-3.1")
+    before = json.loads((store.folder / "project.json").read_text())["render"]
+    window = open_window(store.folder)
+    provider = _w(window, QComboBox, "providerCombo")
+    assert provider.currentData() == "veo" and not _enabled(provider, "veo")
+    assert not window.session.dirty
+    window.video_tab.update_estimate()
+    assert "Cannot render" in window.video_tab.cost_label.text()
+    assert not window.video_tab.generate_button.isEnabled()
+    assert window.save()
+    assert json.loads((store.folder / "project.json").read_text())["render"] == before  # nothing was rewritten
+    _choose(provider, "animatic")  # the user's own choice is applied and checked
+    window.video_tab.update_estimate()
+    assert window.video_tab.generate_button.isEnabled()

@@ -191,3 +191,26 @@ def test_reference_images_accept_dropped_files(open_window, tmp_path):
     row.dropEvent(event)
     refs = window.session.project.reference_images
     assert [r.label for r in refs] == ["dropped.png"] and refs[0].path == "references/dropped.png"
+
+
+def test_start_frame_is_imported_shown_and_rendered(open_window, tmp_path, qtbot):
+    store = make_project(tmp_path / "p", ["a cat on a roof"])
+    window = open_window(store.folder)
+    scenes = window.video_tab.scenes
+    sid = window.session.project.scenes[0].id
+    image = make_image(tmp_path / "cat.png", 320, 180, (20, 200, 40, 255))
+    assert not scenes.set_frame(sid, "start_frame", tmp_path / "missing.png")
+    assert scenes.set_frame(sid, "start_frame", image)
+    scene = window.session.project.scenes[0]
+    assert scene.start_frame == "images/cat.png" and (store.folder / "images" / "cat.png").is_file()
+    model = scenes.model
+    assert model.data(model.index(0, COL["Start frame"])) == "cat.png"
+    qtbot.waitUntil(lambda: model.data(model.index(0, COL["Thumbnail"]), Qt.DecorationRole) is not None,
+                    timeout=10_000)
+    thumb = model.data(model.index(0, COL["Thumbnail"]), Qt.DecorationRole).toImage()
+    pixel = thumb.pixelColor(thumb.width() // 2, thumb.height() // 2)
+    assert pixel.green() > 150 and pixel.red() < 80  # the start frame itself, not a title card
+    render_and_wait(qtbot, window)
+    assert scene.selected_take.settings_hash and scene.selected_take.status == "done"
+    window.undo_action.trigger()
+    assert scene.start_frame is None
