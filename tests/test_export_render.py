@@ -61,9 +61,15 @@ def test_length_is_sum_minus_transitions_with_per_boundary_choices(tmp_path, mix
     settings = ExportSettings(resolution=SMALL, fps=24, quality="low", transition=TransitionSpec(kind="none"),
                               boundary_transitions={scenes[1].id: TransitionSpec(kind="wipe", duration=0.5),
                                                     scenes[3].id: TransitionSpec(kind="dissolve", duration=0.25)})
-    result = export_project(store, settings)
+    events = []
+    result = export_project(store, settings, progress=events.append)
     assert count_frames(result.output_path) == 96 - 12 - 6
     assert result.duration == pytest.approx(78 / 24)
+    fractions = [e.fraction for e in events]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and events[-1].stage == "done"
+    assert {"video", "audio"} <= {e.stage for e in events}
+    assert any(e.eta_s is not None for e in events if e.stage == "video")
+    assert max(e.fraction for e in events if e.stage == "video") > 0.3  # -progress drives the bar
 
 
 def test_source_resolution_keeps_the_first_clip_and_letterboxes_the_rest(tmp_path, mixed):
