@@ -12,6 +12,7 @@ import os
 import queue
 import sys
 import threading
+import time
 import traceback
 
 
@@ -83,9 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             chan.send(type="error", job=job, kind="cancelled", message="render cancelled before it started")
             continue
         try:
+            started = time.perf_counter()
             result = model.run(spec, on_step=lambda i, n: chan.send(type="progress", job=job, step=i, total=n),
                                cancelled=lambda: job in cancelled, log=log)
-            chan.send(type="result", job=job, result=result)
+            chan.send(type="result", job=job, result={**result, "render_s": round(time.perf_counter() - started, 4)})
         except CancelledError as exc:
             chan.send(type="error", job=job, kind="cancelled", message=str(exc))
         except ImageAIError as exc:
