@@ -167,8 +167,9 @@ def test_special_characters_in_text_and_file_names_are_taken_literally(tmp_path)
     settings = ExportSettings(quality="high", lut_path=str(lut), watermark_path=str(logo), music_path=str(music),
                               transition=TransitionSpec(kind="fade", duration=0.25),
                               texts=[TextOverlay(text=NASTY, start=0, end=2, position="center", size=40,
-                                                 box=False)])
+                                                 box=False)], output_path=str(weird / "out 'x': [1] 50%; Ж.mp4"))
     result = export_project(store, settings)
+    assert result.output_path.name == "out 'x': [1] 50%; Ж.mp4"
     assert result.output_path.exists() and count_frames(result.output_path) == 42
     # the text must be drawn exactly as typed: compare with the same caption read from a file (no escaping)
     _assert_text_matches_textfile(tmp_path, result.output_path, NASTY)
