@@ -175,6 +175,13 @@ def test_special_characters_in_text_and_file_names_are_taken_literally(tmp_path)
     _assert_text_matches_textfile(tmp_path, result.output_path, NASTY)
 
 
+def test_a_single_clip_in_a_folder_with_a_percent_sign(tmp_path):
+    clip = make_clip(tmp_path / "c.mp4", 160, 90, 24, 1.0)
+    store = project_with_clips(tmp_path / "100% done", [clip])
+    result = export_project(store, ExportSettings(quality="low", resolution="120p"))
+    assert count_frames(result.output_path) == 24 and probe(result.output_path).height == 120
+
+
 def _assert_text_matches_textfile(tmp_path: Path, exported: Path, text: str) -> None:
     import subprocess
 

@@ -353,8 +353,10 @@ def _render_segments(ffmpeg, major, settings, tl, clips, fx, vcodec, fmt, cache,
     segs = tl.segments()
     if len(todo) * 2 > len(segs):
         keys = _all_keys(todo, segs)
-        # the segment muxer expands % in the whole name: a literal % in the folder must be doubled
-        pattern = Path(str(work).replace("%", "%%")) / f"seg%05d.{ext}"
+        # the segment muxer expands % in the whole name: a literal % in the folder must be doubled (a single
+        # segment is written by the plain muxer, which takes the name as it is)
+        pattern = (Path(str(work).replace("%", "%%")) / f"seg%05d.{ext}" if len(segs) > 1
+                   else work / f"seg00000.{ext}")
         split = [s.start for s in segs[1:]]
         cmd = fc.build_timeline_pass(ffmpeg, major, settings, clips, tl, fx, vcodec, fmt, pattern,
                                      work / "video_graph.txt", split)
