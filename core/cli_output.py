@@ -66,6 +66,8 @@ class ProgressPrinter:
     def __call__(self, event) -> None:
         label = self.labels.get(event.scene_id, event.scene_id)
         if event.kind == "progress":
+            if event.message and event.message.startswith(("adjusted", "warning", "note")):
+                say(f"{label}: {event.message}")  # what the provider changed or warns about is always shown
             if event.fraction is None:
                 return
             pct = int(event.fraction * 100)

@@ -41,6 +41,8 @@ class Settings(BaseModel):
     ltx_local_path: Optional[str] = None
     ltx_local_device: Optional[str] = None  # "cuda", "mps" or "cpu"; cpu only when chosen explicitly
     ltx_camera_loras: dict[str, str] = Field(default_factory=dict)
+    ltx_local_idle_s: float = Field(300.0, ge=0)  # a warm local worker ends after this long unused (frees the GPU)
+    comfyui_checkpoints: dict[str, str] = Field(default_factory=dict)  # model id -> checkpoint file on the server
     recent_projects: list[str] = Field(default_factory=list)
     last_render_settings: dict = Field(default_factory=dict)
 

@@ -39,7 +39,7 @@ class ComfyUIBackend(LTXBackend):
 
     def __init__(self, settings: Settings):
         super().__init__(settings)
-        self.poll_interval = float(getattr(settings, "poll_interval_s", 2.0))
+        self.poll_interval = settings.poll_interval_s
         self.client_id = uuid.uuid4().hex
         self._object_info: dict[str, dict] = {}
         self._inflight: dict[str, int] = {}
@@ -111,7 +111,7 @@ class ComfyUIBackend(LTXBackend):
         return [c for c in spec if isinstance(c, str)] if isinstance(spec, list) else []
 
     def _checkpoint(self, info: dict, model: Optional[str], server: str) -> str:
-        configured = (getattr(self.settings, "comfyui_checkpoints", None) or {}).get(model or "")
+        configured = self.settings.comfyui_checkpoints.get(model or "")
         choices = self._choices(info, "CheckpointLoaderSimple", "ckpt_name")
         if configured:
             if configured not in choices:

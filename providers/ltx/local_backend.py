@@ -113,7 +113,7 @@ class LocalBackend(LTXBackend):
 
     def __init__(self, settings: Settings):
         super().__init__(settings)
-        self.idle_timeout = float(getattr(settings, "ltx_local_idle_s", 300.0))
+        self.idle_timeout = settings.ltx_local_idle_s
         self._workers: dict[tuple[str, str], Worker] = {}
         self._job_worker: dict[str, Worker] = {}
         self._lock = threading.Lock()
@@ -129,7 +129,7 @@ class LocalBackend(LTXBackend):
 
     def _model(self, request: RenderRequest) -> tuple[LocalModel, str]:
         s = request.settings
-        folder = s.model_path or getattr(self.settings, "ltx_local_path", None)
+        folder = s.model_path or self.settings.ltx_local_path
         if folder:
             path = Path(folder).expanduser()
             if not path.is_dir():
@@ -149,7 +149,7 @@ class LocalBackend(LTXBackend):
     def _device(self, request: RenderRequest) -> str:
         from providers.ltx.local_device import choose_device, detect_cached
 
-        return choose_device(request.settings.device or getattr(self.settings, "ltx_local_device", None),
+        return choose_device(request.settings.device or self.settings.ltx_local_device,
                              detect_cached())
 
     def validate(self, request: RenderRequest) -> None:
@@ -191,7 +191,7 @@ class LocalBackend(LTXBackend):
         motion = request.settings.camera_motion
         if motion == "none":
             return None
-        return (getattr(self.settings, "ltx_camera_loras", None) or {}).get(motion)
+        return self.settings.ltx_camera_loras.get(motion)
 
     def build_spec(self, request: RenderRequest, job_id: str) -> dict:
         from providers.ltx.local_pipelines import RenderSpec
