@@ -136,3 +136,17 @@ def test_error_names_the_field(tmp_path):
     with pytest.raises(ProjectFileError) as err:
         ProjectStore.open(folder)
     assert "scenes.0.duration" in str(err.value) and str(folder / "project.json") in str(err.value)
+
+
+def test_save_as_copies_assets_but_not_the_export_cache(tmp_path):
+    store = ProjectStore.create(tmp_path / "a")
+    rel = store.import_asset(make_image(tmp_path / "pic.png"), "images")
+    cache = store.folder / "exports" / ".cache"
+    cache.mkdir(parents=True)
+    (cache / "segment.mp4").write_bytes(b"x" * 1000)
+    store.project.scenes.append(Scene(prompt="p", start_frame=rel))
+    store.save_as(tmp_path / "b")
+    copy = ProjectStore.open(tmp_path / "b")
+    assert copy.resolve(rel).is_file() and copy.project.scenes[0].start_frame == rel
+    assert not (tmp_path / "b" / "exports" / ".cache").exists()
+    assert (tmp_path / "a" / "project.json").is_file()  # the original stays

@@ -127,7 +127,8 @@ class ProjectStore:
             for sub in SUBDIRS:
                 src = self.folder / sub
                 if src.exists():
-                    shutil.copytree(src, folder / sub, dirs_exist_ok=True)
+                    # the export cache is rebuilt on demand; copying it would only double the disk use
+                    shutil.copytree(src, folder / sub, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".cache"))
             self.folder = folder
             self.save()
         return self
