@@ -6,7 +6,6 @@ provider contract the render queue, the CLI and the GUI use.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from providers.base import (Capabilities, ProgressCallback, RenderRequest, Rende
                             no_progress)
 from providers.ltx import camera, catalog
 from providers.ltx.backend import LTXBackend
+from providers.lazy import load_target
 
 log = logging.getLogger(__name__)
 
@@ -294,17 +294,7 @@ def _load_backend(deployment: str, settings: Settings) -> LTXBackend:
     target = BACKENDS.get(deployment)
     if target is None:
         raise InvalidRequestError(f"unknown deployment {deployment!r}", field="deployment", allowed=list(BACKENDS))
-    module_name, _, attr = target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (exc.name == module_name or module_name.startswith(exc.name + ".")):
-            raise UnavailableError(f"the LTX-Video {deployment} deployment is not part of this build yet") from exc
-        raise UnavailableError(f"the LTX-Video {deployment} deployment needs the Python package {exc.name!r}; "
-                               f"install it with pip install {exc.name}") from exc
-    except ImportError as exc:
-        raise UnavailableError(f"the LTX-Video {deployment} deployment cannot be loaded: {exc}") from exc
-    return getattr(module, attr)(settings)
+    return load_target(target, f"the LTX-Video {deployment} deployment")(settings)
 
 
 class LTXVideoClient:

@@ -6,7 +6,6 @@ IMAGEAI_PROVIDER_PLUGINS ("name=package.module:factory,..."); a factory takes th
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Callable, Optional
 from core.config import Settings, load_settings
 from core.errors import ImageAIError, UnavailableError
 from providers.base import VideoProvider
+from providers.lazy import load_target
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +76,7 @@ def _entry(name: str) -> ProviderEntry:
 
 
 def _factory(entry: ProviderEntry) -> Callable[[Settings], VideoProvider]:
-    module_name, _, attr = entry.target.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (exc.name == module_name or module_name.startswith(exc.name + ".")):
-            raise UnavailableError(f"{entry.display_name} is not part of this build yet") from exc
-        raise UnavailableError(f"{entry.display_name} needs the Python package {exc.name!r}; "
-                               f"install it with pip install {exc.name}") from exc
-    except ImportError as exc:
-        raise UnavailableError(f"{entry.display_name} cannot be loaded: {exc}") from exc
-    return getattr(module, attr)
+    return load_target(entry.target, entry.display_name)
 
 
 def get(name: str, settings: Optional[Settings] = None) -> VideoProvider:
