@@ -78,7 +78,8 @@ class ProviderInfo:
     def deployment_status(self) -> dict[str, Optional[str]]:
         """deployment id -> reason it cannot be used here, or None when it can."""
         if self._deployments is None:
-            reasons: dict[str, Optional[str]] = {d: "LTX-Video is not available in this build" for d in DEPLOYMENT_LABELS}
+            reasons: dict[str, Optional[str]] = {d: "LTX-Video is not available in this build"
+                                                 for d in DEPLOYMENT_LABELS}
             try:
                 provider = registry.get(LTX, self.settings)
                 if hasattr(provider, "deployment_status"):

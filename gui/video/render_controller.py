@@ -10,7 +10,6 @@ from typing import Optional
 from PySide6.QtCore import QObject, Signal
 
 from core.config import Settings
-from core.errors import ImageAIError
 from core.render.events import RenderEvent, RenderPlan, RenderSummary
 from core.render.queue import RenderQueue
 from gui.async_runner import AsyncRunner
@@ -111,5 +110,3 @@ class _Relay(QObject):
 
     fired = Signal(object)
 
-
-__all__ = ["RenderController", "ImageAIError"]

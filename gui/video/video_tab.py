@@ -265,25 +265,12 @@ class VideoTab(QWidget):
             self.scene_model.progress[event.scene_id] = event.fraction
         elif event.kind in ("done", "failed", "cancelled", "skipped"):
             self.scene_model.progress.pop(event.scene_id, None)
-        text = {"queued": "queued", "submitted": "submitted", "done": "done", "failed": "FAILED",
-                "cancelled": "cancelled", "skipped": "skipped", "retry": "retrying", "progress": "progress",
-                "log": ""}.get(event.kind, event.kind)
-        detail = event.message
-        if event.kind == "progress" and event.fraction is not None:
-            detail = f"{int(event.fraction * 100)}% {detail}"
-        if event.kind == "done" and event.cost is not None:
-            detail = f"{detail} (${event.cost:.2f})"
-        if event.error_kind:
-            detail = f"[{event.error_kind}] {detail}"
-        self.console.log(EVENT_LEVELS.get(event.kind, "info"), f"Scene {number}: {text} {detail}".rstrip(),
-                         at=event.at)
-        # progress arrives many times a second per scene: repaint at most every 100 ms; state changes at once
+        if event.kind != "progress":  # progress ticks show in the table and the bar, not as console lines
+            self.console.log(EVENT_LEVELS.get(event.kind, "info"), _event_text(event, number), at=event.at)
+        # events arrive many times a second: rows and the bar are repainted together at most every 100 ms
         self._dirty_rows.add(event.scene_id)
-        if event.kind == "progress":
-            if not self._repaint_timer.isActive():
-                self._repaint_timer.start()
-        else:
-            self._flush_rows()
+        if not self._repaint_timer.isActive():
+            self._repaint_timer.start()
 
     def _flush_rows(self) -> None:
         self._repaint_timer.stop()
@@ -293,9 +280,10 @@ class VideoTab(QWidget):
         self.overall.setValue(int(self._overall_fraction * 1000))
 
     def _set_overall(self, fraction: float) -> None:
+        # QProgressBar.setValue repaints at once: only the 100 ms flush sets it
         self._overall_fraction = fraction
         if not self._repaint_timer.isActive():
-            self.overall.setValue(int(fraction * 1000))
+            self._repaint_timer.start()
 
     def _on_finished(self, result) -> None:
         self._flush_rows()
@@ -331,6 +319,17 @@ class VideoTab(QWidget):
         self.export_group.shutdown()
         self.preview.stop()
         self.thumbnails.shutdown()
+
+
+def _event_text(event: RenderEvent, number) -> str:
+    text = {"queued": "queued", "submitted": "submitted", "done": "done", "failed": "FAILED",
+            "cancelled": "cancelled", "skipped": "skipped", "retry": "retrying", "log": ""}.get(event.kind, event.kind)
+    detail = event.message
+    if event.kind == "done" and event.cost is not None:
+        detail = f"{detail} (${event.cost:.2f})"
+    if event.error_kind:
+        detail = f"[{event.error_kind}] {detail}"
+    return f"Scene {number}: {text} {detail}".rstrip()
 
 
 def _html(text: str) -> str:
