@@ -94,3 +94,29 @@ def test_cancel_all_marks_takes_cancelled_and_keeps_the_project_valid(open_windo
     assert all(t.status in ("cancelled", "queued") for s in reopened.scenes for t in s.takes)
     assert not list((store.folder / "clips").glob("*.mp4"))  # no half-written clip is left as a clip
     assert tab.retry_button.isEnabled() and tab.generate_button.isEnabled()
+
+
+def test_export_can_be_cancelled_and_run_again(open_window, tmp_path, qtbot):
+    from core.video.export import TransitionSpec
+
+    store = make_project(tmp_path / "p", ["one", "two", "three"], duration=12.0)
+    window = open_window(store.folder)
+    tab = window.video_tab
+    tab.update_estimate()
+    with qtbot.waitSignal(tab.controller.finished, timeout=120_000):
+        qtbot.mouseClick(tab.generate_button, Qt.LeftButton)
+    group = tab.export_group
+    # transitions make the exporter re-encode, which takes long enough to cancel
+    window.session.project.export = window.session.project.export.model_copy(
+        update={"transition": TransitionSpec(kind="dissolve", duration=1.0), "quality": "high"})
+    with qtbot.waitSignal(group.export_finished, timeout=60_000) as blocker:
+        qtbot.mouseClick(group.export_button, Qt.LeftButton)
+        assert group.cancel_button.isEnabled()
+        qtbot.mouseClick(group.cancel_button, Qt.LeftButton)
+    assert isinstance(blocker.args[0], BaseException) and getattr(blocker.args[0], "kind", "") == "cancelled"
+    assert "Export cancelled" in tab.console.visible_text()
+    assert not list((store.folder / "exports").glob("*.mp4"))  # nothing half-written is left as an export
+    assert group.export_button.isEnabled() and not group.cancel_button.isEnabled()
+    with qtbot.waitSignal(group.export_finished, timeout=120_000) as blocker:
+        qtbot.mouseClick(group.export_button, Qt.LeftButton)
+    assert blocker.args[0].output_path.is_file()
