@@ -38,8 +38,8 @@ class ProviderInfo:
         for status in self.statuses():
             if status.available:
                 self.capabilities(status.name)
-        if any(s.name == LTX and s.available for s in self.statuses()):
-            self.deployment_status()
+        if any(s.name == LTX for s in self.statuses()):
+            self.deployment_status()  # shown (with reasons) even when no deployment can run here
 
     def statuses(self) -> list[registry.ProviderStatus]:
         if self._statuses is None:
