@@ -5,6 +5,7 @@ H.264 with a silent AAC track, so export treats it like any other clip. Costs no
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import tempfile
 import textwrap
@@ -18,6 +19,8 @@ from core.video.media import check_playable_clip, ffmpeg_exe
 from core.video.render_settings import ASPECT_RATIOS, RESOLUTIONS
 from providers.base import (Capabilities, ModelInfo, ProgressCallback, ProgressEvent, RenderRequest, RenderResult,
                             VideoProvider, no_progress)
+
+log = logging.getLogger(__name__)
 
 ZOOM = 1.12  # the image is drawn this much larger than the frame, and the frame glides across it
 MODEL = ModelInfo(
@@ -175,6 +178,11 @@ def _ffmpeg_command(ffmpeg: str, base: Path, caption: Optional[Path], width: int
 async def _run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback) -> None:
     proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL)
+    if hasattr(os, "setpriority"):  # a lower priority keeps the app's window smooth while FFmpeg draws
+        try:
+            os.setpriority(os.PRIO_PROCESS, proc.pid, 5)
+        except OSError as exc:  # the process may already have ended; the priority is only a courtesy
+            log.debug("could not lower FFmpeg's priority: %s", exc)
     try:
         assert proc.stdout is not None
         async for raw in proc.stdout:

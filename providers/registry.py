@@ -6,6 +6,7 @@ IMAGEAI_PROVIDER_PLUGINS ("name=package.module:factory,..."); a factory takes th
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from dataclasses import dataclass
@@ -43,8 +44,14 @@ BUILTIN: tuple[ProviderEntry, ...] = (
 
 
 def _plugin_entries() -> list[ProviderEntry]:
+    return list(_plugins_for(os.environ.get("IMAGEAI_PROVIDER_PLUGINS", "")))
+
+
+@functools.lru_cache(maxsize=8)
+def _plugins_for(spec: str) -> tuple[ProviderEntry, ...]:
+    """Plugins named by the variable plus installed entry points; scanning the installed packages is slow, so it is
+    done once per value of the variable."""
     entries = []
-    spec = os.environ.get("IMAGEAI_PROVIDER_PLUGINS", "")
     for item in filter(None, (s.strip() for s in spec.split(","))):
         name, _, target = item.partition("=")
         entries.append(ProviderEntry(name.strip(), name.strip(), target.strip()))
@@ -54,7 +61,7 @@ def _plugin_entries() -> list[ProviderEntry]:
             entries.append(ProviderEntry(ep.name, ep.name, ep.value))
     except Exception as exc:  # a broken third-party distribution must not hide the built-in providers
         log.warning("provider plugins could not be listed: %s", exc)
-    return entries
+    return tuple(entries)
 
 
 def entries() -> list[ProviderEntry]:

@@ -96,6 +96,11 @@ class ProjectStore:
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
 
     @property
+    def lock(self) -> threading.RLock:
+        """Held while the project is written; edits from another thread take it so they never interleave a save."""
+        return self._lock
+
+    @property
     def path(self) -> Path:
         return self.folder / PROJECT_FILE
 

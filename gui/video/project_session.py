@@ -38,7 +38,7 @@ class ProjectSession(QObject):
     def set_store(self, store: ProjectStore, untitled: bool = False) -> None:
         self.store = store
         self.untitled = untitled
-        self.history = EditHistory(store.project, lock=store._lock, on_change=self._after_edit)
+        self.history = EditHistory(store.project, lock=store.lock, on_change=self._after_edit)
         self._set_dirty(False)
         self.project_replaced.emit()
         self.scenes_reset.emit()

@@ -4,6 +4,7 @@ dies mid-render surfaces as TransientError and the next render starts a fresh on
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import queue
@@ -120,11 +121,10 @@ class LocalBackend(LTXBackend):
 
     # ---- checks (no GPU work) ---------------------------------------------------------------------------------
     def unavailable_reason(self) -> Optional[str]:
-        try:
-            import diffusers  # noqa: F401
-            import torch  # noqa: F401
-        except ImportError as exc:
-            return f"the local deployment needs torch and diffusers ({exc.name} is missing): pip install -e \".[local]\""
+        # find_spec, not import: importing torch and diffusers costs seconds, and the worker process imports them
+        missing = [name for name in ("torch", "diffusers") if importlib.util.find_spec(name) is None]
+        if missing:
+            return f"the local deployment needs torch and diffusers ({missing[0]} is missing): pip install -e \".[local]\""
         return None
 
     def _model(self, request: RenderRequest) -> tuple[LocalModel, str]:
