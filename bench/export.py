@@ -102,11 +102,12 @@ def main() -> int:
         print(f"making {N} clips of {D:g} s at 1280x720 {FPS} fps ...", file=sys.stderr)
         clips, music = make_media(folder)
         base = ExportSettings(quality="medium", transition=TransitionSpec(kind="fade", duration=T),
-                              music_path=str(music), music_volume=0.6, music_fade_in=1.0, music_fade_out=2.0)
+                              music_path=f"references/{music.name}", music_volume=0.6, music_fade_in=1.0, music_fade_out=2.0)
         out_len = N * D - (N - 1) * T
         ours, hand = [], []
         for run in range(args.runs):
             store = project_with_clips(folder / f"proj{run}", clips)
+            store.import_asset(music, "references")  # project files name only files inside the project
             ours.append(timed(lambda: export_project(store, base)))
             hand.append(timed(lambda: subprocess.run(hand_written(clips, music, folder / "hand.mp4"), check=True)))
             print(f"run {run + 1}: ours {ours[-1]:.2f} s, hand-written {hand[-1]:.2f} s", file=sys.stderr)

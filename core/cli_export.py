@@ -110,7 +110,9 @@ def updated_settings(store, args: argparse.Namespace) -> ExportSettings:
     if args.text:
         data["texts"] = [parse_text(s).model_dump() for s in args.text]
     if args.output is not None:
-        data["output_path"] = str(Path(args.output).expanduser().resolve())
+        out = Path(args.output).expanduser().resolve()
+        if out.is_relative_to(store.folder):  # saved; a destination elsewhere is used for this run only
+            data["output_path"] = store.relative(out)
     try:
         settings = ExportSettings.model_validate(data)
     except ValidationError as exc:
@@ -175,8 +177,9 @@ def project_export_main(argv: list[str]) -> int:
         store = ProjectStore.open(Path(args.dir))
         settings = updated_settings(store, args)
         try:
+            out = Path(args.output).expanduser().resolve() if args.output else None
             result = run_cancellable(lambda cancel: export_project(store, settings, progress=bar or _Bar(),
-                                                                   cancel=cancel))
+                                                                   cancel=cancel, output=out))
         except InvalidRequestError:
             raise  # settings the export refused are not saved
         except BaseException:

@@ -45,7 +45,15 @@ def test_flags_export_and_are_saved_in_the_project(project, tmp_path, capsys):
                                                                                        "dissolve")
     assert saved.music_path == "references/song.mp3" and saved.watermark_path == "references/logo.png"
     assert saved.texts[0].text == "Hello: world, it's @ me" and saved.texts[0].end == 1.5
-    assert saved.output_path == str(out)
+    # a destination outside the project is used for that run only: the project file never names it
+    assert saved.output_path is None and str(tmp_path) not in (project.folder / "project.json").read_text()
+
+
+def test_output_inside_the_project_is_saved_relative(project, capsys):
+    out = project.folder / "exports" / "cut-2.mp4"
+    assert project_export_main([str(project.folder), "-o", str(out), "--json"]) == 0, capsys.readouterr().err
+    assert out.is_file()
+    assert ProjectStore.open(project.folder).project.export.output_path == "exports/cut-2.mp4"
 
 
 def test_bad_choices_exit_2_name_the_allowed_values_and_are_not_saved(project, capsys):

@@ -86,7 +86,7 @@ def test_music_is_audible_and_faded_where_expected(tmp_path):
     clips = [make_clip(tmp_path / f"c{i}.mp4", 160, 90, 24, 2.0, audio=False) for i in range(2)]
     music = make_tone(tmp_path / "music.mp3", 2.5, 220, volume=0.5)  # shorter than the video: it loops
     store = project_with_clips(tmp_path / "p", clips)
-    settings = ExportSettings(music_path=str(music), music_volume=1.0, music_fade_in=1.0, music_fade_out=1.0,
+    settings = ExportSettings(music_path=store.import_asset(music, "references"), music_volume=1.0, music_fade_in=1.0, music_fade_out=1.0,
                               quality="low")
     out = export_project(store, settings).output_path
     start, middle, end = (audio_level_db(out, 0.0, 0.15), audio_level_db(out, 1.5, 1.0),
@@ -104,16 +104,16 @@ def test_clip_audio_keep_mute_and_duck(tmp_path):
     low = "lowpass=f=300,lowpass=f=300"   # hear the music only
     high = "highpass=f=1000,highpass=f=1000"  # hear the clip only
 
-    keep = export_project(store, ExportSettings(quality="low", music_path=str(music), music_volume=1.0)).output_path
+    keep = export_project(store, ExportSettings(quality="low", music_path=store.import_asset(music, "references"), music_volume=1.0)).output_path
     assert audio_level_db(keep, 0.5, 1.0, high) > -35
     keep_music = audio_level_db(keep, 0.5, 1.0, low)
 
-    duck = export_project(store, ExportSettings(quality="low", music_path=str(music), music_volume=1.0,
+    duck = export_project(store, ExportSettings(quality="low", music_path=store.import_asset(music, "references"), music_volume=1.0,
                                                 clip_audio="duck")).output_path
     assert audio_level_db(duck, 0.5, 1.0, low) < keep_music - 6   # music pushed down under the clip's audio
     assert audio_level_db(duck, 2.8, 1.0, low) > audio_level_db(duck, 0.5, 1.0, low) + 6  # back up after
 
-    mute = export_project(store, ExportSettings(quality="low", music_path=str(music), clip_audio="mute")).output_path
+    mute = export_project(store, ExportSettings(quality="low", music_path=store.import_asset(music, "references"), clip_audio="mute")).output_path
     assert audio_level_db(mute, 0.5, 1.0, high) < -60
     assert audio_level_db(mute, 0.5, 1.0, low) > -30
 
@@ -126,7 +126,7 @@ def test_lut_that_inverts_colours_inverts_the_pixels(tmp_path):
     lut = make_lut(tmp_path / "invert.cube", "invert")
     store = project_with_clips(tmp_path / "p", [clip])
     plain = frame_rgb(export_project(store, ExportSettings(quality="high")).output_path, 0.5).getpixel((80, 45))
-    graded = frame_rgb(export_project(store, ExportSettings(quality="high", lut_path=str(lut))).output_path,
+    graded = frame_rgb(export_project(store, ExportSettings(quality="high", lut_path=store.import_asset(lut, "references"))).output_path,
                        0.5).getpixel((80, 45))
     assert plain[0] > 200 and plain[1] < 60
     for before, after in zip(plain, graded):
@@ -137,7 +137,7 @@ def test_watermark_and_text_change_the_pixels_where_they_should(tmp_path):
     clip = make_clip(tmp_path / "grey.mp4", 320, 180, 24, 2.0, color="0x404040", audio=False)
     logo = make_image(tmp_path / "logo.png", 40, 20, (255, 0, 0, 255))
     store = project_with_clips(tmp_path / "p", [clip])
-    settings = ExportSettings(quality="high", watermark_path=str(logo), watermark_position="top-right",
+    settings = ExportSettings(quality="high", watermark_path=store.import_asset(logo, "references"), watermark_position="top-right",
                               watermark_scale=0.25, watermark_opacity=1.0,
                               texts=[TextOverlay(text="WWWWWW", start=0, end=1, position="bottom", size=120,
                                                  color="white", box=False)])
@@ -164,11 +164,11 @@ def test_special_characters_in_text_and_file_names_are_taken_literally(tmp_path)
     logo = make_image(weird / "lo'go;%.png", 20, 10, (0, 255, 0, 255))
     music = make_tone(weird / "mu'sic:[a],b.wav", 1.0, 300)
     store = project_with_clips(weird / "proj 'x': [y]", [clip, clip2], name="na'me: [x]")
-    settings = ExportSettings(quality="high", lut_path=str(lut), watermark_path=str(logo), music_path=str(music),
+    settings = ExportSettings(quality="high", lut_path=store.import_asset(lut, "references"), watermark_path=store.import_asset(logo, "references"), music_path=store.import_asset(music, "references"),
                               transition=TransitionSpec(kind="fade", duration=0.25),
                               texts=[TextOverlay(text=NASTY, start=0, end=2, position="center", size=40,
-                                                 box=False)], output_path=str(weird / "out 'x': [1] 50%; Ж.mp4"))
-    result = export_project(store, settings)
+                                                 box=False)])
+    result = export_project(store, settings, output=weird / "out 'x': [1] 50%; Ж.mp4")
     assert result.output_path.name == "out 'x': [1] 50%; Ж.mp4"
     assert result.output_path.exists() and count_frames(result.output_path) == 42
     # the text must be drawn exactly as typed: compare with the same caption read from a file (no escaping)
@@ -233,7 +233,7 @@ def test_cancel_leaves_the_previous_export_untouched_and_no_temp_files(tmp_path,
 def test_reexport_reuses_segments_and_audio(tmp_path, mixed):
     store = project_with_clips(tmp_path / "p", mixed)
     music = make_tone(tmp_path / "m.wav", 5.0, 200)
-    base = ExportSettings(quality="low", resolution=SMALL, fps=24, music_path=str(music),
+    base = ExportSettings(quality="low", resolution=SMALL, fps=24, music_path=store.import_asset(music, "references"),
                           transition=TransitionSpec(kind="fade", duration=0.25))
     first = export_project(store, base)
     assert first.reused == []
@@ -278,7 +278,7 @@ def test_compatible_hard_cuts_are_joined_by_stream_copy(tmp_path):
     assert probe(result.output_path).has_audio
     # a music track keeps the video copy and re-mixes only the audio
     music = make_tone(tmp_path / "m.wav", 3.0, 200)
-    with_music = export_project(store, ExportSettings(music_path=str(music)))
+    with_music = export_project(store, ExportSettings(music_path=store.import_asset(music, "references")))
     assert with_music.mode == "stream-copy" and count_frames(with_music.output_path) == 72
 
 

@@ -150,3 +150,17 @@ def test_save_as_copies_assets_but_not_the_export_cache(tmp_path):
     assert copy.resolve(rel).is_file() and copy.project.scenes[0].start_frame == rel
     assert not (tmp_path / "b" / "exports" / ".cache").exists()
     assert (tmp_path / "a" / "project.json").is_file()  # the original stays
+
+
+def test_export_paths_outside_the_project_are_refused_on_load(tmp_path):
+    doc = _valid_doc(tmp_path)
+    for field, value in (("output_path", "/home/someone/.bashrc"), ("music_path", "../../song.mp3"),
+                         ("watermark_path", "C:\\logo.png")):
+        bad = json.loads(json.dumps(doc))
+        bad["export"][field] = value
+        folder = tmp_path / field
+        folder.mkdir()
+        (folder / "project.json").write_text(json.dumps(bad))
+        with pytest.raises(ProjectFileError) as err:
+            ProjectStore.open(folder)
+        assert f"export.{field}" in str(err.value)

@@ -11,6 +11,8 @@ from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.video.relpath import check_relative_path
+
 from core.errors import InvalidRequestError
 
 FORMATS = {"mp4": "MP4", "mov": "MOV (QuickTime)", "avi": "AVI", "webm": "WebM"}
@@ -116,7 +118,7 @@ class ExportSettings(_Model):
     resolution: str = "source"
     fps: Optional[float] = Field(None, gt=0, le=240)
     audio_codec: str = "auto"
-    music_path: Optional[str] = None          # relative to the project folder, or absolute
+    music_path: Optional[str] = None          # relative to the project folder (files are copied in)
     music_volume: float = Field(0.6, ge=0.0, le=4.0)   # linear gain: 1.0 leaves the file's level unchanged
     music_fade_in: float = Field(0.0, ge=0.0, le=60.0)
     music_fade_out: float = Field(0.0, ge=0.0, le=60.0)
@@ -131,7 +133,7 @@ class ExportSettings(_Model):
     watermark_scale: float = Field(0.15, gt=0.0, le=1.0)   # watermark width as a fraction of the video width
     watermark_opacity: float = Field(0.8, ge=0.0, le=1.0)
     texts: list[TextOverlay] = Field(default_factory=list)
-    output_path: Optional[str] = None         # None: exports/<project name>.<format>
+    output_path: Optional[str] = None         # relative; None: exports/<project name>.<format>
 
     _format = field_validator("format")(classmethod(lambda cls, v: _check_id(v, FORMATS, "format")))
     _vcodec = field_validator("video_codec")(classmethod(lambda cls, v: _check_id(v, VIDEO_CODECS, "video codec")))
@@ -142,6 +144,11 @@ class ExportSettings(_Model):
     _wm_pos = field_validator("watermark_position")(
         classmethod(lambda cls, v: _check_id(v, WATERMARK_POSITIONS, "watermark position")))
     _res = field_validator("resolution")(classmethod(lambda cls, v: normalize_export_resolution(v)))
+    # a project file never names a file outside its folder: inputs are copied in, and an export elsewhere is a
+    # one-off destination of that run (exporter.export_project(output=...)), so a shared project cannot overwrite
+    # files of whoever opens it
+    _paths = field_validator("music_path", "lut_path", "watermark_path", "output_path")(
+        classmethod(lambda cls, v: check_relative_path(v)))
 
     def transition_before(self, scene_id: str) -> TransitionSpec:
         """The transition into the scene `scene_id` from the scene before it."""

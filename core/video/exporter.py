@@ -80,14 +80,13 @@ def default_output(store: ProjectStore, fmt: str) -> Path:
 
 
 def _asset(store: ProjectStore, value: Optional[str], field: str) -> Optional[Path]:
-    """A project-relative or absolute asset path that must exist."""
+    """A project-relative asset path that must exist."""
     if not value:
         return None
-    p = Path(value).expanduser()
-    p = p if p.is_absolute() else store.folder / p
+    p = store.resolve(value)
     if not p.is_file():
         raise InvalidRequestError(f"{p}: no such file", field=field)
-    return p.resolve()
+    return p
 
 
 class _Progress:
@@ -168,7 +167,9 @@ def _audio_copy_ok(settings: ExportSettings, clips: list[MediaInfo], acodec: str
 
 def export_project(store: ProjectStore, settings: Optional[ExportSettings] = None, *,
                    progress: Optional[Callable[[ExportProgress], None]] = None,
-                   cancel: Optional[threading.Event] = None) -> ExportResult:
+                   cancel: Optional[threading.Event] = None, output: Optional[Path] = None) -> ExportResult:
+    """`output`: a destination for this run only (anywhere the user chose); else the settings' relative path or
+    the project's exports/ folder."""
     settings = settings or store.project.export
     fmt, vcodec, acodec = settings.resolved()
     paths = _selected_clips(store)
@@ -206,8 +207,12 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
     transitions = [settings.transition_before(s.id) for s in store.project.scenes[1:]]
     tl = plan_timeline(settings, clips, transitions)
 
-    output = Path(settings.output_path).expanduser() if settings.output_path else default_output(store, fmt)
-    output = output if output.is_absolute() else store.folder / output
+    if output is not None:
+        output = Path(output).expanduser().resolve()
+    elif settings.output_path:
+        output = store.resolve(settings.output_path)
+    else:
+        output = default_output(store, fmt)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp_out = output.with_name(f".{output.stem}.partial-{uuid.uuid4().hex[:8]}{output.suffix}")
     work = cache.work_dir()

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from pathlib import PurePosixPath
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.video.export import ExportSettings
+from core.video.relpath import check_relative_path
 from core.video.render_settings import CAMERA_MOTIONS, RenderOverrides, RenderSettings
 
 SCHEMA_VERSION = 1
@@ -29,19 +29,6 @@ def now() -> datetime:
 
 def new_id() -> str:
     return uuid.uuid4().hex[:12]
-
-
-def check_relative_path(value: Optional[str]) -> Optional[str]:
-    """Refuse an asset path that is absolute or climbs out of the project folder."""
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("asset path must be a non-empty string")
-    if "\\" in value or value.startswith("/") or (len(value) > 1 and value[1] == ":"):
-        raise ValueError(f"asset path {value!r} is absolute; paths must be relative to the project folder")
-    if ".." in PurePosixPath(value).parts:
-        raise ValueError(f"asset path {value!r} points outside the project folder")
-    return value
 
 
 class _Model(BaseModel):

@@ -54,6 +54,7 @@ class ExportGroup(QGroupBox):
         self._loading = False
         self._cancel: Optional[threading.Event] = None
         self._thread: Optional[threading.Thread] = None
+        self._run_output: Optional[Path] = None  # a destination outside the project, for this session only
         self.last_result = None
         self._bridge = _ExportBridge(self)
         self._bridge.progress.connect(self._on_progress)
@@ -152,7 +153,7 @@ class ExportGroup(QGroupBox):
         self.bitrate.editingFinished.connect(lambda: self._set(bitrate_kbps=self.bitrate.value()))
         self.resolution.currentIndexChanged.connect(lambda: self._set(resolution=self.resolution.currentData()))
         self.fps.editingFinished.connect(lambda: self._set(fps=self.fps.value() or None))
-        self.output.editingFinished.connect(lambda: self._set(output_path=self.output.text().strip() or None))
+        self.output.editingFinished.connect(self._output_edited)
         out_browse.clicked.connect(self._browse_output)
         return w
 
@@ -191,7 +192,7 @@ class ExportGroup(QGroupBox):
         g.setColumnStretch(1, 1)
         music_browse.clicked.connect(lambda: self._browse_file(self.music, "music_path", "Background music",
                                                                "Audio (*.mp3 *.wav *.m4a *.aac *.ogg *.flac)"))
-        self.music.editingFinished.connect(lambda: self._set(music_path=self.music.text().strip() or None))
+        self.music.editingFinished.connect(lambda: self._set_path(self.music, "music_path"))
         self.volume.valueChanged.connect(self._on_volume)
         self.fade_in.editingFinished.connect(lambda: self._set(music_fade_in=self.fade_in.value()))
         self.fade_out.editingFinished.connect(lambda: self._set(music_fade_out=self.fade_out.value()))
@@ -243,8 +244,8 @@ class ExportGroup(QGroupBox):
         g.setColumnStretch(1, 1)
         self.transition.currentIndexChanged.connect(self._on_transition)
         self.transition_duration.editingFinished.connect(self._on_transition)
-        self.lut.editingFinished.connect(lambda: self._set(lut_path=self.lut.text().strip() or None))
-        self.watermark.editingFinished.connect(lambda: self._set(watermark_path=self.watermark.text().strip() or None))
+        self.lut.editingFinished.connect(lambda: self._set_path(self.lut, "lut_path"))
+        self.watermark.editingFinished.connect(lambda: self._set_path(self.watermark, "watermark_path"))
         lut_browse.clicked.connect(lambda: self._browse_file(self.lut, "lut_path", "Colour LUT", "LUT (*.cube)"))
         wm_browse.clicked.connect(lambda: self._browse_file(self.watermark, "watermark_path", "Watermark image",
                                                             "Images (*.png *.jpg *.jpeg *.webp)"))
@@ -273,7 +274,7 @@ class ExportGroup(QGroupBox):
             self.bitrate.setEnabled(s.quality == "custom")
             combo_utils.select(self.resolution, s.resolution)
             self.fps.setValue(s.fps or 0)
-            self.output.setText(s.output_path or "")
+            self.output.setText(str(self._run_output) if self._run_output else (s.output_path or ""))
             self.output.setPlaceholderText(f"exports/{self.session.project.name}.{s.format}")
             self.music.setText(s.music_path or "")
             self.volume.setValue(int(round(s.music_volume * 100)))
@@ -350,22 +351,45 @@ class ExportGroup(QGroupBox):
         path, _ = QFileDialog.getSaveFileName(self, "Export to", start,
                                               ";;".join(f"{label} (*.{fid})" for fid, label in ex.FORMATS.items()))
         if path:
-            self.output.setText(self._project_relative(path))
-            self._set(output_path=self.output.text())
+            self.output.setText(path)
+            self._output_edited()
+
+    def _output_edited(self) -> None:
+        """A destination inside the project is saved (relative); one elsewhere is used for this session's exports
+        only, so the project file never names a path outside its folder."""
+        text = self.output.text().strip()
+        store = self.session.store
+        target = Path(text).expanduser() if text else None
+        if target is not None and store is not None and target.is_absolute():
+            target = target.resolve()
+            if not target.is_relative_to(store.folder):
+                self._run_output = target
+                self._set(output_path=None)
+                return
+            text = store.relative(target)
+            self.output.setText(text)
+        self._run_output = None
+        self._set(output_path=text or None)
 
     def _browse_file(self, edit: QLineEdit, field: str, title: str, pattern: str) -> None:
         path, _ = QFileDialog.getOpenFileName(self, title, "", pattern + ";;All files (*)")
         if path:
-            edit.setText(self._project_relative(path))
-            self._set(**{field: edit.text()})
+            edit.setText(path)
+            self._set_path(edit, field)
 
-    def _project_relative(self, path: str) -> str:
-        """A path inside the project is stored relative to it (the project can move); others stay absolute."""
+    def _set_path(self, edit: QLineEdit, field: str) -> None:
+        """Music, LUT and watermark files are copied into the project (references/) and stored relative to it."""
+        text = edit.text().strip()
         store = self.session.store
-        p = Path(path).resolve()
-        if store is not None and p.is_relative_to(store.folder):
-            return store.relative(p)
-        return str(p)
+        if text and store is not None and Path(text).expanduser().is_absolute():
+            source = Path(text).expanduser()
+            if not source.is_file():
+                self.problem.emit(f"{field.replace('_path', '')}: no such file {text}")
+                self.load()
+                return
+            text = store.import_asset(source, "references")
+            edit.setText(text)
+        self._set(**{field: text or None})
 
     def _edit_texts(self) -> None:
         dialog = TextOverlaysDialog(self.settings.texts, self)
@@ -388,13 +412,15 @@ class ExportGroup(QGroupBox):
             self.problem.emit(str(exc))
             return
         settings = self.settings.model_copy(deep=True)
+        run_output = self._run_output
         self._cancel = threading.Event()
         cancel = self._cancel
         bridge = self._bridge
 
         def work() -> None:
             try:
-                result = exporter.export_project(store, settings, progress=bridge.progress.emit, cancel=cancel)
+                result = exporter.export_project(store, settings, progress=bridge.progress.emit, cancel=cancel,
+                                                 output=run_output)
             except Exception as exc:  # shown in the window; nothing the project holds is touched
                 result = exc
             bridge.finished.emit(result)
