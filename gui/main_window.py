@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         if missing:
             self.video_tab.console.warning(f"{len(missing)} file(s) of this project are missing: "
                                            + ", ".join(missing[:5]))
+        self.video_tab.resume_submitted()
         return True
 
     def _set_store(self, store: ProjectStore) -> None:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QMessageBox, QPro
 from core.config import Settings
 from core.errors import ImageAIError
 from core.render.events import RenderEvent, RenderPlan, RenderSummary
+from core.video.project import ACTIVE_STATUSES
 from gui.async_runner import AsyncRunner
 from gui.video.export_group import ExportGroup
 from gui.video.preview import PreviewWidget
@@ -234,6 +235,25 @@ class VideoTab(QWidget):
             self.console.info(f"Render not started (estimated ${cost:.2f})")
             return False
         self.controller.start(plan, ids, force)
+        return True
+
+    def resume_submitted(self) -> bool:
+        """Follow the jobs this project submitted before the app closed: they are paid for, so they are polled by
+        their job ids and nothing is submitted again. Returns whether a run started."""
+        store = self.session.store
+        if store is None or self.controller.is_running():
+            return False
+        ids = [s.id for s in store.project.scenes
+               if any(t.status in ACTIVE_STATUSES and t.remote_job_id for t in s.takes)]
+        if not ids:
+            return False
+        try:
+            plan = self.controller.plan(ids)
+        except ImageAIError as exc:
+            self.console.error(f"Cannot resume the submitted jobs: {exc}")
+            return False
+        self.console.info(f"Resuming {len(ids)} job(s) submitted before the app closed (no new charge)")
+        self.controller.start(plan, ids, False)
         return True
 
     def confirm_cost(self, plan: RenderPlan) -> bool:
