@@ -199,7 +199,7 @@ def bench_stalls(scenes: int, duration: float, screenshots: Path | None, repeat:
         if screenshots is not None:
             take_screenshots(window, screenshots)
         window.close()
-        app.processEvents()  # bench only: let the close finish before the temporary folder goes
+        app.sendPostedEvents()  # deliver the close's pending events before the temporary folder goes
     return worst
 
 
