@@ -7,7 +7,8 @@ from core.errors import InvalidRequestError
 from core.video.project import ReferenceImage, Scene, Take, VideoProject
 from core.video.project_io import ProjectStore
 from core.video.scene_edits import (AddScene, DeleteScenes, DuplicateScene, EditHistory, MoveScene, SelectTake,
-                                    SetProjectReferences, SetSceneField)
+                                    SetProjectReferences, SetSceneField, SetSceneProvider)
+from core.video.render_settings import RenderOverrides, RenderSettings
 
 
 def _project(n: int = 3) -> VideoProject:
@@ -94,3 +95,35 @@ def test_clean_state_and_saved_result(tmp_path):
     assert h.is_clean()
     assert changes == [("Add scene", "do")]
     assert ProjectStore.open(tmp_path / "proj").project.scenes[0].prompt == "first"
+
+
+def test_scene_provider_override_clears_the_model_and_undoes():
+    p = _project(2)
+    p.render = RenderSettings(provider="ltx-video", model="ltx-2-pro", deployment="fal")
+    h = EditHistory(p)
+    h.push(SetSceneField("s0", "overrides", RenderOverrides(model="ltx-2-fast", seed=7)))
+    h.push(SetSceneProvider("s0", "ltx-video"))  # the same provider: its model stays
+    assert p.scene("s0").overrides == RenderOverrides(provider="ltx-video", model="ltx-2-fast", seed=7)
+    h.push(SetSceneProvider("s0", "animatic"))  # another provider: the model belongs to the old one
+    assert p.scene("s0").overrides == RenderOverrides(provider="animatic", seed=7)
+    assert h.undo_text() == "Change scene provider"
+    settings = p.scene_settings(p.scene("s0"))
+    # the project's LTX model and deployment do not follow the scene to Animatic
+    assert (settings.provider, settings.model, settings.deployment, settings.seed) == ("animatic", None, None, 7)
+    assert p.scene_settings(p.scene("s1")).model == "ltx-2-pro"
+    h.push(SetSceneProvider("s0", None))  # project default: provider and model go, the seed stays
+    assert p.scene("s0").overrides == RenderOverrides(seed=7)
+    h.undo()
+    assert p.scene("s0").overrides.provider == "animatic"
+    h.undo()
+    h.undo()
+    assert p.scene("s0").overrides == RenderOverrides(model="ltx-2-fast", seed=7)
+    h.redo()
+    h.redo()
+    assert p.scene("s0").overrides == RenderOverrides(provider="animatic", seed=7)
+    # nothing else set: back to the project default leaves no overrides at all
+    h.push(SetSceneProvider("s1", "animatic"))
+    h.push(SetSceneProvider("s1", ""))
+    assert p.scene("s1").overrides is None
+    h.undo()
+    assert p.scene("s1").overrides == RenderOverrides(provider="animatic")

@@ -176,8 +176,13 @@ class VideoProject(_Model):
         raise KeyError(scene_id)
 
     def scene_settings(self, scene: Scene) -> RenderSettings:
-        """The project's defaults with the scene's own overrides, duration and camera applied."""
-        settings = self.render.with_overrides(scene.overrides)
+        """The project's defaults with the scene's own overrides, duration and camera applied. A scene with another
+        provider does not inherit the project's model and deployment (they belong to the project's provider)."""
+        base = self.render
+        ov = scene.overrides
+        if ov is not None and ov.provider and ov.provider != base.provider:
+            base = base.model_copy(update={"model": None, "deployment": None})
+        settings = base.with_overrides(ov)
         extra: dict = {"duration": scene.duration}
         if scene.camera_motion is not None:
             extra["camera_motion"] = scene.camera_motion

@@ -12,6 +12,7 @@ from typing import Any, Callable, Optional
 
 from core.errors import InvalidRequestError
 from core.video.project import MAX_REFERENCE_IMAGES, ReferenceImage, Scene, VideoProject, new_id
+from core.video.render_settings import RenderOverrides
 
 # scene fields a user edits directly; everything else (takes, ids) belongs to the render queue or the model
 EDITABLE_FIELDS = ("title", "prompt", "audio_prompt", "duration", "start_frame", "end_frame", "reference_images",
@@ -131,6 +132,37 @@ class SetSceneField(Edit):
 
     def undo(self, project: VideoProject) -> None:
         setattr(project.scenes[_index_of(project, self.scene_id)], self.field, self.old)
+
+
+class SetSceneProvider(SetSceneField):
+    """Give a scene its own provider, or None for the project's. A model chosen for another provider does not carry
+    over: when the scene's provider changes, its model override is cleared; back to the project default, both are
+    cleared, and overrides that set nothing else become None."""
+
+    def __init__(self, scene_id: str, provider: Optional[str]):
+        super().__init__(scene_id, "overrides", None)
+        self.provider = provider or None
+        self.text = "Change scene provider"
+
+    def do(self, project: VideoProject) -> None:
+        scene = project.scenes[_index_of(project, self.scene_id)]
+        self.value = overrides_with_provider(scene.overrides, self.provider, project.render.provider)
+        super().do(project)
+
+
+def overrides_with_provider(overrides: Optional[RenderOverrides], provider: Optional[str],
+                            project_provider: str) -> Optional[RenderOverrides]:
+    """`overrides` with the provider set to `provider` (None: the project's), following SetSceneProvider's rules."""
+    data = overrides.model_dump(exclude_none=True) if overrides is not None else {}
+    before = data.get("provider") or project_provider
+    if provider is None:
+        data.pop("provider", None)
+        data.pop("model", None)
+    else:
+        data["provider"] = provider
+        if provider != before:
+            data.pop("model", None)
+    return RenderOverrides(**data) if data else None
 
 
 class SetProjectReferences(Edit):

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 from core.errors import ImageAIError
 from core.video import export as ex
 from gui.video import combo_utils
+from gui.video.boundary_transition import BoundaryTransitionEditor
 from gui.video.project_session import ProjectSession
 from gui.video.text_overlays import TextOverlaysDialog
 
@@ -222,11 +223,13 @@ class ExportGroup(QGroupBox):
         self.wm_scale = QDoubleSpinBox(objectName="watermarkScaleSpin", minimum=0.01, maximum=1.0, singleStep=0.05)
         self.wm_opacity = QDoubleSpinBox(objectName="watermarkOpacitySpin", minimum=0.0, maximum=1.0, singleStep=0.1)
         self.texts_button = QPushButton("Text overlays…", objectName="textOverlaysButton")
+        self.boundary = BoundaryTransitionEditor(self.session, self._set)  # one boundary's own transition
         g.addWidget(QLabel("Transition:"), 0, 0)
         g.addWidget(self.transition, 0, 1)
         g.addWidget(QLabel("Length:"), 0, 2)
         g.addWidget(self.transition_duration, 0, 3)
         g.addWidget(self.texts_button, 0, 4)
+        g.addWidget(self.boundary, 4, 0, 1, 5)
         g.addWidget(QLabel("LUT:"), 1, 0)
         g.addWidget(self.lut, 1, 1, 1, 3)
         g.addWidget(lut_browse, 1, 4)
@@ -292,6 +295,7 @@ class ExportGroup(QGroupBox):
             self.wm_scale.setValue(s.watermark_scale)
             self.wm_opacity.setValue(s.watermark_opacity)
             self.texts_button.setText(f"Text overlays ({len(s.texts)})…" if s.texts else "Text overlays…")
+            self.boundary.load()
         finally:
             self._loading = False
 
@@ -345,6 +349,7 @@ class ExportGroup(QGroupBox):
         kind = self.transition.currentData()
         self.transition_duration.setEnabled(kind != "none")
         self._set(transition=ex.TransitionSpec(kind=kind, duration=self.transition_duration.value()))
+        self.boundary.load()  # "Project default" shows the project's length
 
     def _browse_output(self) -> None:
         start = str(self.session.store.folder / "exports") if self.session.store else ""

@@ -131,10 +131,12 @@ class LtxGroup(QGroupBox):
 
     # --- showing values and rules ---------------------------------------------------------------------------
     def set_deployments(self, reasons: dict[str, Optional[str]], current: Optional[str],
-                        keep: bool = False) -> Optional[str]:
-        """Fill the deployment combo; unavailable ones are disabled with the reason. Returns the chosen id."""
+                        keep: bool = False, labels: Optional[dict[str, str]] = None) -> Optional[str]:
+        """Fill the deployment combo; unavailable ones are disabled with the reason. Returns the chosen id.
+        `labels` may rename entries (the local one says which device it runs on)."""
         items = []
         for dep, label in DEPLOYMENT_LABELS.items():
+            label = (labels or {}).get(dep, label)
             why = reasons.get(dep)
             items.append((label if not why else f"{label} (unavailable)", dep, why))
         combo_utils.fill(self.deployment, items, current, allow_disabled=keep)

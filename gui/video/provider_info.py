@@ -14,6 +14,7 @@ from providers.base import Capabilities, ModelInfo
 log = logging.getLogger(__name__)
 
 DEPLOYMENT_LABELS = {"fal": "Fal API", "replicate": "Replicate API", "local": "Local GPU", "comfyui": "ComfyUI"}
+LOCAL_CPU_LABEL = "Local (CPU, very slow)"
 LOCAL_DEPLOYMENTS = ("local", "comfyui")
 LTX = "ltx-video"
 
@@ -24,6 +25,10 @@ class ProviderInfo:
         self._statuses: Optional[list[registry.ProviderStatus]] = None
         self._caps: dict[str, Capabilities] = {}
         self._deployments: Optional[dict[str, Optional[str]]] = None
+        # this machine's GPU (providers.ltx.local_device.Accelerator), or the error of looking for it; the hardware
+        # does not change, so refresh() keeps it. Detecting imports torch: only detect_local_device, off the GUI thread
+        self._accelerator = None
+        self._accelerator_error: Optional[str] = None
 
     def refresh(self, settings: Optional[Settings] = None) -> None:
         if settings is not None:
@@ -76,7 +81,58 @@ class ProviderInfo:
         return list(caps.models)
 
     def deployment_status(self) -> dict[str, Optional[str]]:
-        """deployment id -> reason it cannot be used here, or None when it can."""
+        """deployment id -> reason it cannot be used here, or None when it can. The local deployment also needs a
+        device once the GPU check (detect_local_device) has answered."""
+        reasons = dict(self._base_deployment_status())
+        if reasons.get("local") is None and self.local_device_known():
+            reasons["local"] = self._local_device()[1]
+        return reasons
+
+    def deployment_labels(self) -> dict[str, str]:
+        labels = dict(DEPLOYMENT_LABELS)
+        if self._local_device()[0] == "cpu":
+            labels["local"] = LOCAL_CPU_LABEL
+        return labels
+
+    # --- the local deployment's device ----------------------------------------------------------------------
+    def local_device_needed(self) -> bool:
+        """Whether the GPU check is still to be made: the local deployment is installed and the device unknown."""
+        return not self.local_device_known() and self._base_deployment_status().get("local") is None
+
+    def local_device_known(self) -> bool:
+        return self._accelerator is not None or self._accelerator_error is not None
+
+    def detect_local_device(self):
+        """Look for a CUDA/MPS device (imports torch: seconds). Call it on a worker thread and hand the result to
+        set_local_device on the GUI thread. Returns the Accelerator, or the error text."""
+        try:
+            from providers.ltx.local_device import detect_cached
+
+            return detect_cached()
+        except Exception as exc:  # a broken torch install must not take the window down; the reason is shown
+            log.warning("checking the GPU failed: %s", exc)
+            return f"checking the GPU failed: {exc}"
+
+    def set_local_device(self, result) -> None:
+        if isinstance(result, str):
+            self._accelerator, self._accelerator_error = None, result
+        else:
+            self._accelerator, self._accelerator_error = result, None
+
+    def _local_device(self) -> tuple[Optional[str], Optional[str]]:
+        """(device a local render would use with the current settings, None) or (None, why there is none)."""
+        if self._accelerator_error is not None:
+            return None, self._accelerator_error
+        if self._accelerator is None:
+            return None, None
+        from providers.ltx.local_device import choose_device
+
+        try:
+            return choose_device(self.settings.ltx_local_device, self._accelerator), None
+        except ImageAIError as exc:
+            return None, str(exc)
+
+    def _base_deployment_status(self) -> dict[str, Optional[str]]:
         if self._deployments is None:
             reasons: dict[str, Optional[str]] = {d: "LTX-Video is not available in this build"
                                                  for d in DEPLOYMENT_LABELS}

@@ -29,7 +29,10 @@ class RenderSettingsGroup(QGroupBox):
     problem = Signal(str)
     #: the providers' availability is known (checked on a worker thread at start)
     providers_ready = Signal()
+    #: the GPU check for the local LTX deployment has answered (its entry now says which device, or why none)
+    local_device_checked = Signal()
     _prefetched = Signal()
+    _device_found = Signal(object)
 
     def __init__(self, session: ProjectSession, info: ProviderInfo, parent: Optional[QWidget] = None):
         super().__init__("Render Settings", parent)
@@ -73,6 +76,8 @@ class RenderSettingsGroup(QGroupBox):
         session.project_replaced.connect(self.load)
         self.ready = False
         self._prefetched.connect(self._on_prefetched)
+        self._device_found.connect(self._on_device_found)
+        self._checking_device = False
         self.setEnabled(False)
         self.setTitle("Render Settings (checking providers…)")
         # checked once the event loop runs: the window appears first, then the providers' answers fill it in
@@ -103,6 +108,32 @@ class RenderSettingsGroup(QGroupBox):
         self.setEnabled(False)
         self.setTitle("Render Settings (checking providers…)")
         threading.Thread(target=self._prefetch, name="provider-check", daemon=True).start()
+
+    def _check_local_device(self) -> None:
+        """Once LTX-Video is shown: look for a GPU on a worker thread (it imports torch, which takes seconds)."""
+        if self._checking_device or not self.info.local_device_needed():
+            return
+        self._checking_device = True
+        threading.Thread(target=self._detect_device, name="local-device-check", daemon=True).start()
+
+    def _detect_device(self) -> None:
+        result = self.info.detect_local_device()
+        try:
+            self._device_found.emit(result)
+        except RuntimeError:  # the window closed while the check ran
+            pass
+
+    def _on_device_found(self, result) -> None:
+        self._checking_device = False
+        self.info.set_local_device(result)
+        if self.ready and self.session.project is not None and self.provider.currentData() == LTX:
+            self._loading = True
+            try:  # the entries only: the project's deployment is shown as saved, never changed by the check
+                self.ltx.set_deployments(self.info.deployment_status(), self.render.deployment, keep=True,
+                                         labels=self.info.deployment_labels())
+            finally:
+                self._loading = False
+        self.local_device_checked.emit()
 
     # --- the settings being edited --------------------------------------------------------------------------
     @property
@@ -161,7 +192,9 @@ class RenderSettingsGroup(QGroupBox):
         self.ltx.setVisible(is_ltx)
         deployment = None
         if is_ltx:
-            deployment = self.ltx.set_deployments(self.info.deployment_status(), self.render.deployment, self._keep)
+            deployment = self.ltx.set_deployments(self.info.deployment_status(), self.render.deployment, self._keep,
+                                                  labels=self.info.deployment_labels())
+            self._check_local_device()
         if deployment != self.render.deployment:
             fixes["deployment"] = deployment
         models = self.info.models(provider, deployment) if provider else []

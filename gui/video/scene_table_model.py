@@ -10,7 +10,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from core.errors import ImageAIError
 from core.video.project import Scene, Take
-from core.video.scene_edits import MoveScene, SetSceneField
+from core.video.scene_edits import MoveScene, SetSceneField, SetSceneProvider
 from gui.video.project_session import ProjectSession
 from gui.video.thumbnails import ThumbnailCache
 
@@ -99,6 +99,11 @@ class SceneTableModel(QAbstractTableModel):
             row[(Qt.DisplayRole, col)] = self._text(scene, take, col, Qt.DisplayRole, row_index)
         row[(Qt.EditRole, COL["Prompt"])] = scene.prompt
         row[(Qt.EditRole, COL["Length"])] = scene.duration
+        own = scene.overrides.provider if scene.overrides is not None else None
+        row[(Qt.EditRole, COL["Provider"])] = own or ""
+        project_provider = self.session.project.render.provider
+        row[(Qt.ToolTipRole, COL["Provider"])] = (f"This scene's own provider: {own}" if own else
+                                                  f"Project default ({project_provider})") + "; double-click to change"
         row[(Qt.UserRole, 0)] = scene.id
         row[(Qt.ToolTipRole, COL["Prompt"])] = scene.prompt
         if take is not None and take.error:
@@ -155,7 +160,7 @@ class SceneTableModel(QAbstractTableModel):
         if not index.isValid():
             return base | Qt.ItemIsDropEnabled
         flags = base | Qt.ItemIsDragEnabled
-        if index.column() in (COL["Prompt"], COL["Length"]):
+        if index.column() in (COL["Prompt"], COL["Length"], COL["Provider"]):
             flags |= Qt.ItemIsEditable
         return flags
 
@@ -164,6 +169,8 @@ class SceneTableModel(QAbstractTableModel):
         if scene is None or _role(role) != Qt.EditRole:
             return False
         col = index.column()
+        if col == COL["Provider"]:
+            return self._set_provider(scene, str(value or "") or None)
         field = {COL["Prompt"]: "prompt", COL["Length"]: "duration"}.get(col)
         if field is None:
             return False
@@ -177,6 +184,17 @@ class SceneTableModel(QAbstractTableModel):
             return False
         try:
             self.session.apply(SetSceneField(scene.id, field, value))
+        except ImageAIError as exc:
+            self.problem.emit(str(exc))
+            return False
+        return True
+
+    def _set_provider(self, scene: Scene, provider: Optional[str]) -> bool:
+        """The scene's own provider (None: the project's), as an undoable edit."""
+        if provider == (scene.overrides.provider if scene.overrides is not None else None):
+            return False
+        try:
+            self.session.apply(SetSceneProvider(scene.id, provider))
         except ImageAIError as exc:
             self.problem.emit(str(exc))
             return False

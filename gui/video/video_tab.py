@@ -18,11 +18,12 @@ from gui.async_runner import AsyncRunner
 from gui.video.export_group import ExportGroup
 from gui.video.preview import PreviewWidget
 from gui.video.project_session import ProjectSession
+from gui.video.provider_delegate import ProviderDelegate
 from gui.video.provider_info import ProviderInfo
 from gui.video.reference_images import ReferenceImagesWidget
 from gui.video.render_controller import RenderController
 from gui.video.render_settings_group import RenderSettingsGroup
-from gui.video.scene_table_model import SceneTableModel
+from gui.video.scene_table_model import COL, SceneTableModel
 from gui.video.scene_table_view import SceneTableWidget
 from gui.video.status_console import StatusConsole
 from gui.video.takes_dialog import TakesDialog
@@ -46,6 +47,11 @@ class VideoTab(QWidget):
         self.thumbnails = ThumbnailCache(self)
         self.scene_model = SceneTableModel(session, self.thumbnails, self)
         self.scenes = SceneTableWidget(session, self.scene_model)
+        # the Provider cell: a scene's own provider, offered once the background provider check has answered
+        self.provider_delegate = ProviderDelegate(
+            self.info, lambda: self.render_group.ready,
+            lambda: session.project.render.provider if session.project is not None else None, self.scenes.table)
+        self.scenes.table.setItemDelegateForColumn(COL["Provider"], self.provider_delegate)
         self.render_group = RenderSettingsGroup(session, self.info)
         self.references = ReferenceImagesWidget(session)
         self.export_group = ExportGroup(session)
@@ -133,10 +139,13 @@ class VideoTab(QWidget):
         self.scenes.preview_requested.connect(self.preview.play)
         self.scenes.takes_requested.connect(self.show_takes)
         self.scenes.selection_changed.connect(self._on_selection)
+        self.scenes.selection_changed.connect(self.export_group.boundary.set_selected)
+        self.session.scenes_reset.connect(self.export_group.boundary.load)  # the first scene may have changed
         self.render_group.changed.connect(self.render_settings_changed)
         self.render_group.changed.connect(self._schedule_estimate)
         self.render_group.changed.connect(self.scene_model.refresh_all)  # the Provider column of unrendered rows
         self.render_group.providers_ready.connect(self._schedule_estimate)
+        self.render_group.local_device_checked.connect(self._schedule_estimate)
         self.generate_button.clicked.connect(lambda: self.generate())
         self.cancel_button.clicked.connect(lambda: self.controller.cancel(None))
         self.cancel_scene_button.clicked.connect(self._cancel_selected)
