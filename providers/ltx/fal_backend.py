@@ -23,7 +23,7 @@ from core.secrets import get_key
 from core.video.render_settings import frame_size
 from providers.base import ProgressCallback, ProgressEvent, RenderRequest, RenderResult, no_progress
 from providers.ltx import catalog, errors_map, transfer
-from providers.ltx.backend import LTXBackend
+from providers.ltx.cloud_backend import CloudBackend
 
 log = logging.getLogger(__name__)
 SERVICE = "fal"
@@ -73,15 +73,7 @@ class _GuardTransport(httpx.AsyncBaseTransport):
                 raise _SubmitMayExist(f"{type(exc).__name__}: {exc}") from exc
             raise
 
-    def _downloads(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = transfer.http_client()
-        return self._http
-
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
         await self.inner.aclose()
 
 
@@ -120,16 +112,13 @@ def _map(exc: BaseException, *, on_submit: bool = False) -> ImageAIError:
     return TransientError(f"{SERVICE}: {type(exc).__name__}: {exc}", not_created=False)
 
 
-class FalBackend(LTXBackend):
+class FalBackend(CloudBackend):
     deployment = "fal"
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.poll_interval = settings.poll_interval_s
         self._client: Optional[Any] = None
-        self._http: Optional[httpx.AsyncClient] = None  # downloads, kept for the backend's lifetime
         self._endpoints: dict[str, str] = {}  # request id -> endpoint, for cancel
-        self._cancelled: set[str] = set()     # ids the user cancelled: their end is a cancel, not a failure
 
     # ---- availability ----
     def unavailable_reason(self) -> Optional[str]:
@@ -377,15 +366,8 @@ class FalBackend(LTXBackend):
             except Exception as exc:
                 log.info("fal cancel of %s on %s: %s", job_id, app, _map(exc))
 
-    def _downloads(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = transfer.http_client()
-        return self._http
-
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._close_downloads()
         if self._client is not None and "_client" in vars(self._client):
             try:
                 http = await self._client._client

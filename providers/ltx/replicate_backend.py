@@ -18,7 +18,7 @@ from core.errors import CancelledError, ImageAIError, ProviderTimeoutError, Tran
 from core.secrets import get_key
 from providers.base import ProgressCallback, ProgressEvent, RenderRequest, RenderResult, no_progress
 from providers.ltx import catalog, errors_map, transfer
-from providers.ltx.backend import LTXBackend
+from providers.ltx.cloud_backend import CloudBackend
 
 log = logging.getLogger(__name__)
 SERVICE = "replicate"
@@ -50,28 +50,17 @@ class _RetryAfterSpy(httpx.AsyncBaseTransport):
             self.retry_after = response.headers.get("retry-after")
         return response
 
-    def _downloads(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = transfer.http_client()
-        return self._http
-
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
         await self.inner.aclose()
 
 
-class ReplicateBackend(LTXBackend):
+class ReplicateBackend(CloudBackend):
     deployment = "replicate"
 
     def __init__(self, settings):
         super().__init__(settings)
-        self.poll_interval = settings.poll_interval_s
         self._client: Optional[Any] = None
-        self._http: Optional[httpx.AsyncClient] = None  # downloads, kept for the backend's lifetime
         self._spy = _RetryAfterSpy()
-        self._cancelled: set[str] = set()
 
     def unavailable_reason(self) -> Optional[str]:
         if replicate is None:
@@ -250,15 +239,8 @@ class ReplicateBackend(LTXBackend):
         self._cancelled.add(job_id)
         await self._cancel_quietly(job_id)
 
-    def _downloads(self) -> httpx.AsyncClient:
-        if self._http is None:
-            self._http = transfer.http_client()
-        return self._http
-
     async def aclose(self) -> None:
-        if self._http is not None:
-            await self._http.aclose()
-            self._http = None
+        await self._close_downloads()
         if self._client is not None:
             try:
                 await self._client._async_client.aclose()
