@@ -40,11 +40,23 @@ _OPEN_COMMON = {
     "params": ["seed", "guidance", "steps", "negative_prompt"],
     "extend_directions": ["forward", "backward", "both"],
     "camera": "lora",
+    "max_reference_images": 0,  # neither the local pipelines nor the ComfyUI templates take reference images
 }
 
 
 def _open(**kw) -> dict:
     return {**_OPEN_COMMON, **kw}
+
+
+def _comfyui(**kw) -> dict:
+    # the ComfyUI templates extend one way per job
+    return _open(extend_directions=["forward", "backward"], **kw)
+
+
+# LTX-Video 0.9.x (2B and 13B) on the user's own hardware: the same pipelines and templates for both sizes
+_LTXV_OPEN = dict(resolutions=["480p", "720p"], fps=[24, 25, 30], min_duration=1, max_duration=10,
+                  modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe", "extend",
+                         "video-to-video", "lora"], camera="prompt")
 
 
 MODELS: dict[str, dict] = {
@@ -228,12 +240,10 @@ MODELS: dict[str, dict] = {
             # the LTX-2 condition pipeline has no denoise strength, so video-to-video is not offered locally
             "local": _open(resolutions=["480p", "720p", "1080p"], fps=[24, 25], min_duration=1, max_duration=10,
                            modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe", "extend",
-                                  "audio", "camera-lora", "lora"],
-                           max_reference_images=0),
-            "comfyui": _open(resolutions=["480p", "720p", "1080p"], fps=[24, 25], min_duration=1, max_duration=10,
-                             modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe",
-                                    "extend", "video-to-video", "audio", "camera-lora", "lora"],
-                             max_reference_images=0, extend_directions=["forward", "backward"]),
+                                  "audio", "camera-lora", "lora"]),
+            "comfyui": _comfyui(resolutions=["480p", "720p", "1080p"], fps=[24, 25], min_duration=1, max_duration=10,
+                                modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe",
+                                       "extend", "video-to-video", "audio", "camera-lora", "lora"]),
         },
     },
     # ---------------- LTX-Video 0.9.x ----------------
@@ -257,15 +267,8 @@ MODELS: dict[str, dict] = {
                 "extend_directions": ["forward", "backward"], "max_reference_images": 3,
                 "price_per_video": 0.04, "price_published": True,
             },
-            "local": _open(resolutions=["480p", "720p"], fps=[24, 25, 30], min_duration=1, max_duration=10,
-                           modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe", "extend",
-                                  "video-to-video", "lora"],
-                           camera="prompt", max_reference_images=0),
-            "comfyui": _open(resolutions=["480p", "720p"], fps=[24, 25, 30], min_duration=1, max_duration=10,
-                             modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe",
-                                    "extend", "video-to-video", "lora"],
-                             camera="prompt", max_reference_images=0,
-                             extend_directions=["forward", "backward"]),
+            "local": _open(**_LTXV_OPEN),
+            "comfyui": _comfyui(**_LTXV_OPEN),
         },
     },
     "ltx-video-2b": {
@@ -292,15 +295,8 @@ MODELS: dict[str, dict] = {
                 "max_reference_images": 0,
                 "price_per_video": 0.03, "price_published": False,
             },
-            "local": _open(resolutions=["480p", "720p"], fps=[24, 25, 30], min_duration=1, max_duration=10,
-                           modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe", "extend",
-                                  "video-to-video", "lora"],
-                           camera="prompt", max_reference_images=0),
-            "comfyui": _open(resolutions=["480p", "720p"], fps=[24, 25, 30], min_duration=1, max_duration=10,
-                             modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe",
-                                    "extend", "video-to-video", "lora"],
-                             camera="prompt", max_reference_images=0,
-                             extend_directions=["forward", "backward"]),
+            "local": _open(**_LTXV_OPEN),
+            "comfyui": _comfyui(**_LTXV_OPEN),
         },
     },
 }
