@@ -23,10 +23,7 @@ class BoundaryTransitionEditor(QWidget):
         self._apply = apply
         self._scene_id: Optional[str] = None
         self._loading = False
-        self.kind = QComboBox(objectName="boundaryTransitionCombo")
-        self.kind.addItem("Project default", DEFAULT)
-        for tid, label in ex.TRANSITIONS.items():
-            self.kind.addItem(label, tid)
+        self.kind = combo_utils.id_combo({DEFAULT: "Project default", **ex.TRANSITIONS}, "boundaryTransitionCombo")
         self.kind.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.kind.setMinimumContentsLength(6)
         self.duration = QDoubleSpinBox(objectName="boundaryTransitionDurationSpin", maximum=ex.MAX_TRANSITION_S,

@@ -64,3 +64,11 @@ def select(combo: QComboBox, data: Any, allow_disabled: bool = False) -> bool:
 
 def enabled_data(combo: QComboBox) -> list[Any]:
     return [combo.itemData(i) for i in range(combo.count()) if is_enabled(combo, i)]
+
+
+def id_combo(choices: dict[str, str], object_name: str = "") -> QComboBox:
+    """A combo listing {id: label} choices, each item carrying its id as data."""
+    combo = QComboBox(objectName=object_name) if object_name else QComboBox()
+    for item_id, label in choices.items():
+        combo.addItem(label, item_id)
+    return combo

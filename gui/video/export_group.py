@@ -116,17 +116,11 @@ class ExportGroup(QGroupBox):
         w = QWidget()
         g = QGridLayout(w)
         g.setContentsMargins(4, 4, 4, 4)
-        self.format = QComboBox(objectName="formatCombo")
-        for fid, label in ex.FORMATS.items():
-            self.format.addItem(label, fid)
+        self.format = combo_utils.id_combo(ex.FORMATS, "formatCombo")
         self.codec = QComboBox(objectName="codecCombo")
-        self.quality = QComboBox(objectName="qualityCombo")
-        for qid, label in ex.QUALITIES.items():
-            self.quality.addItem(label, qid)
+        self.quality = combo_utils.id_combo(ex.QUALITIES, "qualityCombo")
         self.bitrate = QSpinBox(objectName="bitrateSpin", minimum=100, maximum=800_000, singleStep=500, suffix=" kb/s")
-        self.resolution = QComboBox(objectName="exportResolutionCombo")
-        for rid, label in ex.EXPORT_RESOLUTIONS.items():
-            self.resolution.addItem(label, rid)
+        self.resolution = combo_utils.id_combo(ex.EXPORT_RESOLUTIONS, "exportResolutionCombo")
         self.fps = QDoubleSpinBox(objectName="exportFpsSpin", minimum=0, maximum=240, decimals=2)
         self.fps.setSpecialValueText("same as clips")
         self.output = QLineEdit(objectName="outputPathEdit")
@@ -171,9 +165,7 @@ class ExportGroup(QGroupBox):
         self.fade_in = QDoubleSpinBox(objectName="musicFadeInSpin", maximum=60, singleStep=0.5, suffix=" s")
         self.fade_out = QDoubleSpinBox(objectName="musicFadeOutSpin", maximum=60, singleStep=0.5, suffix=" s")
         self.loop = QCheckBox("Loop short music", objectName="musicLoopCheck")
-        self.clip_audio = QComboBox(objectName="clipAudioCombo")
-        for cid, label in ex.CLIP_AUDIO_MODES.items():
-            self.clip_audio.addItem(label, cid)
+        self.clip_audio = combo_utils.id_combo(ex.CLIP_AUDIO_MODES, "clipAudioCombo")
         self.audio_codec = QComboBox(objectName="audioCodecCombo")
         g.addWidget(QLabel("Music:"), 0, 0)
         g.addWidget(self.music, 0, 1, 1, 3)
@@ -206,9 +198,7 @@ class ExportGroup(QGroupBox):
         w = QWidget()
         g = QGridLayout(w)
         g.setContentsMargins(4, 4, 4, 4)
-        self.transition = QComboBox(objectName="transitionCombo")
-        for tid, label in ex.TRANSITIONS.items():
-            self.transition.addItem(label, tid)
+        self.transition = combo_utils.id_combo(ex.TRANSITIONS, "transitionCombo")
         self.transition_duration = QDoubleSpinBox(objectName="transitionDurationSpin", maximum=ex.MAX_TRANSITION_S,
                                                   singleStep=0.25, suffix=" s")
         self.lut = QLineEdit(objectName="lutPathEdit")
@@ -217,9 +207,7 @@ class ExportGroup(QGroupBox):
         self.watermark = QLineEdit(objectName="watermarkPathEdit")
         self.watermark.setPlaceholderText("No watermark image")
         wm_browse = QPushButton("Browse…")
-        self.wm_position = QComboBox(objectName="watermarkPositionCombo")
-        for pid, label in ex.WATERMARK_POSITIONS.items():
-            self.wm_position.addItem(label, pid)
+        self.wm_position = combo_utils.id_combo(ex.WATERMARK_POSITIONS, "watermarkPositionCombo")
         self.wm_scale = QDoubleSpinBox(objectName="watermarkScaleSpin", minimum=0.01, maximum=1.0, singleStep=0.05)
         self.wm_opacity = QDoubleSpinBox(objectName="watermarkOpacitySpin", minimum=0.0, maximum=1.0, singleStep=0.1)
         self.texts_button = QPushButton("Text overlays…", objectName="textOverlaysButton")
