@@ -93,7 +93,3 @@ class ProjectFileError(ImageAIError):
     kind = "project_file"
     exit_code = 2
 
-
-ERROR_KINDS = {cls.kind: cls for cls in (
-    ImageAIError, InvalidRequestError, AuthError, PaymentError, RateLimitedError, ContentRejectedError,
-    ProviderTimeoutError, TransientError, UnavailableError, CancelledError, ProjectFileError)}

@@ -131,14 +131,6 @@ class RenderQueue:
                                        if self.store.project.scene(sid).selected_take), 4)
         return summary
 
-    async def resume(self) -> RenderSummary:
-        """Follow every take that was submitted before the app stopped; submits nothing."""
-        ids = [s.id for s in self.store.project.scenes
-               if any(t.status in ACTIVE_STATUSES and t.remote_job_id for t in s.takes)]
-        if not ids:
-            return RenderSummary()
-        return await self.run(ids)
-
     def cancel(self, scene_id: Optional[str] = None) -> None:
         """Cancel one scene's render, or all (call on the loop's thread)."""
         if scene_id is None:

@@ -156,7 +156,6 @@ class LocalBackend(LTXBackend):
         reason = self.unavailable_reason()
         if reason:
             raise UnavailableError(reason)
-        s = request.settings
         info, _ = self._model(request)
         self._device(request)
         if request.reference_images:
