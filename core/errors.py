@@ -93,3 +93,9 @@ class ProjectFileError(ImageAIError):
     kind = "project_file"
     exit_code = 2
 
+
+
+# kind -> class: turns an error that crossed a process boundary (the local worker) back into its type
+ERROR_KINDS = {cls.kind: cls for cls in (
+    ImageAIError, InvalidRequestError, AuthError, PaymentError, RateLimitedError, ContentRejectedError,
+    ProviderTimeoutError, TransientError, UnavailableError, CancelledError, ProjectFileError)}

@@ -4,6 +4,7 @@ adapters, and write the clip (with its audio track for LTX-2). Runs in the worke
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import random
 import subprocess
@@ -259,11 +260,7 @@ def _join_extension(source: list, new, overlap: int, direction: str):
 def _crf() -> Optional[int]:
     """LTX-2 re-compresses image conditions with H.264 through PyAV to match its training data; without PyAV,
     crf=0 skips that step instead of failing."""
-    try:
-        import av  # noqa: F401
-        return None
-    except ImportError:
-        return 0
+    return None if importlib.util.find_spec("av") is not None else 0
 
 
 _CRF = _crf()
