@@ -6,7 +6,7 @@ import sys
 
 def main() -> int:
     if len(sys.argv) > 1:
-        from core.cli import main as cli_main
+        from cli.main import main as cli_main
         return cli_main(sys.argv[1:])
     from gui.app import run_gui
     return run_gui()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core.cli_export import compare_main, project_export_main
+from cli.export import compare_main, project_export_main
 from core.video.media import count_frames, probe
 from core.video.project_io import ProjectStore
 from tests.media_factory import make_clip, make_image, make_tone, project_with_clips
@@ -81,7 +81,7 @@ def test_ctrl_c_cancels_cleanly_and_keeps_the_previous_export(tmp_path):
     assert project_export_main([str(store.folder), "--quality", "low"]) == 0
     out = store.folder / "exports" / "proj.mp4"
     before = out.read_bytes()
-    code = ("import sys; from core.cli_export import project_export_main as m; "
+    code = ("import sys; from cli.export import project_export_main as m; "
             "sys.exit(m(sys.argv[1:]))")
     proc = subprocess.Popen([sys.executable, "-c", code, str(store.folder), "--quality", "high", "--transition",
                              "fade"], cwd=ROOT, stderr=subprocess.PIPE, text=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.cli import main as cli_main
+from cli.main import main as cli_main
 from core.video.media import count_frames, probe
 from providers.ltx.local_pipelines import read_video_frames
 from tests.fakes.tiny_ltx import tiny_models  # noqa: F401  (session fixture)

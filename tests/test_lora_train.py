@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.cli import main as cli_main
+from cli.main import main as cli_main
 from core.config import Settings
 from core.video.media import ffmpeg_exe, probe
 from core.video.render_settings import RenderSettings

@@ -4,8 +4,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.cli_flags import add_media_flags, add_render_flags, optional_path, parse_keyframe, settings_from_args
-from core.cli_output import EXIT_OK, ProgressPrinter, emit_json, say
+from cli.flags import add_media_flags, add_render_flags, optional_path, parse_keyframe, settings_from_args
+from cli.output import EXIT_OK, ProgressPrinter, emit_json, say
 from core.errors import InvalidRequestError
 
 DESCRIPTION = """Render one clip, or work on projects.

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from core.cli_output import EXIT_OK, EXIT_UNAVAILABLE, emit_json, say
+from cli.output import EXIT_OK, EXIT_UNAVAILABLE, emit_json, say
 
 
 def _settings():

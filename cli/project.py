@@ -6,8 +6,8 @@ import asyncio
 import signal
 from pathlib import Path
 
-from core.cli_flags import add_render_flags, parse_keyframe, settings_from_args
-from core.cli_output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ProgressPrinter, emit_json, say
+from cli.flags import add_render_flags, parse_keyframe, settings_from_args
+from cli.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ProgressPrinter, emit_json, say
 from core.errors import InvalidRequestError
 from core.video.project import Keyframe, ReferenceImage, Scene, Take, now
 from core.video.project_io import ProjectStore
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def project_main(argv: list[str]) -> int:
     if argv and argv[0] == "export":
-        from core.cli_export import project_export_main
+        from cli.export import project_export_main
         return project_export_main(argv[1:])
     args = build_parser().parse_args(argv)
     return {"new": cmd_new, "add-scene": cmd_add_scene, "add-reference": cmd_add_reference, "render": cmd_render,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
-from core.cli_output import guarded
+from cli.output import guarded
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -17,16 +17,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     rest = argv[1:]
     json_mode = "--json" in argv
     if command == "project":
-        from core.cli_project import project_main
+        from cli.project import project_main
         return guarded(lambda: project_main(rest), json_mode)
     if command == "compare":
-        from core.cli_export import compare_main
+        from cli.export import compare_main
         return guarded(lambda: compare_main(rest), json_mode)
     if command == "local":
-        from core.cli_local import local_main
+        from cli.local import local_main
         return guarded(lambda: local_main(rest), json_mode)
     if command == "lora":
-        from core.cli_local import lora_main
+        from cli.local import lora_main
         return guarded(lambda: lora_main(rest), json_mode)
-    from core.cli_clip import clip_main
+    from cli.clip import clip_main
     return guarded(lambda: clip_main(argv), json_mode)
