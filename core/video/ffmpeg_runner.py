@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 from typing import Callable, Optional
 
-from core.errors import CancelledError, ImageAIError
+from core.child_process import child_kwargs
+from core.errors import CancelledError, ImageAIError, UnavailableError
 from core.video.ffmpeg_command import FFmpegCommand
 
 ProgressFn = Callable[[float, Optional[float]], None]  # (fraction of this command 0..1, speed x realtime)
@@ -18,8 +19,11 @@ ProgressFn = Callable[[float, Optional[float]], None]  # (fraction of this comma
 @functools.lru_cache(maxsize=8)
 def ffmpeg_major(ffmpeg: str) -> int:
     """Major version (decides how a graph file is passed); 7 when the version string is not a release number."""
-    out = subprocess.run([ffmpeg, "-hide_banner", "-version"], capture_output=True, text=True, errors="replace",
-                         timeout=30).stdout
+    try:
+        out = subprocess.run([ffmpeg, "-hide_banner", "-version"], capture_output=True, text=True,
+                             errors="replace", timeout=30).stdout
+    except OSError as exc:
+        raise UnavailableError(f"cannot run FFmpeg at {ffmpeg} ({exc.strerror}); set IMAGEAI_FFMPEG") from None
     m = re.search(r"version n?(\d+)\.", out)
     return int(m.group(1)) if m else 7
 
@@ -38,8 +42,13 @@ def run_ffmpeg(cmd: FFmpegCommand, on_progress: Optional[ProgressFn] = None,
         Path(cmd.graph_path).write_text(cmd.graph, encoding="utf-8")
     total_us = max(cmd.duration_s, 1e-3) * 1e6
     with tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(cmd.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-                                text=True, errors="replace", bufsize=1)
+        try:
+            # child_kwargs: FFmpeg dies with the app (a killed CLI or GUI leaves no encoder running)
+            proc = subprocess.Popen(cmd.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
+                                    text=True, errors="replace", bufsize=1, **child_kwargs())
+        except OSError as exc:
+            raise UnavailableError(f"cannot run FFmpeg at {cmd.args[0]} ({exc.strerror}); set IMAGEAI_FFMPEG") \
+                from None
         cancelled = threading.Event()
         finished = threading.Event()
 

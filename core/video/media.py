@@ -26,11 +26,25 @@ def ffmpeg_exe(configured: Optional[str] = None) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _bundled_ffmpeg() -> str:
+    """The binary inside the imageio-ffmpeg wheel, found without running it: imageio's own lookup starts
+    `ffmpeg -version` to validate it, a cost every CLI run would pay (a binary that cannot run fails the first
+    real FFmpeg call with a clear error instead)."""
     try:
         import imageio_ffmpeg
     except ImportError as exc:
         raise UnavailableError("FFmpeg is missing: pip install imageio-ffmpeg, or set IMAGEAI_FFMPEG") from exc
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    if not os.environ.get("IMAGEIO_FFMPEG_EXE"):  # imageio's own override: its lookup honours it
+        try:
+            from imageio_ffmpeg._definitions import FNAME_PER_PLATFORM, get_platform
+            exe = Path(imageio_ffmpeg.__file__).parent / "binaries" / FNAME_PER_PLATFORM.get(get_platform(), "-")
+            if exe.is_file() and os.access(exe, os.X_OK):
+                return str(exe)
+        except (ImportError, AttributeError):  # another layout of the package: its own lookup
+            pass
+    try:
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as exc:
+        raise UnavailableError(f"FFmpeg is missing ({exc}); set IMAGEAI_FFMPEG") from exc
 
 
 class MediaInfo(BaseModel):
@@ -98,8 +112,12 @@ def probe(path: Path, ffmpeg: Optional[str] = None) -> MediaInfo:
     path = Path(path)
     if not path.is_file():
         raise InvalidRequestError(f"{path}: no such file", field="path")
-    proc = subprocess.run([ffmpeg or ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)],
-                          capture_output=True, text=True, errors="replace", timeout=60)
+    exe = ffmpeg or ffmpeg_exe()
+    try:
+        proc = subprocess.run([exe, "-hide_banner", "-nostdin", "-i", str(path)], capture_output=True, text=True,
+                              errors="replace", timeout=60)
+    except OSError as exc:
+        raise UnavailableError(f"cannot run FFmpeg at {exe} ({exc.strerror}); set IMAGEAI_FFMPEG") from None
     text = proc.stderr
     if "Invalid data found" in text or ("Stream #" not in text):
         raise InvalidRequestError(f"{path.name}: not a media file FFmpeg can read", field="path")
@@ -108,8 +126,10 @@ def probe(path: Path, ffmpeg: Optional[str] = None) -> MediaInfo:
 
 def count_frames(path: Path, ffmpeg: Optional[str] = None) -> int:
     """Exact number of video frames (decodes the stream; for checks and tests, not for hot paths)."""
+    from core.child_process import child_kwargs  # a whole decode: it must not outlive a killed app
     proc = subprocess.run([ffmpeg or ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path), "-map", "0:v:0",
-                           "-f", "null", "-"], capture_output=True, text=True, errors="replace", timeout=600)
+                           "-f", "null", "-"], capture_output=True, text=True, errors="replace", timeout=600,
+                          **child_kwargs())
     found = re.findall(r"frame=\s*(\d+)", proc.stderr)
     if not found:
         raise InvalidRequestError(f"{Path(path).name}: no video frames could be decoded", field="path")
