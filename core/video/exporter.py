@@ -14,7 +14,6 @@ import re
 import shutil
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Optional
@@ -25,7 +24,8 @@ from core.config import load_settings
 from core.errors import CancelledError, InvalidRequestError
 from core.video import ffmpeg_command as fc
 from core.video.export import ExportSettings
-from core.video.ffmpeg_runner import ExportFailed, ffmpeg_major, run_ffmpeg
+from core.video.ffmpeg_runner import ExportFailed, run_ffmpeg
+from core.video.leftovers import clean_leftovers, partial_path
 from core.video.media import MediaInfo, ffmpeg_exe
 from core.video.project_io import ProjectStore
 from core.video.segment_cache import CACHE_DIR, SegmentCache, key_of
@@ -177,11 +177,11 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
     lut_path = _asset(store, settings.lut_path, "lut")
     wm_path = _asset(store, settings.watermark_path, "watermark")
     ffmpeg = ffmpeg_exe(load_settings().ffmpeg_path)
-    major = ffmpeg_major(ffmpeg)
     prog = _Progress(progress)
     prog.emit("probe", "reading the clips")
 
     cache = SegmentCache(store.folder / CACHE_DIR, ffmpeg)
+    major = cache.ffmpeg_major()
     facts = [cache.facts(p) for p in paths]
     clips = [f[0] for f in facts]
     hashes = [f[1] for f in facts]
@@ -214,7 +214,12 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
     else:
         output = default_output(store, fmt)
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = output.with_name(f".{output.stem}.partial-{uuid.uuid4().hex[:8]}{output.suffix}")
+    # what a killed export (or download) left behind goes first; what a live process still uses counts against
+    # the cache limit below
+    left = clean_leftovers(store.folder, also=[output.parent])
+    if left.removed:
+        log.info("removed %d leftover(s) of ended processes (%d bytes)", len(left.removed), left.removed_bytes)
+    tmp_out = partial_path(output)
     work = cache.work_dir()
     reused: list[str] = []
     used_entries: list[Path] = []
@@ -243,7 +248,7 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
                           reused, used_entries, mux=target, out=tmp_out)
             _replace(tmp_out, output)
             return _finish(store, cache, prog, output, tl, clips, copy_video, reused, used_entries, vcodec, acodec,
-                           with_audio, mode)
+                           with_audio, mode, left.kept_bytes_outside_cache())
         # the audio pass is small and mostly single-threaded: run it beside the video pass
         stop = threading.Event()  # set on cancel, or when one side fails so the other stops too
         relay = _relay_cancel(cancel, stop)
@@ -288,12 +293,12 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
         shutil.rmtree(work, ignore_errors=True)
         cache.save_index()
     return _finish(store, cache, prog, output, tl, clips, copy_video, reused, used_entries, vcodec, acodec,
-                   with_audio, mode)
+                   with_audio, mode, left.kept_bytes_outside_cache())
 
 
 def _finish(store, cache, prog, output, tl, clips, copy_video, reused, used_entries, vcodec, acodec, with_audio,
-            mode) -> ExportResult:
-    cache.prune(keep=used_entries)
+            mode, leftover_bytes: int) -> ExportResult:
+    cache.prune(keep=used_entries, extra_bytes=leftover_bytes)
     prog.emit("done", f"exported {output.name}", 1.0)
     duration = sum(c.duration for c in clips) if copy_video else tl.duration
     return ExportResult(output_path=output, duration=duration, size_bytes=output.stat().st_size,

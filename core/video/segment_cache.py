@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from core.atomic import atomic_write_text
+from core.video.leftovers import CACHE_DIR, owner_tag
 from core.video.media import MediaInfo, probe
 
-CACHE_DIR = "exports/.cache"
+__all__ = ["CACHE_DIR", "DEFAULT_MAX_BYTES", "SegmentCache", "file_sha1", "key_of"]
+
 DEFAULT_MAX_BYTES = 4 * 1024**3
 
 
@@ -65,6 +67,26 @@ class SegmentCache:
                                              "info": info.model_dump(mode="json") if info else None}
         return info, sha
 
+    def ffmpeg_major(self) -> int:
+        """FFmpeg's major version, remembered per binary (path, size, mtime): a re-export starts no `-version`."""
+        from core.video.ffmpeg_runner import ffmpeg_major
+        if not self.ffmpeg:
+            raise ValueError("the cache was made without an FFmpeg binary")
+        try:
+            st = os.stat(self.ffmpeg)
+            stamp = [st.st_size, st.st_mtime_ns]
+        except OSError:
+            return ffmpeg_major(self.ffmpeg)
+        key = "ffmpeg:" + self.ffmpeg
+        with self._lock:
+            entry = self._load_index().get(key)
+        if entry and entry.get("stamp") == stamp and isinstance(entry.get("major"), int):
+            return entry["major"]
+        major = ffmpeg_major(self.ffmpeg)
+        with self._lock:
+            self._load_index()[key] = {"stamp": stamp, "major": major}
+        return major
+
     def header_hash(self, path: Path, vcodec: Optional[str]) -> str:
         """Hash of a clip's H.264/H.265 parameter sets (SPS/PPS/VPS). Clips joined by stream copy must share them:
         the output file carries one set, and strict players fail on clips encoded with other settings."""
@@ -113,28 +135,50 @@ class SegmentCache:
         return dest
 
     def work_dir(self) -> Path:
-        """A fresh folder for one export's temporary files (removed by the caller)."""
+        """A fresh folder for one export's temporary files (removed by the caller; named with this process's id so
+        that leftovers.clean_leftovers removes it after a crash, and never while this process runs)."""
         import tempfile
         self.root.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix="work-", dir=self.root))
+        return Path(tempfile.mkdtemp(prefix=f"work-{owner_tag()}-", dir=self.root))
 
-    def prune(self, keep: Iterable[Path] = ()) -> int:
-        """Delete least recently used entries above max_bytes; never those in `keep`. Returns bytes freed."""
+    def prune(self, keep: Iterable[Path] = (), extra_bytes: int = 0) -> int:
+        """Delete least recently used entries above max_bytes; never those in `keep`. Work folders in the cache
+        and `extra_bytes` (leftovers elsewhere that a live process still owns) count against the limit too: the
+        limit is what the cache folder may take on disk. Returns bytes freed."""
         keep_set = {Path(p).resolve() for p in keep}
-        entries = [p for p in self.root.glob("*.*") if p.is_file() and p.name != "files.json"]
-        entries.sort(key=lambda p: p.stat().st_mtime)
-        total = sum(p.stat().st_size for p in entries)
+        entries, work = [], 0
+        for p in self.root.iterdir() if self.root.is_dir() else ():
+            try:
+                if p.is_dir():
+                    work += _tree_size(p)
+                elif p.name != "files.json" and "." in p.name:
+                    st = p.stat()
+                    entries.append((st.st_mtime, st.st_size, p))
+            except OSError:  # removed meanwhile (another export of the same project)
+                continue
+        entries.sort(key=lambda e: e[0])
+        total = sum(size for _, size, _ in entries) + work + extra_bytes
         freed = 0
-        for p in entries:
+        for _, size, p in entries:
             if total <= self.max_bytes:
                 break
             if p.resolve() in keep_set:
                 continue
-            size = p.stat().st_size
             p.unlink(missing_ok=True)
             total -= size
             freed += size
         return freed
+
+
+def _tree_size(folder: Path) -> int:
+    size = 0
+    for root, _dirs, files in os.walk(folder):
+        for f in files:
+            try:
+                size += os.stat(os.path.join(root, f)).st_size
+            except OSError:  # removed by its export meanwhile
+                pass
+    return size
 
 
 def _annexb_units(data: bytes) -> list[bytes]:
