@@ -1,28 +1,47 @@
-"""The LTX catalog as data: models, the deployments that serve each, their limits, endpoint ids and prices.
+"""The LTX catalog as data: models, the deployments that serve each, their limits, defaults, endpoint ids and prices.
 
-Sources (November 2026): fal's generated endpoint types (@fal-ai/client 1.10.1) and llms.txt pages, Replicate's model
-pages, Lightricks' API pricing. Docs/ltx-models.md explains every choice made here (tiers, camera motions, reference
-images, the audio prompt) and marks the prices that are not published.
+Sources (November-December 2026): fal's generated endpoint types (@fal-ai/client 1.10.1) and llms.txt pages,
+Replicate's model pages, Lightricks' API pricing and inference defaults. Docs/ltx-models.md explains every choice
+made here (tiers, camera motions, reference images, the audio prompt, each default) and marks the prices that are
+not published.
 
 Keys of a deployment entry:
-  schema            which request builder of the backend speaks this endpoint family ("ltx2", "ltx23", "ltx2_19b",
-                    "ltxv13b", "ltxv2b" on fal; "r_ltx2", "r_ltx23", "r_ltx23_pro", "r_ltxv" on Replicate; "open"
-                    for local/comfyui)
+  schema            which request builder of the backend speaks this endpoint family ("ltx2", "ltx23", "ltx25",
+                    "ltx2_19b", "ltxv13b", "ltxv2b" on fal; "r_ltx2", "r_ltx23", "r_ltx23_pro", "r_ltx25", "r_ltxv"
+                    on Replicate; "open" for local/comfyui)
   endpoints         mode -> endpoint id (fal) or "owner/name" (Replicate); modes listed here are the generation modes
   lora_endpoints    mode -> endpoint id used when a LoRA is given (fal LTX-2 19B)
   modes             every mode offered (generation modes + "audio", "camera-lora", "lora", "reference-images")
   resolutions, aspect_ratios, fps, durations (explicit list) or min_duration/max_duration
-  long_duration     {"above": s, "resolutions": [...], "fps": [...]}: durations above `above` need these values
-  pinned            values a tier fixes (Ultra: 2160p at 50 fps)
+  defaults          {"resolution", "aspect_ratio", "fps", "duration"}: the model's own default on this endpoint (its
+                    API's documented default; for open weights the size, rate and length they are tuned for), each
+                    one of the entry's allowed values; a render fills every unset value from here
+  long_duration     {"above": s, "resolutions": [...], "fps": [...]}: durations above `above` need these values (the
+                    first resolution is the one an inherited value moves to)
+  pinned            values a tier fixes (Ultra: 2160p at 50 fps); always equal to the defaults
   camera            "lora" (a camera-LoRA field), "native" (the service's camera_motion field) or "prompt"
-  params            optional request parameters the endpoint accepts: "seed", "guidance", "steps", "negative_prompt"
+  params            the optional settings this deployment really takes, from PARAMS only (see below); a setting not
+                    listed is ignored with a note, never sent
   extend_directions directions the extend endpoint offers
   max_reference_images
   price_per_second  {resolution or "*": USD}; price_per_video; price_per_megapixel (w x h x frames / 1e6)
   mode_prices       mode -> {resolution or "*": USD per second} for edit endpoints billed differently
   price_published   False where the figure is our estimate (shown as such in Docs/ltx-models.md)
+
+The params vocabulary (PARAMS):
+  seed              the request has a seed field (the hosted LTX-2 / 2.3 / 2.5 APIs have none)
+  negative_prompt   the request has a negative-prompt field
+  guidance          a guidance / CFG scale field
+  steps             an inference-steps field
+  webhook           the job can call a webhook when it ends (fal queue, Replicate predictions; never local/ComfyUI)
+  generate_audio    the request has an on/off audio switch (left out where audio is always on or never made)
+  camera_speed      the camera speed reaches the model: as a camera-LoRA strength, or as the adverb of the camera
+                    wording added to the prompt; left out where a native camera_motion field takes no speed
 """
 from __future__ import annotations
+
+PARAMS = ("seed", "negative_prompt", "guidance", "steps", "webhook", "generate_audio", "camera_speed")
+DEFAULT_KEYS = ("resolution", "aspect_ratio", "fps", "duration")
 
 HOSTED_RES = ["1080p", "1440p", "2160p"]
 FAST_DURATIONS = [6, 8, 10, 12, 14, 16, 18, 20]
@@ -31,13 +50,34 @@ FAST_PRICES = {"1080p": 0.04, "1440p": 0.08, "2160p": 0.16}
 PRO_PRICES = {"1080p": 0.06, "1440p": 0.12, "2160p": 0.24}
 EDIT_PRICE = {"*": 0.10}  # LTX-2 retake and extend, per second of output
 
+# hosted LTX-2 / 2.3: no seed, no negative prompt; an audio switch; the camera is prompt wording (speed = adverb)
+HOSTED_PARAMS = ["webhook", "generate_audio", "camera_speed"]
+# a native camera_motion field takes the motion but no speed
+NATIVE_CAMERA_PARAMS = ["webhook", "generate_audio"]
+# open weights on the user's machine: every sampler knob, no webhook
+OPEN_PARAMS = ["seed", "negative_prompt", "guidance", "steps", "camera_speed"]
+
+
+def _defaults(resolution: str, aspect_ratio: str, fps: int, duration: float) -> dict:
+    return {"resolution": resolution, "aspect_ratio": aspect_ratio, "fps": fps, "duration": duration}
+
+
+# fal and Replicate document 1080p, 25 fps, 6 s for every hosted LTX-2.x tier (16:9 where the ratio is a field)
+def _hosted_defaults() -> dict:
+    return _defaults("1080p", "16:9", 25, 6)
+
+
+def _ultra_defaults() -> dict:
+    return _defaults("2160p", "16:9", 50, 6)
+
+
 # Open weights run locally or through ComfyUI: sizes are multiples of 32 and frame counts 8k+1 (the backends snap).
 _OPEN_COMMON = {
     "schema": "open",
     "aspect_ratios": ["16:9", "9:16", "1:1", "4:3", "3:4", "21:9"],
     "price_per_second": {"*": 0.0},
     "price_published": True,
-    "params": ["seed", "guidance", "steps", "negative_prompt"],
+    "params": OPEN_PARAMS,
     "extend_directions": ["forward", "backward", "both"],
     "camera": "lora",
     "max_reference_images": 0,  # neither the local pipelines nor the ComfyUI templates take reference images
@@ -57,6 +97,12 @@ def _comfyui(**kw) -> dict:
 _LTXV_OPEN = dict(resolutions=["480p", "720p"], fps=[24, 25, 30], min_duration=1, max_duration=10,
                   modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe", "extend",
                          "video-to-video", "lora"], camera="prompt")
+# tuned sizes (the model cards): 0.9 2B 768x512 at 24 fps, 0.9.7 13B 1216x704 at 30 fps, both 121 frames;
+# 3:2 is not offered, so the nearest ratio (4:3) stands in
+_LTXV_2B_DEFAULTS = _defaults("480p", "4:3", 24, 5)
+_LTXV_13B_DEFAULTS = _defaults("720p", "16:9", 30, 4)
+# LTX-2 one-stage defaults (ltx-pipelines constants): 768x512, 121 frames at 24 fps
+_LTX2_OPEN_DEFAULTS = _defaults("480p", "4:3", 24, 5)
 
 
 MODELS: dict[str, dict] = {
@@ -74,7 +120,8 @@ MODELS: dict[str, dict] = {
                 "resolutions": HOSTED_RES, "aspect_ratios": ["16:9"], "fps": [25, 50],
                 "durations": FAST_DURATIONS,
                 "long_duration": {"above": 10, "resolutions": ["1080p"], "fps": [25]},
-                "camera": "prompt", "params": [], "extend_directions": ["forward", "backward"],
+                "defaults": _hosted_defaults(),
+                "camera": "prompt", "params": HOSTED_PARAMS, "extend_directions": ["forward", "backward"],
                 "max_reference_images": 1,
                 "price_per_second": FAST_PRICES, "mode_prices": {"extend": EDIT_PRICE, "video-to-video": EDIT_PRICE},
                 "price_published": True,
@@ -86,7 +133,8 @@ MODELS: dict[str, dict] = {
                 "resolutions": HOSTED_RES, "aspect_ratios": ["16:9"], "fps": [25, 50],
                 "durations": FAST_DURATIONS,
                 "long_duration": {"above": 10, "resolutions": ["1080p"], "fps": [25]},
-                "camera": "prompt", "params": [], "max_reference_images": 1,
+                "defaults": _hosted_defaults(),
+                "camera": "prompt", "params": HOSTED_PARAMS, "max_reference_images": 1,
                 "price_per_second": FAST_PRICES, "price_published": False,
             },
         },
@@ -102,7 +150,8 @@ MODELS: dict[str, dict] = {
                               "video-to-video": "fal-ai/ltx-2/retake-video"},
                 "modes": ["audio", "reference-images"],
                 "resolutions": HOSTED_RES, "aspect_ratios": ["16:9"], "fps": [25, 50], "durations": PRO_DURATIONS,
-                "camera": "prompt", "params": [], "extend_directions": ["forward", "backward"],
+                "defaults": _hosted_defaults(),
+                "camera": "prompt", "params": HOSTED_PARAMS, "extend_directions": ["forward", "backward"],
                 "max_reference_images": 1,
                 "price_per_second": PRO_PRICES, "mode_prices": {"extend": EDIT_PRICE, "video-to-video": EDIT_PRICE},
                 "price_published": True,
@@ -112,7 +161,8 @@ MODELS: dict[str, dict] = {
                 "endpoints": {"text-to-video": "lightricks/ltx-2-pro", "image-to-video": "lightricks/ltx-2-pro"},
                 "modes": ["audio", "reference-images"],
                 "resolutions": HOSTED_RES, "aspect_ratios": ["16:9"], "fps": [25, 50], "durations": PRO_DURATIONS,
-                "camera": "prompt", "params": [], "max_reference_images": 1,
+                "defaults": _hosted_defaults(),
+                "camera": "prompt", "params": HOSTED_PARAMS, "max_reference_images": 1,
                 "price_per_second": PRO_PRICES, "price_published": False,
             },
         },
@@ -127,8 +177,8 @@ MODELS: dict[str, dict] = {
                               "image-to-video": "fal-ai/ltx-2/image-to-video"},
                 "modes": ["audio", "reference-images"],
                 "resolutions": ["2160p"], "aspect_ratios": ["16:9"], "fps": [50], "durations": PRO_DURATIONS,
-                "pinned": {"resolution": "2160p", "fps": 50},
-                "camera": "prompt", "params": [], "max_reference_images": 1,
+                "pinned": {"resolution": "2160p", "fps": 50}, "defaults": _ultra_defaults(),
+                "camera": "prompt", "params": HOSTED_PARAMS, "max_reference_images": 1,
                 "price_per_second": {"2160p": 0.24}, "price_published": True,
             },
             "replicate": {
@@ -136,8 +186,8 @@ MODELS: dict[str, dict] = {
                 "endpoints": {"text-to-video": "lightricks/ltx-2-pro", "image-to-video": "lightricks/ltx-2-pro"},
                 "modes": ["audio", "reference-images"],
                 "resolutions": ["2160p"], "aspect_ratios": ["16:9"], "fps": [50], "durations": PRO_DURATIONS,
-                "pinned": {"resolution": "2160p", "fps": 50},
-                "camera": "prompt", "params": [], "max_reference_images": 1,
+                "pinned": {"resolution": "2160p", "fps": 50}, "defaults": _ultra_defaults(),
+                "camera": "prompt", "params": HOSTED_PARAMS, "max_reference_images": 1,
                 "price_per_second": {"2160p": 0.24}, "price_published": False,
             },
         },
@@ -157,7 +207,8 @@ MODELS: dict[str, dict] = {
                 "resolutions": HOSTED_RES, "aspect_ratios": ["16:9", "9:16"], "fps": [24, 25, 48, 50],
                 "durations": FAST_DURATIONS,
                 "long_duration": {"above": 10, "resolutions": ["1080p"], "fps": [24, 25]},
-                "camera": "prompt", "params": [], "extend_directions": ["forward", "backward"],
+                "defaults": _hosted_defaults(),
+                "camera": "prompt", "params": HOSTED_PARAMS, "extend_directions": ["forward", "backward"],
                 "max_reference_images": 1,
                 "price_per_second": FAST_PRICES, "mode_prices": {"extend": EDIT_PRICE, "video-to-video": EDIT_PRICE},
                 "price_published": True,
@@ -171,7 +222,8 @@ MODELS: dict[str, dict] = {
                 "resolutions": HOSTED_RES, "aspect_ratios": ["16:9", "9:16"], "fps": [24, 25, 48, 50],
                 "durations": FAST_DURATIONS,
                 "long_duration": {"above": 10, "resolutions": ["1080p"], "fps": [24, 25]},
-                "camera": "native", "params": [], "max_reference_images": 1,
+                "defaults": _hosted_defaults(),
+                "camera": "native", "params": NATIVE_CAMERA_PARAMS, "max_reference_images": 1,
                 "price_per_second": FAST_PRICES, "price_published": False,
             },
         },
@@ -189,7 +241,8 @@ MODELS: dict[str, dict] = {
                 "modes": ["audio", "reference-images"],
                 "resolutions": HOSTED_RES, "aspect_ratios": ["16:9", "9:16"], "fps": [24, 25, 48, 50],
                 "durations": PRO_DURATIONS,
-                "camera": "prompt", "params": [], "extend_directions": ["forward", "backward"],
+                "defaults": _hosted_defaults(),
+                "camera": "prompt", "params": HOSTED_PARAMS, "extend_directions": ["forward", "backward"],
                 "max_reference_images": 1,
                 "price_per_second": PRO_PRICES, "mode_prices": {"extend": EDIT_PRICE, "video-to-video": EDIT_PRICE},
                 "price_published": False,
@@ -206,11 +259,69 @@ MODELS: dict[str, dict] = {
                 "durations": PRO_DURATIONS,
                 # Replicate documents audio-to-video, retake and extend at 1080p only
                 "mode_resolutions": {"extend": ["1080p"], "video-to-video": ["1080p"]},
+                "defaults": _hosted_defaults(),
                 # Replicate documents no direction field for its extend task: forward only
-                "camera": "native", "params": [], "extend_directions": ["forward"],
+                "camera": "native", "params": NATIVE_CAMERA_PARAMS, "extend_directions": ["forward"],
                 "max_reference_images": 1,
                 "price_per_second": PRO_PRICES, "mode_prices": {"extend": EDIT_PRICE, "video-to-video": EDIT_PRICE},
                 "price_published": False,
+            },
+        },
+    },
+    # ---------------- LTX-2.5 hosted (Lightricks' partner endpoints on fal: owner "lightricks", not "fal-ai") ----
+    # fal's own default length is "auto" (the model picks); a scene always has a length, so the default here is 6 s.
+    # Above 10 s only at 720p/1080p and 24/25 fps; no extend or retake endpoint; no seed.
+    "ltx-2.5-fast": {
+        "label": "LTX-2.5 Fast",
+        "deployments": {
+            "fal": {
+                "schema": "ltx25",
+                "endpoints": {"text-to-video": "lightricks/ltx-2.5/text-to-video/fast",
+                              "image-to-video": "lightricks/ltx-2.5/image-to-video/fast",
+                              "first-last-frame": "lightricks/ltx-2.5/image-to-video/fast"},
+                "modes": ["audio", "camera-lora", "reference-images"],
+                "resolutions": ["720p", "1080p", "1440p", "2160p"], "aspect_ratios": ["16:9", "9:16"],
+                "fps": [24, 25, 48, 50], "durations": FAST_DURATIONS,
+                "long_duration": {"above": 10, "resolutions": ["1080p", "720p"], "fps": [24, 25]},
+                "defaults": _hosted_defaults(),
+                "camera": "native", "params": NATIVE_CAMERA_PARAMS, "max_reference_images": 1,
+                "price_per_second": {"720p": 0.09, "1080p": 0.13, "1440p": 0.19, "2160p": 0.30},
+                "price_published": True,
+            },
+            # one model for every mode (a picture in `image` makes it image-to-video); 2-5 s clips too; no camera
+            # field is documented, so the camera is prompt wording
+            "replicate": {
+                "schema": "r_ltx25",
+                "endpoints": {"text-to-video": "lightricks/ltx-2.5-fast",
+                              "image-to-video": "lightricks/ltx-2.5-fast",
+                              "first-last-frame": "lightricks/ltx-2.5-fast"},
+                "modes": ["audio", "reference-images"],
+                "resolutions": ["720p", "1080p", "1440p", "2160p"], "aspect_ratios": ["16:9", "9:16"],
+                "fps": [24, 25, 48, 50], "durations": [2, 3, 4, 5, 6, 8, 10, 12, 14, 16, 18, 20],
+                "long_duration": {"above": 10, "resolutions": ["1080p", "720p"], "fps": [24, 25]},
+                "defaults": _hosted_defaults(),
+                "camera": "prompt", "params": HOSTED_PARAMS, "max_reference_images": 1,
+                # the model page's figures, read by third parties; they equal LTX-2.3 Fast's, so unverified
+                "price_per_second": {"720p": 0.03, "1080p": 0.06, "1440p": 0.12, "2160p": 0.24},
+                "price_published": False,
+            },
+        },
+    },
+    # Pro: 720p/1080p, no 48 fps, 6-10 s; not on Replicate
+    "ltx-2.5-pro": {
+        "label": "LTX-2.5 Pro",
+        "deployments": {
+            "fal": {
+                "schema": "ltx25",
+                "endpoints": {"text-to-video": "lightricks/ltx-2.5/text-to-video/pro",
+                              "image-to-video": "lightricks/ltx-2.5/image-to-video/pro",
+                              "first-last-frame": "lightricks/ltx-2.5/image-to-video/pro"},
+                "modes": ["audio", "camera-lora", "reference-images"],
+                "resolutions": ["720p", "1080p"], "aspect_ratios": ["16:9", "9:16"], "fps": [24, 25, 50],
+                "durations": PRO_DURATIONS,
+                "defaults": _hosted_defaults(),
+                "camera": "native", "params": NATIVE_CAMERA_PARAMS, "max_reference_images": 1,
+                "price_per_second": {"720p": 0.12, "1080p": 0.17}, "price_published": True,
             },
         },
     },
@@ -233,17 +344,26 @@ MODELS: dict[str, dict] = {
                 "modes": ["audio", "camera-lora", "lora", "reference-images"],
                 "resolutions": ["480p", "720p", "1080p"], "aspect_ratios": ["16:9", "9:16", "1:1", "4:3", "3:4"],
                 "fps": [24, 25], "min_duration": 1, "max_duration": 19,
-                "camera": "lora", "params": ["seed", "guidance", "steps", "negative_prompt"],
+                # fal's text-to-video defaults: video_size landscape_4_3 (1024x768), 121 frames at 25 fps
+                "defaults": _defaults("720p", "4:3", 25, 4.8),
+                "camera": "lora",
+                "params": ["seed", "negative_prompt", "guidance", "steps", "webhook", "generate_audio",
+                           "camera_speed"],
                 "extend_directions": ["forward", "backward"], "max_reference_images": 1,
                 "price_per_megapixel": 0.0018, "price_published": True,
             },
             # the LTX-2 condition pipeline has no denoise strength, so video-to-video is not offered locally
             "local": _open(resolutions=["480p", "720p", "1080p"], fps=[24, 25], min_duration=1, max_duration=10,
                            modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe", "extend",
-                                  "audio", "camera-lora", "lora"]),
+                                  "audio", "camera-lora", "lora"],
+                           defaults=dict(_LTX2_OPEN_DEFAULTS),
+                           params=["seed", "negative_prompt", "guidance", "steps", "generate_audio",
+                                   "camera_speed"]),
+            # the built-in ComfyUI templates have no audio switch: whatever the workflow renders comes back
             "comfyui": _comfyui(resolutions=["480p", "720p", "1080p"], fps=[24, 25], min_duration=1, max_duration=10,
                                 modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe",
-                                       "extend", "video-to-video", "audio", "camera-lora", "lora"]),
+                                       "extend", "video-to-video", "audio", "camera-lora", "lora"],
+                                defaults=dict(_LTX2_OPEN_DEFAULTS)),
         },
     },
     # ---------------- LTX-Video 0.9.x ----------------
@@ -263,12 +383,15 @@ MODELS: dict[str, dict] = {
                 "modes": ["lora", "reference-images"],
                 "resolutions": ["480p", "720p"], "aspect_ratios": ["16:9", "9:16", "1:1"], "fps": [24, 25, 30],
                 "min_duration": 1, "max_duration": 10,
-                "camera": "prompt", "params": ["seed", "steps", "negative_prompt"],
+                # fal: resolution 720p, aspect 16:9, 121 frames at frame_rate 24
+                "defaults": _defaults("720p", "16:9", 24, 5),
+                # steps = first_pass_num_inference_steps; the 13B endpoints have no guidance field
+                "camera": "prompt", "params": ["seed", "negative_prompt", "steps", "webhook", "camera_speed"],
                 "extend_directions": ["forward", "backward"], "max_reference_images": 3,
                 "price_per_video": 0.04, "price_published": True,
             },
-            "local": _open(**_LTXV_OPEN),
-            "comfyui": _comfyui(**_LTXV_OPEN),
+            "local": _open(**_LTXV_OPEN, defaults=dict(_LTXV_13B_DEFAULTS)),
+            "comfyui": _comfyui(**_LTXV_OPEN, defaults=dict(_LTXV_13B_DEFAULTS)),
         },
     },
     "ltx-video-2b": {
@@ -281,7 +404,9 @@ MODELS: dict[str, dict] = {
                 "modes": [],
                 "resolutions": ["480p"], "aspect_ratios": ["16:9"], "fps": [24], "durations": [5],
                 "pinned": {"resolution": "480p", "fps": 24, "duration": 5},
-                "camera": "prompt", "params": ["seed", "guidance", "steps", "negative_prompt"],
+                "defaults": _defaults("480p", "16:9", 24, 5),
+                "camera": "prompt",
+                "params": ["seed", "negative_prompt", "guidance", "steps", "webhook", "camera_speed"],
                 "max_reference_images": 0,
                 "price_per_video": 0.02, "price_published": False,
             },
@@ -291,12 +416,15 @@ MODELS: dict[str, dict] = {
                 "modes": [],
                 "resolutions": ["480p"], "aspect_ratios": ["16:9", "9:16", "1:1", "4:3", "3:4"], "fps": [24],
                 "min_duration": 1, "max_duration": 10,
-                "camera": "prompt", "params": ["seed", "guidance", "steps", "negative_prompt"],
+                # Replicate: target_size 640, aspect_ratio 3:2 (nearest offered: 4:3), length 97 frames at 24 fps
+                "defaults": _defaults("480p", "4:3", 24, 4),
+                "camera": "prompt",
+                "params": ["seed", "negative_prompt", "guidance", "steps", "webhook", "camera_speed"],
                 "max_reference_images": 0,
                 "price_per_video": 0.03, "price_published": False,
             },
-            "local": _open(**_LTXV_OPEN),
-            "comfyui": _comfyui(**_LTXV_OPEN),
+            "local": _open(**_LTXV_OPEN, defaults=dict(_LTXV_2B_DEFAULTS)),
+            "comfyui": _comfyui(**_LTXV_OPEN, defaults=dict(_LTXV_2B_DEFAULTS)),
         },
     },
 }
