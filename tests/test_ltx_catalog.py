@@ -1,21 +1,33 @@
-"""The LTX catalog as the GUI and validation see it, the camera mapping, and how deployments report themselves."""
+"""The LTX catalog as the GUI and validation see it, the camera mapping, and how deployments report themselves.
+
+`python -m tests.test_ltx_catalog` rewrites the generated defaults table in Docs/ltx-models.md from the catalog."""
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import fal_client.client as fc
 import pytest
 
 from core.config import Settings
 from core.errors import InvalidRequestError, UnavailableError
-from core.video.render_settings import ASPECT_RATIOS, CAMERA_MOTIONS, RESOLUTIONS
+from core.render.contract import RenderRequest
+from core.video.render_settings import ASPECT_RATIOS, CAMERA_MOTIONS, RESOLUTIONS, RenderSettings
 from providers import registry
 from providers.base import MODES
 from providers.ltx import camera, catalog
+from providers.ltx.catalog_data import DEFAULT_KEYS, MODELS, PARAMS
+from providers.ltx.plan import prepare
 from providers.ltx_video import BACKENDS, LTXVideoProvider
 
 PLAN_IDS = ["ltx-2-fast", "ltx-2-pro", "ltx-2-ultra", "ltx-2.3-fast", "ltx-2.3-pro", "ltx-video-13b", "ltx-video-2b"]
 ENTRIES = [(m, d) for m in catalog.model_ids() for d in catalog.deployments_of(m)]
+DOC = Path(__file__).resolve().parent.parent / "Docs" / "ltx-models.md"
+TABLE_BEGIN = "<!-- defaults-table: generated from providers/ltx/catalog_data.py by `python -m tests.test_ltx_catalog` -->"
+TABLE_END = "<!-- /defaults-table -->"
+# request builders for services whose LTX-2.x APIs have no seed and no negative-prompt field
+HOSTED_SCHEMAS = {"ltx2", "ltx23", "ltx25", "r_ltx2", "r_ltx23", "r_ltx23_pro", "r_ltx25"}
 
 
 def test_the_plans_model_ids_exist_on_a_cloud_deployment():
@@ -122,7 +134,7 @@ def test_a_backend_module_that_does_not_exist_yet_is_unavailable_not_a_crash(mon
     provider = LTXVideoProvider(Settings())
     assert "not part of this build yet" in provider.deployment_status()["comfyui"]
     with pytest.raises(UnavailableError, match="not part of this build yet"):
-        provider.client.backend("comfyui")
+        provider.backend("comfyui")
 
 
 def test_fal_url_setting_points_queue_run_and_storage_at_one_base(monkeypatch):
@@ -135,3 +147,116 @@ def test_fal_url_setting_points_queue_run_and_storage_at_one_base(monkeypatch):
     finally:
         apply_base_url(None)
     assert fc.QUEUE_URL_FORMAT.startswith("https://")
+
+
+# ---------------- the model's own defaults and the optional settings each deployment takes ----------------
+
+@pytest.mark.parametrize("model,deployment", ENTRIES)
+def test_every_entry_states_defaults_that_are_its_own_allowed_values(model, deployment):
+    e = catalog.entry(model, deployment)
+    d = e["defaults"]
+    assert tuple(d) == DEFAULT_KEYS
+    assert d["resolution"] in e["resolutions"] and d["aspect_ratio"] in e["aspect_ratios"] and d["fps"] in e["fps"]
+    if "durations" in e:
+        assert d["duration"] in e["durations"]
+    else:
+        assert e["min_duration"] <= d["duration"] <= e["max_duration"]
+    # a pinned tier (Ultra, fal's 2B) defaults to exactly what it pins
+    assert {k: d[k] for k in e.get("pinned", {})} == e.get("pinned", {})
+    rule = e.get("long_duration")
+    if rule and d["duration"] > rule["above"]:
+        assert d["resolution"] in rule["resolutions"] and d["fps"] in rule["fps"]
+    assert catalog.model_info(model, deployment).defaults == d
+
+
+@pytest.mark.parametrize("model,deployment", ENTRIES)
+def test_params_name_only_the_vocabulary_in_its_order(model, deployment):
+    params = catalog.entry(model, deployment)["params"]
+    assert set(params) <= set(PARAMS), set(params) - set(PARAMS)
+    assert list(params) == sorted(set(params), key=PARAMS.index)  # no repeats, stable order for the docs
+    assert catalog.model_info(model, deployment).params == list(params)
+
+
+def test_the_known_gaps_are_visible_in_the_params():
+    for model, deployment in ENTRIES:
+        e = catalog.entry(model, deployment)
+        params = set(e["params"])
+        where = f"{model} on {deployment}"
+        # fal's queue and Replicate's predictions call webhooks; the user's GPU and a ComfyUI server do not
+        assert ("webhook" in params) == (deployment in ("fal", "replicate")), where
+        # the hosted LTX-2 / 2.3 / 2.5 APIs have no seed and no negative prompt; every open-weights endpoint has both
+        assert not params & {"seed", "negative_prompt"} if e["schema"] in HOSTED_SCHEMAS else \
+            {"seed", "negative_prompt"} <= params, where
+        # a native camera_motion field takes no speed; a camera LoRA strength or the prompt's adverb does
+        assert ("camera_speed" in params) == (e["camera"] != "native"), where
+        # an audio switch exists only where the model makes sound
+        assert "generate_audio" not in params or "audio" in catalog.modes_of(e), where
+    assert "seed" not in catalog.entry("ltx-2-fast", "fal")["params"]
+    assert "camera_speed" not in catalog.entry("ltx-2.3-pro", "replicate")["params"]
+    assert "webhook" not in catalog.entry("ltx-2-19b", "comfyui")["params"]
+
+
+@pytest.mark.parametrize("model,deployment", ENTRIES)
+def test_a_render_with_nothing_set_takes_the_models_own_defaults(model, deployment, tmp_path):
+    """`--provider ltx-video -p "a fox"` on any model: no refusal, the model's defaults, its price."""
+    settings = RenderSettings(provider="ltx-video", model=model, deployment=deployment)
+    plan = prepare(RenderRequest(prompt="a fox", settings=settings, output_path=tmp_path / "fox.mp4"))
+    c, d = plan.detail.config, catalog.entry(model, deployment)["defaults"]
+    assert (c.resolution, c.aspect_ratio, c.fps, c.duration) == (d["resolution"], d["aspect_ratio"], d["fps"],
+                                                                  d["duration"])
+    assert plan.adjustments == [] and plan.ignored == []
+
+
+def test_ltx25_is_served_by_fal_and_replicate_with_their_own_limits():
+    fast, pro = catalog.entry("ltx-2.5-fast", "fal"), catalog.entry("ltx-2.5-pro", "fal")
+    assert fast["endpoints"]["text-to-video"] == "lightricks/ltx-2.5/text-to-video/fast"
+    assert pro["endpoints"]["image-to-video"] == "lightricks/ltx-2.5/image-to-video/pro"
+    assert catalog.deployments_of("ltx-2.5-pro") == ["fal"]  # Replicate has no LTX-2.5 Pro
+    assert "lightricks/ltx-2.5" in catalog.endpoint_families("fal")  # a job of unknown endpoint can be cancelled
+    # 720p is new with 2.5; Pro stops at 1080p, 50 fps and 10 s
+    info = catalog.model_info("ltx-2.5-pro", "fal")
+    assert info.resolutions == ["720p", "1080p"] and 48 not in info.fps and info.max_duration == 10
+    assert catalog.price(fast, resolution="720p", aspect_ratio="16:9", fps=25, seconds=6) == pytest.approx(0.54)
+    assert catalog.price(pro, resolution="1080p", aspect_ratio="9:16", fps=25, seconds=8) == pytest.approx(1.36)
+    rep = catalog.model_info("ltx-2.5-fast", "replicate")
+    assert rep.min_duration == 2 and "first-last-frame" in rep.modes and not rep.price_per_video
+
+
+def test_a_long_ltx25_clip_above_1080p_is_refused_naming_what_is_allowed(tmp_path):
+    settings = RenderSettings(provider="ltx-video", model="ltx-2.5-fast", deployment="fal", resolution="2160p",
+                              duration=14)
+    with pytest.raises(InvalidRequestError) as err:
+        prepare(RenderRequest(prompt="a fox", settings=settings, output_path=tmp_path / "fox.mp4"))
+    assert "1080p/720p" in str(err.value) and "24/25 fps" in str(err.value)
+
+
+def defaults_table() -> str:
+    """The docs table of every model's defaults and optional settings per deployment, from the catalog."""
+    rows = [TABLE_BEGIN, "",
+            "| model | deployment | resolution | aspect | fps | duration (s) | optional settings it takes |",
+            "|---|---|---|---|---|---|---|"]
+    for model in MODELS:
+        for deployment in catalog.deployments_of(model):
+            e = catalog.entry(model, deployment)
+            d = e["defaults"]
+            pinned = " (pinned)" if e.get("pinned") else ""
+            rows.append(f"| `{model}` | {deployment} | {d['resolution']}{pinned} | {d['aspect_ratio']} | {d['fps']} | "
+                        f"{d['duration']:g} | {', '.join(e['params']) or '–'} |")
+    return "\n".join(rows + ["", TABLE_END])
+
+
+def _doc_with_table(text: str) -> str:
+    head, _, rest = text.partition(TABLE_BEGIN)
+    _, _, tail = rest.partition(TABLE_END)
+    return head + defaults_table() + tail
+
+
+def test_the_docs_defaults_table_is_the_catalogs():
+    text = DOC.read_text(encoding="utf-8")
+    assert text.count(TABLE_BEGIN) == 1 and text.count(TABLE_END) == 1
+    assert text == _doc_with_table(text), "Docs/ltx-models.md is stale: run python -m tests.test_ltx_catalog"
+
+
+if __name__ == "__main__":
+    DOC.write_text(_doc_with_table(DOC.read_text(encoding="utf-8")), encoding="utf-8")
+    sys.stdout.write(f"rewrote the defaults table in {DOC}\n")
