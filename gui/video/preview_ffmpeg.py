@@ -14,6 +14,7 @@ from typing import Optional
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
+from core.child_process import child_kwargs
 from core.errors import ImageAIError
 from core.video.media import ffmpeg_exe
 
@@ -45,7 +46,7 @@ class _Decoder(threading.Thread):
                      f"fps={self.fps:g},scale={self.width}:{self.height}:force_original_aspect_ratio=decrease,"
                      f"pad={self.width}:{self.height}:(ow-iw)/2:(oh-ih)/2", "-f", "rawvideo", "-pix_fmt", "rgb24",
                      "pipe:1"], stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
-                    creationflags=NO_WINDOW)
+                    **child_kwargs(creationflags=NO_WINDOW))
                 while not self.stop_event.is_set():
                     data = self.proc.stdout.read(size)
                     if len(data) < size:

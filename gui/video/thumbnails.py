@@ -12,6 +12,7 @@ from typing import Optional
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 
+from core.child_process import child_kwargs
 from core.errors import ImageAIError
 from core.video.media import ffmpeg_exe
 from core.video.project import Scene
@@ -28,7 +29,7 @@ def load_image(path: Path, width: int = THUMB_W, height: int = THUMB_H) -> Optio
         try:
             out = subprocess.run([ffmpeg_exe(), "-v", "error", "-ss", "0.3", "-i", str(path), "-frames:v", "1",
                                   "-vf", f"scale={width * 2}:-2", "-f", "image2pipe", "-vcodec", "png", "pipe:1"],
-                                 capture_output=True, timeout=30, creationflags=NO_WINDOW)
+                                 capture_output=True, timeout=30, **child_kwargs(creationflags=NO_WINDOW))
         except (OSError, subprocess.TimeoutExpired) as exc:
             log.info("no thumbnail for %s: %s", path.name, exc)
             return None
