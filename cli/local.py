@@ -7,10 +7,43 @@ import argparse
 
 from cli.output import EXIT_OK, EXIT_UNAVAILABLE, emit_json, say
 
+#: the torch release README's test command and .ci/run install (tests/test_fresh_machine.py keeps them equal)
+TORCH_VERSION = "2.13.0"
+
 
 def _settings():
     from core.config import load_settings
     return load_settings()
+
+
+def torch_install_hint() -> str:
+    """The commands that install the local extras on this machine; torch first, in the build for its hardware
+    (PyPI's Linux wheel is the CUDA build, gigabytes of CUDA libraries a machine without an NVIDIA GPU never uses)."""
+    import os
+    import shutil
+    import sys
+
+    pin = f"pip install torch=={TORCH_VERSION}"
+    if sys.platform.startswith("linux") and not (shutil.which("nvidia-smi") or os.path.exists("/proc/driver/nvidia")):
+        torch_cmd = f"{pin} --index-url https://download.pytorch.org/whl/cpu (the CPU build)"
+    elif sys.platform.startswith("linux"):
+        torch_cmd = f"{pin} (the CUDA build; for another CUDA version see https://pytorch.org)"
+    else:
+        torch_cmd = pin
+    return f"{torch_cmd}, then pip install -e \".[local]\""
+
+
+def _detect():
+    """The accelerator, or UnavailableError (exit 3) saying what to install where torch cannot be imported."""
+    from core.errors import UnavailableError
+    from providers.ltx.local_device import detect
+
+    try:
+        return detect()
+    except (ImportError, OSError) as exc:  # OSError: torch is there but one of its libraries cannot load
+        problem = "torch is not installed" if isinstance(exc, ModuleNotFoundError) else f"torch cannot load ({exc})"
+        raise UnavailableError(f"the local deployment needs torch and diffusers; {problem}. "
+                               f"Install them: {torch_install_hint()}") from None
 
 
 def local_main(argv: list[str]) -> int:
@@ -27,11 +60,11 @@ def local_main(argv: list[str]) -> int:
 
 def _check(args) -> int:
     from core.errors import ImageAIError
-    from providers.ltx.local_device import choose_device, detect, needs_text, plan
+    from providers.ltx.local_device import choose_device, needs_text, plan
     from providers.ltx.local_models import LocalModel, folder_family, folder_size_gb, local_model
 
     settings = _settings()
-    acc = detect()
+    acc = _detect()
     info = local_model(args.model)
     folder = args.model_path or settings.ltx_local_path
     report: dict = {"accelerator": acc.model_dump(), "model": info.id, "needs": needs_text(info)}
@@ -93,7 +126,7 @@ def _train(args) -> int:
     from pathlib import Path
 
     from core.errors import InvalidRequestError
-    from providers.ltx.local_device import choose_device, detect
+    from providers.ltx.local_device import choose_device
     from providers.ltx.lora_train import TrainConfig, default_source, train
 
     if not args.output.endswith(".safetensors"):
@@ -105,7 +138,7 @@ def _train(args) -> int:
         raise InvalidRequestError("must be between 0 and 1", field="lr")
     settings = _settings()
     source = default_source(args.model_path or settings.ltx_local_path, args.model)
-    acc = detect()
+    acc = _detect()
     device = choose_device(args.device or settings.ltx_local_device, acc)
     dtype = "float32" if device == "cpu" else ("bfloat16" if acc.bf16 else "float16")
     cfg = TrainConfig(data=Path(args.data), output=Path(args.output), model_source=source, device=device,

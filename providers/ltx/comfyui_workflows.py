@@ -27,6 +27,9 @@ USER_PLACEHOLDERS = ("prompt", "negative_prompt", "seed", "width", "height", "nu
 NUMERIC = {"seed", "width", "height", "num_frames", "fps", "steps", "cfg", "lora_strength", "denoise", "overlap",
            "overlap_start", "guide_frame"}
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}")
+# an API-format workflow is node -> inputs -> value (a list at most): a few levels. The limit keeps the recursive
+# walks below (placeholders, fill, deepcopy) far from Python's recursion limit.
+MAX_DEPTH = 32
 
 
 def load_template(name: str) -> dict:
@@ -40,8 +43,12 @@ def load_user_workflow(path: str | Path) -> dict:
         graph = json.loads(p.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidRequestError(f"cannot read {p}: {exc.strerror}", field="workflow") from exc
+    except RecursionError:  # json's decoder recurses once per level
+        raise InvalidRequestError(_too_deep(p), field="workflow") from None
     except ValueError as exc:
         raise InvalidRequestError(f"{p.name} is not JSON: {exc}", field="workflow") from exc
+    if _depth_exceeds(graph, MAX_DEPTH):
+        raise InvalidRequestError(_too_deep(p), field="workflow")
     if isinstance(graph, dict) and "nodes" in graph and "links" in graph:
         raise InvalidRequestError(f"{p.name} is in ComfyUI's UI format; export it with \"Save (API Format)\"",
                                   field="workflow")
@@ -51,6 +58,25 @@ def load_user_workflow(path: str | Path) -> dict:
         raise InvalidRequestError(f"{p.name} is not an API-format workflow (node id -> class_type and inputs)",
                                   field="workflow")
     return graph
+
+
+def _too_deep(p: Path) -> str:
+    return (f"{p.name} is nested too deeply (more than {MAX_DEPTH} levels): not an API-format workflow "
+            f"(node id -> class_type and inputs)")
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether lists/objects nest deeper than `limit`; iterative, so any depth is safe to check."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        children = v.values() if isinstance(v, dict) else v if isinstance(v, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children)
+    return False
 
 
 def placeholders(graph: dict) -> set[str]:
