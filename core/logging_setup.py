@@ -10,13 +10,24 @@ from core.secrets import redact
 
 
 class RedactingFilter(logging.Filter):
+    """Masks known keys in the message, its arguments, the traceback and the stack of every record it passes."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = redact(message)
-        if clean != message:
-            record.msg, record.args = clean, None
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: logging would print msg and args raw to stderr, so mask them here
+            message = f"{record.msg} {record.args!r}"
+            record.msg, record.args = redact(message), None
+        else:
+            clean = redact(message)
+            if clean != message:
+                record.msg, record.args = clean, None
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
