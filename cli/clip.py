@@ -34,20 +34,40 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def request_from_args(args: argparse.Namespace, output: Path):
-    from core.video.render_settings import RenderSettings
-    from providers.base import RenderRequest
-    settings = RenderSettings.model_validate(settings_from_args(args))
+    from core.render.contract import RenderRequest
+    from core.video.render_settings import layer_settings
+    settings = settings_from_args(args)
     if len(args.reference) > 3:
         raise InvalidRequestError(f"{len(args.reference)} reference images given", field="reference",
                                   allowed=["at most 3"])
+    staging = output.with_name(f".{output.stem}.incoming{output.suffix}")
     return RenderRequest(
-        prompt=args.prompt or "", settings=settings,
+        prompt=args.prompt or "", layered=layer_settings([("run", settings)]),
+        cut_seconds=settings.duration,
         start_image=optional_path(args.image), end_image=optional_path(args.end_image),
         keyframes=[(s, p.resolve()) for s, p in map(parse_keyframe, args.keyframe)],
         reference_images=[Path(r).expanduser().resolve() for r in args.reference],
         source_video=optional_path(args.source_video), extend_video=optional_path(args.extend),
-        output_path=output, work_dir=output.parent,
+        output_path=staging, work_dir=output.parent,
+        input_names={"start_image": args.image, "end_image": args.end_image, "keyframes": args.keyframe,
+                     "reference_images": args.reference, "source_video": args.source_video,
+                     "extend_video": args.extend},
     )
+
+
+def plan_payload(plan) -> dict:
+    return {"provider": plan.provider, "model": plan.model, "deployment": plan.deployment, "mode": plan.mode,
+            "estimated_cost": plan.cost, "render_seconds": plan.render_seconds, "cut_seconds": plan.cut_seconds,
+            "resolution": plan.sent.get("resolution"), "fps": plan.sent.get("fps"),
+            "adjustments": [a.model_dump(mode="json") for a in plan.adjustments],
+            "ignored": [i.model_dump(mode="json") for i in plan.ignored]}
+
+
+def say_plan(plan) -> None:
+    for a in plan.adjustments:
+        say(f"adjusted {a}")
+    for i in plan.ignored:
+        say(f"ignored {i}")
 
 
 def clip_main(argv: list[str]) -> int:
@@ -61,28 +81,26 @@ def clip_main(argv: list[str]) -> int:
         raise InvalidRequestError(f"output {output.name} must end in .mp4 or .mov", field="output",
                                   allowed=[".mp4", ".mov"])
     from core.config import load_settings
-    from core.render.requests import check_inputs
     request = request_from_args(args, output)
     settings = load_settings()
     from providers import registry
     provider = registry.get(request.settings.provider, settings)
-    check_inputs(request)
-    provider.validate(request)
-    cost = provider.estimate_cost(request)
+    plan = provider.prepare(request)
+    say_plan(plan)
     if args.estimate:
         if args.json:
-            emit_json({"provider": provider.name, "model": request.settings.model, "estimated_cost": cost,
-                       "duration": request.settings.duration, "resolution": request.settings.resolution})
+            emit_json(plan_payload(plan))
         else:
-            print(f"{cost:.2f}")
-            say(f"estimated cost: ${cost:.2f} ({provider.name}, {request.settings.model or 'default model'}, "
-                f"{request.settings.resolution}, {request.settings.duration:g} s)")
+            print(f"{plan.cost:.2f}")
+            say(f"estimated cost: ${plan.cost:.2f} ({plan.provider}, {plan.model}, {plan.sent.get('resolution')}, "
+                f"{plan.render_seconds:g} s)")
         return EXIT_OK
+    provider.check_available(plan)
     import asyncio
     output.parent.mkdir(parents=True, exist_ok=True)
-    result, job_id = asyncio.run(_render(provider, request, settings))
-    payload = {"output": str(result.clip_path), "provider": provider.name, "model": request.settings.model,
-               "job_id": job_id, "duration": result.duration, "width": result.width, "height": result.height,
+    result, job_id = asyncio.run(_render(provider, plan, settings, output))
+    payload = {**plan_payload(plan), "output": str(result.clip_path), "job_id": job_id,
+               "duration": result.duration, "width": result.width, "height": result.height,
                "fps": result.fps, "has_audio": result.has_audio, "cost": result.cost, "seed": result.seed}
     if args.json:
         emit_json(payload)
@@ -92,11 +110,13 @@ def clip_main(argv: list[str]) -> int:
     return EXIT_OK
 
 
-async def _render(provider, request, settings):
-    from asyncio import CancelledError
+async def _render(provider, plan, settings, output: Path):
+    from asyncio import CancelledError, to_thread
 
     from core.render.events import RenderEvent
-    from core.render.job import cancel_job, follow_job, submit_job
+    from core.render.retry import cancel_job, follow_job, submit_job
+    from core.render.verify_step import verify_result
+    from core.video.trim import trim_clip
     from providers.base import ProgressEvent
     printer = ProgressPrinter({"clip": "clip"})
 
@@ -108,13 +128,17 @@ async def _render(provider, request, settings):
 
     job_id = None
     try:
-        job_id = await submit_job(provider, request, progress, retries=settings.render_retries, on_retry=on_retry)
+        job_id = await submit_job(provider, plan, progress, retries=settings.render_retries, on_retry=on_retry)
         say(f"submitted job {job_id}")
-        result = await follow_job(provider, job_id, request, progress, retries=settings.render_retries,
+        result = await follow_job(provider, job_id, plan, progress, retries=settings.render_retries,
                                   timeout_s=settings.render_timeout_s, on_retry=on_retry)
+        await to_thread(verify_result, result, plan, output)
+        if plan.cut_seconds and plan.render_seconds - plan.cut_seconds > 0.01:
+            say(f"cutting the {plan.render_seconds:g} s clip to {plan.cut_seconds:g} s")
+            result.duration = await to_thread(trim_clip, output, plan.cut_seconds)
         return result, job_id
     except (CancelledError, KeyboardInterrupt):
-        await cancel_job(provider, job_id)
+        await cancel_job(provider, job_id, plan)
         raise
     finally:
         await provider.aclose()

@@ -6,31 +6,43 @@ import argparse
 from pathlib import Path
 from typing import Optional
 
-from core.errors import InvalidRequestError
+from pydantic import ValidationError
+
+from core.errors import InvalidRequestError, invalid_requests
+from core.video.render_settings import RenderSettings
 from core.video.ids import ASPECT_RATIOS, CAMERA_MOTIONS, DEPLOYMENTS, EXTEND_DIRECTIONS
 
-# flag destination -> RenderSettings field
+# flag destination -> universal RenderSettings field
 SETTING_FLAGS = {
     "provider": "provider", "model": "model", "deployment": "deployment", "resolution": "resolution",
     "aspect": "aspect_ratio", "fps": "fps", "duration": "duration", "seed": "seed", "audio": "include_audio",
     "audio_prompt": "audio_prompt", "camera_motion": "camera_motion", "camera_speed": "camera_speed",
+    "negative_prompt": "negative_prompt",
+}
+# flag destination -> provider option (LTX-Video's options; a provider without them refuses them by name)
+OPTION_FLAGS = {
     "lora": "lora_path", "lora_scale": "lora_scale", "guidance": "guidance_scale", "steps": "num_inference_steps",
     "webhook_url": "webhook_url", "direction": "extend_direction", "width": "width", "height": "height",
     "frames": "frames", "device": "device", "model_path": "model_path", "workflow": "workflow",
 }
 
 
-def add_render_flags(parser: argparse.ArgumentParser, *, with_provider: bool = True) -> None:
+def add_render_flags(parser: argparse.ArgumentParser, *, with_provider: bool = True,
+                     with_duration: bool = True) -> None:
     g = parser.add_argument_group("render settings")
     if with_provider:
         g.add_argument("--provider", help="ltx-video, veo or animatic (default: animatic)")
     g.add_argument("--model", help="model id, e.g. ltx-2-fast, ltx-2-pro, ltx-2-ultra, ltx-2.3-pro, ltx-video-13b")
     g.add_argument("--deployment", choices=DEPLOYMENTS, help="LTX-Video deployment (default: fal)")
-    g.add_argument("--resolution", help="480p, 720p, 1080p, 1440p, 2160p (or 4K)")
-    g.add_argument("--aspect", choices=ASPECT_RATIOS, help="aspect ratio")
-    g.add_argument("--fps", type=int, help="frames per second")
-    g.add_argument("--duration", type=float, help="clip length in seconds")
-    g.add_argument("--seed", type=int, help="seed for a reproducible render")
+    g.add_argument("--resolution", help="480p, 720p, 1080p, 1440p, 2160p (or 4K); default: the model's own")
+    g.add_argument("--aspect", choices=ASPECT_RATIOS, help="aspect ratio (default: the model's own)")
+    g.add_argument("--fps", type=int, help="frames per second (default: the model's own)")
+    if with_duration:
+        g.add_argument("--duration", type=float, help="clip length in seconds (default: the model's own); a model "
+                                                      "that renders only some lengths renders the shortest that "
+                                                      "covers it")
+    g.add_argument("--seed", type=int, help="seed for a reproducible render (where the model takes one)")
+    g.add_argument("--negative-prompt", help="what the clip should not show (where the model takes one)")
     g.add_argument("--audio", dest="audio", action="store_true", default=None, help="generate audio")
     g.add_argument("--no-audio", dest="audio", action="store_false", help="no audio")
     g.add_argument("--audio-prompt", help="what the audio should sound like")
@@ -61,17 +73,29 @@ def add_media_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--extend", help="video to extend (see --direction)")
 
 
-def settings_from_args(args: argparse.Namespace) -> dict:
-    """The RenderSettings fields the user typed (only those), with file paths made absolute."""
-    out = {}
-    for dest, field in SETTING_FLAGS.items():
-        value = getattr(args, dest, None)
-        if value is not None:
-            out[field] = value
+def settings_from_args(args: argparse.Namespace) -> RenderSettings:
+    """The settings the user typed (only those), with file paths made absolute. Bad values raise one
+    InvalidRequestError naming every flag at fault and what it allows."""
+    values = {f: getattr(args, d) for d, f in SETTING_FLAGS.items() if getattr(args, d, None) is not None}
+    options = {f: getattr(args, d) for d, f in OPTION_FLAGS.items() if getattr(args, d, None) is not None}
     for field in ("lora_path", "model_path", "workflow"):
-        if field in out:
-            out[field] = str(Path(out[field]).expanduser().resolve())
-    return out
+        if field in options and not str(options[field]).startswith("https://"):
+            options[field] = str(Path(options[field]).expanduser().resolve())
+    flag_of = {f: d for d, f in SETTING_FLAGS.items()}
+    try:
+        return RenderSettings.model_validate({**values, "options": options})
+    except ValidationError as exc:
+        raise validation_error(exc, lambda loc: "--" + flag_of.get(loc, loc).replace("_", "-")) from None
+
+
+def validation_error(exc: ValidationError, name_of) -> InvalidRequestError:
+    """A pydantic error as one InvalidRequestError naming each field (as the user typed it) and its problem."""
+    problems = []
+    for err in exc.errors():
+        loc = str(err["loc"][0]) if err["loc"] else "value"
+        message = err["msg"].removeprefix("Value error, ")
+        problems.append(InvalidRequestError(f"{name_of(loc)}: {message} (got {err.get('input')!r})"))
+    return invalid_requests(problems)
 
 
 def parse_keyframe(text: str) -> tuple[float, Path]:

@@ -3,6 +3,7 @@ exit codes (0 ok, 1 render failed, 2 bad input, 3 missing key / unavailable / un
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from typing import Any, Callable
 
@@ -16,8 +17,14 @@ def redact(text: str) -> str:
     return redact_secrets(text)
 
 
+def printable(text: str) -> str:
+    """Control characters (terminal escape sequences among them) shown escaped, never sent to the terminal."""
+    return "".join(ch if ch == "\n" or (ch.isprintable() and ch != "\x7f") else ch.encode("unicode_escape").decode()
+                   for ch in text)
+
+
 def say(message: str) -> None:
-    print(redact(message), file=sys.stderr, flush=True)
+    print(printable(redact(message)), file=sys.stderr, flush=True)
 
 
 def emit_json(obj: Any) -> None:
@@ -25,10 +32,13 @@ def emit_json(obj: Any) -> None:
 
 
 def describe_validation(exc) -> str:
-    first = exc.errors()[0]
-    field = ".".join(str(p) for p in first.get("loc", ())) or "value"
-    msg = first.get("msg", "invalid").removeprefix("Value error, ")
-    return f"{field}: {msg}"
+    """Every problem of a pydantic error, each naming its field."""
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err.get("loc", ())) or "value"
+        msg = err.get("msg", "invalid").removeprefix("Value error, ")
+        parts.append(f"{field}: {msg} (got {err.get('input')!r})" if "input" in err else f"{field}: {msg}")
+    return "; ".join(parts)
 
 
 def guarded(command: Callable[[], int], json_mode: bool = False) -> int:
@@ -49,7 +59,9 @@ def guarded(command: Callable[[], int], json_mode: bool = False) -> int:
         pydantic_core = sys.modules.get("pydantic_core")
         if pydantic_core is not None and isinstance(exc, pydantic_core.ValidationError):
             return fail(describe_validation(exc), "invalid_request", EXIT_BAD_INPUT)
-        raise
+        # a bug: the traceback goes to the log (through the redacting filter), one line to the user
+        logging.getLogger("imageai").exception("unexpected error")
+        return fail(f"{type(exc).__name__}: {exc} (a bug; the log has the details)", "internal", EXIT_FAILED)
     except KeyboardInterrupt:
         say("cancelled")
         return 130

@@ -8,8 +8,10 @@ from pathlib import Path
 
 from cli.flags import add_render_flags, parse_keyframe, settings_from_args
 from cli.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ProgressPrinter, emit_json, say
-from core.errors import InvalidRequestError
+from core.errors import InvalidRequestError, invalid_requests
 from core.video.project import Keyframe, ReferenceImage, Scene, Take, now
+
+DEFAULT_SCENE_SECONDS = 5.0
 from core.video.project_io import ProjectStore
 from core.video.render_settings import RenderSettings
 
@@ -19,44 +21,51 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     new = sub.add_parser("new", help="create a project folder; render flags set its defaults")
-    new.add_argument("dir")
-    new.add_argument("--name")
-    new.add_argument("--json", action="store_true")
+    new.add_argument("dir", help="the project folder to create")
+    new.add_argument("--name", help="the project's name (default: the folder's name)")
+    new.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     add_render_flags(new)
 
     add = sub.add_parser("add-scene", help="append a scene (assets are copied into the project)")
-    add.add_argument("dir")
-    add.add_argument("-p", "--prompt", default="")
-    add.add_argument("--title", default="")
-    add.add_argument("--duration", type=float)
+    add.add_argument("dir", help="the project folder")
+    add.add_argument("-p", "--prompt", default="", help="what the scene shows")
+    add.add_argument("--title", default="", help="the scene's title (a title card in the animatic)")
+    add.add_argument("--duration", type=float, help="the scene's length in the edit, in seconds (default: 5, or "
+                                                    "the --clip's length)")
     add.add_argument("--image", help="start frame")
     add.add_argument("--end-image", help="last frame")
-    add.add_argument("--keyframe", action="append", default=[], metavar="SECONDS:PATH")
-    add.add_argument("--reference", action="append", default=[], metavar="PATH")
+    add.add_argument("--keyframe", action="append", default=[], metavar="SECONDS:PATH",
+                     help="an image the clip passes through at a time (repeatable)")
+    add.add_argument("--reference", action="append", default=[], metavar="PATH",
+                     help="a reference image for this scene (repeatable, at most 3)")
     add.add_argument("--no-global-references", action="store_true", help="use only this scene's references")
     add.add_argument("--source-video", help="video to transform (video-to-video)")
     add.add_argument("--extend", help="video to extend")
     add.add_argument("--clip", help="an existing video file to use as this scene's clip (no render)")
-    add.add_argument("--audio-prompt")
-    add.add_argument("--camera-motion")
-    add.add_argument("--camera-speed", type=float)
-    add.add_argument("--json", action="store_true")
+    add.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    add_render_flags(add, with_duration=False)
 
     ref = sub.add_parser("add-reference", help="add a project-wide reference image (at most 3)")
-    ref.add_argument("dir")
-    ref.add_argument("path")
+    ref.add_argument("dir", help="the project folder")
+    ref.add_argument("path", help="the image (PNG, JPEG or WebP)")
+
+    unref = sub.add_parser("remove-reference", help="remove a project-wide reference image")
+    unref.add_argument("dir", help="the project folder")
+    unref.add_argument("which", help="its number (1-3, as `project info` lists them) or its file name")
 
     render = sub.add_parser("render", help="render the scenes (resumes submitted jobs first)")
-    render.add_argument("dir")
+    render.add_argument("dir", help="the project folder")
     render.add_argument("--scenes", help="scene numbers, e.g. 1,3,5-7 (default: all)")
     render.add_argument("--force", action="store_true", help="render again even if done with the same settings")
+    render.add_argument("--pay-again", action="store_true",
+                        help="render (and pay) again scenes whose paid result the service no longer has")
     render.add_argument("--estimate", action="store_true", help="print the cost and spend nothing")
-    render.add_argument("--json", action="store_true")
+    render.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     add_render_flags(render)
 
     info = sub.add_parser("info", help="show the project's scenes, takes and costs")
-    info.add_argument("dir")
-    info.add_argument("--json", action="store_true")
+    info.add_argument("dir", help="the project folder")
+    info.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
     sub.add_parser("export", help="assemble the final video (python main.py project export --help)",
                    add_help=False)
@@ -68,12 +77,12 @@ def project_main(argv: list[str]) -> int:
         from cli.export import project_export_main
         return project_export_main(argv[1:])
     args = build_parser().parse_args(argv)
-    return {"new": cmd_new, "add-scene": cmd_add_scene, "add-reference": cmd_add_reference, "render": cmd_render,
-            "info": cmd_info}[args.command](args)
+    return {"new": cmd_new, "add-scene": cmd_add_scene, "add-reference": cmd_add_reference,
+            "remove-reference": cmd_remove_reference, "render": cmd_render, "info": cmd_info}[args.command](args)
 
 
 def cmd_new(args) -> int:
-    defaults = RenderSettings.model_validate(settings_from_args(args))
+    defaults = settings_from_args(args)
     store = ProjectStore.create(Path(args.dir), args.name)
     store.project.render = defaults
     store.save()
@@ -95,24 +104,43 @@ def _import(store: ProjectStore, path: str | None, kind: str, field: str) -> str
 
 
 def cmd_add_scene(args) -> int:
-    from core.video.media import is_image, probe
+    from core.video.media import probe
     store = ProjectStore.open(Path(args.dir))
+    problems: list[InvalidRequestError] = []
     if not args.prompt and not args.clip and not args.image and not args.title:
-        raise InvalidRequestError("a scene needs a prompt (-p), a title, a start image or a clip", field="prompt")
+        problems.append(InvalidRequestError("a scene needs a prompt (-p), a title, a start image or a clip",
+                                            field="prompt"))
+    if args.duration is not None and not 0 < args.duration <= 600:
+        problems.append(InvalidRequestError(f"{args.duration:g} s is not a scene length", field="--duration",
+                                            allowed=["more than 0 and at most 600 s"]))
     if len(args.reference) > 3:
-        raise InvalidRequestError(f"{len(args.reference)} reference images given", field="reference",
-                                  allowed=["at most 3"])
-    for field, path in [("image", args.image), ("end-image", args.end_image)] + \
-                       [("reference", r) for r in args.reference]:
-        if path and Path(path).is_file() and not is_image(Path(path)):
-            raise InvalidRequestError(f"{path} is not an image (PNG, JPEG or WebP expected)", field=field)
-    keyframes = [parse_keyframe(k) for k in args.keyframe]
+        problems.append(InvalidRequestError(f"{len(args.reference)} reference images given", field="--reference",
+                                            allowed=["at most 3"]))
+    images = [("--image", args.image), ("--end-image", args.end_image)] + [("--reference", r) for r in args.reference]
+    keyframes = []
+    for text in args.keyframe:
+        try:
+            keyframes.append(parse_keyframe(text))
+        except InvalidRequestError as exc:
+            problems.append(exc)
+    images += [("--keyframe", str(p)) for _, p in keyframes]
+    problems += [p for field, path in images if path and (p := check_image_file(Path(path), field))]
     clip_info = probe(Path(args.clip)) if args.clip else None
     if clip_info is not None and not clip_info.has_video:
-        raise InvalidRequestError(f"{args.clip} holds no video stream", field="clip")
-    duration = args.duration or (clip_info.duration if clip_info else store.project.render.duration)
-    scene = Scene(prompt=args.prompt, title=args.title, duration=duration, audio_prompt=args.audio_prompt,
-                  camera_motion=args.camera_motion, camera_speed=args.camera_speed,
+        problems.append(InvalidRequestError(f"{args.clip} holds no video stream", field="--clip"))
+    duration = args.duration or (clip_info.duration if clip_info else DEFAULT_SCENE_SECONDS)
+    late = [s for s, _ in keyframes if s > duration]
+    if late:
+        problems.append(InvalidRequestError(f"a keyframe at {max(late):g} s is past the end of the {duration:g} s "
+                                            f"scene", field="--keyframe", allowed=[f"0-{duration:g} s"]))
+    try:
+        own = settings_from_args(args)
+    except InvalidRequestError as exc:
+        problems += getattr(exc, "problems", None) or [exc]
+        own = RenderSettings()
+    if problems:
+        raise invalid_requests(problems)
+    scene = Scene(prompt=args.prompt, title=args.title, duration=duration, render=own.updated(duration=None),
                   use_global_references=not args.no_global_references)
     scene.start_frame = _import(store, args.image, "images", "image")
     scene.end_frame = _import(store, args.end_image, "images", "end-image")
@@ -137,15 +165,46 @@ def cmd_add_scene(args) -> int:
     return EXIT_OK
 
 
+def check_image_file(path: Path, field: str) -> InvalidRequestError | None:
+    """None when `path` is an image the renders can use (decoded in full: a decompression bomb is refused)."""
+    from core.video.media import is_image
+    if not path.is_file():
+        return InvalidRequestError(f"{path}: no such file", field=field)
+    if not is_image(path):
+        return InvalidRequestError(f"{path.name} is not an image this app can use", field=field,
+                                   allowed=["PNG", "JPEG", "WebP"])
+    return None
+
+
 def cmd_add_reference(args) -> int:
     store = ProjectStore.open(Path(args.dir))
     if len(store.project.reference_images) >= 3:
-        raise InvalidRequestError("the project already has 3 reference images", field="reference",
-                                  allowed=["at most 3"])
+        raise InvalidRequestError("the project already has 3 reference images; remove one with "
+                                  "project remove-reference", field="reference", allowed=["at most 3"])
+    problem = check_image_file(Path(args.path), "reference")
+    if problem:
+        raise problem
     rel = _import(store, args.path, "references", "reference")
     store.project.reference_images.append(ReferenceImage(path=rel))
     store.save()
-    say(f"added reference {rel}")
+    say(f"added reference {len(store.project.reference_images)}: {rel}")
+    return EXIT_OK
+
+
+def cmd_remove_reference(args) -> int:
+    store = ProjectStore.open(Path(args.dir))
+    refs = store.project.reference_images
+    names = [Path(r.path).name for r in refs]
+    if args.which.isdigit() and 1 <= int(args.which) <= len(refs):
+        index = int(args.which) - 1
+    elif args.which in names:
+        index = names.index(args.which)
+    else:
+        raise InvalidRequestError(f"no reference {args.which!r}", field="reference",
+                                  allowed=[f"{i + 1} ({n})" for i, n in enumerate(names)] or ["none: no references"])
+    removed = refs.pop(index)
+    store.save()
+    say(f"removed reference {removed.path} (the file stays in references/)")
     return EXIT_OK
 
 
@@ -168,6 +227,7 @@ def parse_scene_numbers(text: str | None, count: int) -> list[int] | None:
 def cmd_render(args) -> int:
     from core.config import load_settings
     from core.render.queue import RenderQueue
+    from providers import registry
 
     store = ProjectStore.open(Path(args.dir))
     scenes = store.project.scenes
@@ -175,20 +235,25 @@ def cmd_render(args) -> int:
         raise InvalidRequestError("the project has no scenes; add one with project add-scene", field="scenes")
     numbers = parse_scene_numbers(args.scenes, len(scenes))
     scene_ids = [scenes[n - 1].id for n in numbers] if numbers else None
-    overrides = settings_from_args(args)
+    run = settings_from_args(args)
     labels = {s.id: f"scene {i + 1}" for i, s in enumerate(scenes)}
-    queue = RenderQueue(store, load_settings(), on_event=ProgressPrinter(labels))
-    plan = queue.plan(scene_ids, force=args.force, overrides=overrides)
-    if args.estimate:
-        items = [{"scene": i.index, "scene_id": i.scene_id, "provider": i.provider, "model": i.model,
-                  "estimated_cost": i.estimated_cost, "skip": i.skip_reason} for i in plan.items]
-        if args.json:
-            emit_json({"project": str(store.folder), "estimated_cost": plan.total_cost, "scenes": items})
-        else:
-            print(f"{plan.total_cost:.2f}")
-            say(f"estimated cost: ${plan.total_cost:.2f} for {len(plan.to_render)} scene(s)")
-        return EXIT_OK
-    summary = asyncio.run(_run_cancellable(queue, scene_ids, args.force, overrides))
+    queue = RenderQueue(store, load_settings(), provider_getter=registry.get, on_event=ProgressPrinter(labels))
+    with store.render_lock():
+        plan = queue.plan(scene_ids, force=args.force, run=run, pay_again=args.pay_again)
+        items = [plan_item_row(i) for i in plan.items]
+        for i in plan.to_render:
+            for note in i.adjustments:
+                say(f"scene {i.index}: adjusted {note}")
+            for note in i.ignored:
+                say(f"scene {i.index}: ignored {note}")
+        if args.estimate:
+            if args.json:
+                emit_json({"project": str(store.folder), "estimated_cost": plan.total_cost, "scenes": items})
+            else:
+                print(f"{plan.total_cost:.2f}")
+                say(f"estimated cost: ${plan.total_cost:.2f} for {len(plan.to_render)} scene(s)")
+            return EXIT_OK
+        summary = asyncio.run(_run_cancellable(queue, plan))
     rows = []
     for i, scene in enumerate(store.project.scenes):
         if scene_ids is not None and scene.id not in scene_ids:
@@ -196,9 +261,10 @@ def cmd_render(args) -> int:
         take = scene.latest_take()
         selected = scene.selected_take
         rows.append({"scene": i + 1, "scene_id": scene.id, "take_id": take.id if take else None,
-                     "status": take.status if take else None,
+                     "status": take.status if take else None, "job_id": take.remote_job_id if take else None,
                      "clip": str(store.resolve(selected.clip_path)) if selected and selected.clip_path else None,
-                     "duration": scene.duration, "cost": take.cost if take else 0.0,
+                     "duration": scene.duration, "rendered_seconds": take.rendered_seconds if take else None,
+                     "cost": take.cost if take else 0.0, "notes": take.notes if take else [],
                      "error": take.error if take and take.status == "failed" else None,
                      "skipped": scene.id in summary.skipped})
     if args.json:
@@ -206,6 +272,8 @@ def cmd_render(args) -> int:
                    "ledger_total": store.project.total_cost, "failed": len(summary.failed),
                    "cancelled": len(summary.cancelled)})
     else:
+        for sid, message in summary.failed.items():
+            say(f"{labels.get(sid, sid)} failed: {message}")
         say(f"done: {len(summary.done)}, skipped: {len(summary.skipped)}, failed: {len(summary.failed)}, "
             f"cancelled: {len(summary.cancelled)}; cost ${summary.total_cost:.2f}")
     if summary.cancelled:
@@ -213,14 +281,21 @@ def cmd_render(args) -> int:
     return EXIT_OK if not summary.failed else EXIT_FAILED
 
 
-async def _run_cancellable(queue, scene_ids, force, overrides):
+def plan_item_row(i) -> dict:
+    return {"scene": i.index, "scene_id": i.scene_id, "provider": i.provider, "model": i.model,
+            "deployment": i.deployment, "estimated_cost": i.estimated_cost, "render_seconds": i.render_seconds,
+            "cut_seconds": i.cut_seconds, "adjustments": i.adjustments, "ignored": i.ignored,
+            "skip": i.skip_reason, "resume": bool(i.resume_take_id)}
+
+
+async def _run_cancellable(queue, plan):
     """Ctrl-C cancels the running jobs at their services, marks the takes cancelled and saves, then stops."""
     loop = asyncio.get_running_loop()
     try:
         loop.add_signal_handler(signal.SIGINT, queue.cancel)
     except (NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt ends the run instead
         pass
-    return await queue.run(scene_ids, force=force, overrides=overrides)
+    return await queue.run(plan=plan)
 
 
 def cmd_info(args) -> int:
@@ -232,15 +307,16 @@ def cmd_info(args) -> int:
         t = s.selected_take or s.latest_take()
         scenes.append({"scene": i + 1, "scene_id": s.id, "title": s.title, "prompt": s.prompt,
                        "duration": s.duration, "takes": len(s.takes), "status": t.status if t else "not rendered",
-                       "provider": t.provider if t else p.scene_settings(s).provider,
+                       "provider": t.provider if t else p.scene_settings(s).settings.provider,
                        "clip": t.clip_path if t and t.status == "done" else None, "cost": t.cost if t else 0.0})
     if args.json:
         emit_json({"project": str(store.folder), "name": p.name, "schema_version": p.schema_version,
                    "render": p.render.model_dump(mode="json"), "scenes": scenes, "total_cost": p.total_cost,
                    "missing_assets": missing})
         return EXIT_OK
-    say(f"{p.name}: {len(p.scenes)} scene(s), {p.render.provider} {p.render.model or ''} {p.render.resolution} "
-        f"{p.render.fps} fps; spent ${p.total_cost:.2f}")
+    r = p.render
+    say(f"{p.name}: {len(p.scenes)} scene(s), {r.provider or 'animatic'} {r.model or '(default model)'} "
+        f"{r.resolution or ''} {f'{r.fps} fps' if r.fps else ''}; spent ${p.total_cost:.2f}")
     for row in scenes:
         say(f"  {row['scene']:3d}. [{row['status']}] {row['duration']:g} s  {row['prompt'][:60]}")
     for rel in missing:

@@ -44,6 +44,16 @@ class InvalidRequestError(ImageAIError):
         super().__init__(text, not_created=not_created)
 
 
+def invalid_requests(problems: "list[InvalidRequestError]") -> InvalidRequestError:
+    """One error that lists every problem of a request (each names its field and what is allowed)."""
+    if len(problems) == 1:
+        return problems[0]
+    err = InvalidRequestError(f"{len(problems)} problems: " + "; ".join(str(p) for p in problems))
+    err.field = problems[0].field
+    err.problems = list(problems)
+    return err
+
+
 class AuthError(ImageAIError):
     kind = "auth"
     exit_code = 3
@@ -83,6 +93,13 @@ class UnavailableError(ImageAIError):
     exit_code = 3
 
 
+class ProjectLockedError(UnavailableError):
+    """Another process holds the project's write or render lock; the message names it (pid, command, host, since)."""
+
+    kind = "project_locked"
+    exit_code = 3
+
+
 class CancelledError(ImageAIError):
     kind = "cancelled"
 
@@ -98,4 +115,5 @@ class ProjectFileError(ImageAIError):
 # kind -> class: turns an error that crossed a process boundary (the local worker) back into its type
 ERROR_KINDS = {cls.kind: cls for cls in (
     ImageAIError, InvalidRequestError, AuthError, PaymentError, RateLimitedError, ContentRejectedError,
-    ProviderTimeoutError, TransientError, UnavailableError, CancelledError, ProjectFileError)}
+    ProviderTimeoutError, TransientError, UnavailableError, CancelledError, ProjectFileError,
+    ProjectLockedError)}

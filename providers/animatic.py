@@ -13,12 +13,14 @@ import uuid
 from pathlib import Path
 from typing import Optional
 
+from core.child_process import child_kwargs
 from core.config import Settings, load_settings
 from core.errors import InvalidRequestError, TransientError
 from core.video.media import check_playable_clip, ffmpeg_exe
-from core.video.render_settings import ASPECT_RATIOS, RESOLUTIONS
-from providers.base import (Capabilities, ModelInfo, ProgressCallback, ProgressEvent, RenderRequest, RenderResult,
-                            VideoProvider, no_progress)
+from core.render.planning import InputFacts, PlanBuilder, finish_plan
+from core.video.render_settings import ASPECT_RATIOS, RESOLUTIONS, frame_size
+from providers.base import (Capabilities, ModelInfo, ProgressCallback, ProgressEvent, RenderPlan, RenderRequest,
+                            RenderResult, VideoProvider, no_progress)
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,9 @@ MODEL = ModelInfo(
     id="animatic", label="Animatic (offline pan & zoom)", resolutions=list(RESOLUTIONS),
     aspect_ratios=list(ASPECT_RATIOS), fps=[12, 24, 25, 30, 48, 50, 60], min_duration=0.5, max_duration=120.0,
     modes=["text-to-video", "image-to-video"], price_per_second={"*": 0.0}, deployments=[],
+    defaults={"resolution": "720p", "aspect_ratio": "16:9", "fps": 24, "duration": 5.0},
 )
+DEFAULTS = MODEL.defaults
 
 
 class AnimaticProvider(VideoProvider):
@@ -46,47 +50,75 @@ class AnimaticProvider(VideoProvider):
             return str(exc)
         return None
 
-    def validate(self, request: RenderRequest) -> None:
+    def prepare(self, request: RenderRequest) -> RenderPlan:
         s = request.settings
+        b = PlanBuilder(request, "Animatic")
         if s.model not in (None, MODEL.id):
-            raise InvalidRequestError(f"unknown model {s.model!r} for Animatic", field="model", allowed=[MODEL.id])
-        if s.fps not in MODEL.fps:
-            raise InvalidRequestError(f"{s.fps} fps is not offered", field="fps", allowed=MODEL.fps)
-        if not MODEL.min_duration <= s.duration <= MODEL.max_duration:
-            raise InvalidRequestError(f"{s.duration:g} s is out of range", field="duration",
-                                      allowed=[f"{MODEL.min_duration:g}-{MODEL.max_duration:g} s"])
+            b.problem(f"unknown model {s.model!r} for Animatic", field="model", allowed=[MODEL.id])
+        resolution = b.choose("resolution", MODEL.resolutions, DEFAULTS["resolution"])
+        aspect = b.choose("aspect_ratio", MODEL.aspect_ratios, DEFAULTS["aspect_ratio"])
+        fps = b.choose("fps", MODEL.fps, DEFAULTS["fps"], what=f"{s.fps} fps")
+        cut = request.cut_seconds if request.cut_seconds is not None else s.duration
+        length = b.render_length(cut, [], MODEL.min_duration, MODEL.max_duration, DEFAULTS["duration"],
+                                 ways_out="split the scene")
         if not request.prompt.strip() and request.start_image is None and not request.title.strip():
-            raise InvalidRequestError("a scene needs a prompt, a title or a start image", field="prompt")
+            b.problem("a scene needs a prompt, a title or a start image", field="prompt")
+        facts = InputFacts(b)
+        facts.image(request.start_image, "start_image")
+        for field, why in (("seed", "the animatic is drawn, not generated"),
+                           ("negative_prompt", "the animatic draws the prompt as a caption only"),
+                           ("audio_prompt", "the animatic has a silent track"),
+                           ("camera_motion", "the animatic always glides slowly"),
+                           ("camera_speed", "the animatic always glides slowly"), ("deployment", "it runs here")):
+            b.not_taken(field, why)
+        if s.include_audio:
+            b.ignore("include_audio", True, "the animatic has a silent track")
+        for name, what in (("end_image", "an end frame"), ("source_video", "a source video"),
+                           ("extend_video", "a clip to extend")):
+            if getattr(request, name) is not None:
+                b.ignore(name, getattr(request, name).name, f"the animatic takes no {what}")
+        if request.keyframes:
+            b.ignore("keyframes", len(request.keyframes), "the animatic takes no keyframes")
+        if request.reference_images:
+            b.ignore("reference_images", len(request.reference_images), "the animatic takes no reference images")
+        for key in s.options:
+            b.problem(f"Animatic has no option {key!r}", field=f"options.{key}", allowed=["none"])
+        b.raise_problems()
+        width, height = frame_size(resolution, aspect)
+        plan = RenderPlan(provider=self.name, model=MODEL.id, mode="image-to-video" if request.start_image else
+                          "text-to-video", request=request,
+                          sent={"resolution": resolution, "aspect_ratio": aspect, "fps": fps, "duration": length},
+                          adjustments=b.adjustments, ignored=b.ignored, cost=0.0, render_seconds=length,
+                          cut_seconds=request.cut_seconds, expected_seconds=length, width=width, height=height,
+                          fps=fps)
+        return finish_plan(plan)
 
-    def estimate_cost(self, request: RenderRequest) -> float:
-        return 0.0
-
-    async def submit(self, request: RenderRequest, progress: ProgressCallback = no_progress) -> str:
+    async def submit(self, plan: RenderPlan, progress: ProgressCallback = no_progress) -> str:
         # nothing leaves the machine: the job id only names the render for the project file
         return f"animatic-{uuid.uuid4().hex[:10]}"
 
-    async def wait(self, job_id: str, request: RenderRequest,
-                   progress: ProgressCallback = no_progress) -> RenderResult:
-        s = request.settings
-        width, height = s.size()
+    async def wait(self, job_id: str, plan: RenderPlan, progress: ProgressCallback = no_progress) -> RenderResult:
+        request = plan.request
+        fps, duration = plan.sent["fps"], plan.sent["duration"]
+        width, height = plan.width, plan.height
         out = Path(request.output_path)
         out.parent.mkdir(parents=True, exist_ok=True)
         progress(ProgressEvent(stage="running", fraction=0.0, message="drawing frames"))
         with tempfile.TemporaryDirectory(prefix="animatic-", dir=request.work_dir or out.parent) as tmp:
             base, caption = await asyncio.to_thread(_draw_layers, request, width, height, Path(tmp))
             partial = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:6]}.part.mp4")
-            cmd = _ffmpeg_command(ffmpeg_exe(self.settings.ffmpeg_path), base, caption, width, height, s.fps,
-                                  s.duration, partial)
+            cmd = _ffmpeg_command(ffmpeg_exe(self.settings.ffmpeg_path), base, caption, width, height, fps,
+                                  duration, partial)
             try:
-                await _run_ffmpeg(cmd, s.duration, progress)
-                info = await asyncio.to_thread(check_playable_clip, partial, s.duration)
+                await _run_ffmpeg(cmd, duration, progress)
+                info = await asyncio.to_thread(check_playable_clip, partial, duration)
                 os.replace(partial, out)
             finally:
                 if partial.exists():
                     partial.unlink()
         progress(ProgressEvent(stage="done", fraction=1.0))
         return RenderResult(clip_path=out, duration=info.duration, width=info.width, height=info.height,
-                            fps=info.fps, has_audio=info.has_audio, cost=0.0, remote_job_id=job_id, seed=s.seed)
+                            fps=info.fps, has_audio=info.has_audio, cost=0.0, remote_job_id=job_id)
 
 
 def _draw_layers(request: RenderRequest, width: int, height: int, tmp: Path) -> tuple[Path, Optional[Path]]:
@@ -176,7 +208,7 @@ def _ffmpeg_command(ffmpeg: str, base: Path, caption: Optional[Path], width: int
 
 
 async def _run_ffmpeg(cmd: list[str], duration: float, progress: ProgressCallback) -> None:
-    proc = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE,
+    proc = await asyncio.create_subprocess_exec(*cmd, **child_kwargs(), stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL)
     if hasattr(os, "setpriority"):  # a lower priority keeps the app's window smooth while FFmpeg draws
         try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from core.config import Settings, load_settings
-from core.errors import ImageAIError, UnavailableError
+from core.errors import ImageAIError, InvalidRequestError
 from providers.base import VideoProvider
 from providers.lazy import load_target
 
@@ -79,7 +79,7 @@ def _entry(name: str) -> ProviderEntry:
     for e in entries():
         if e.name == name:
             return e
-    raise UnavailableError(f"unknown provider {name!r} (available: {', '.join(names())})")
+    raise InvalidRequestError(f"unknown provider {name!r}", field="provider", allowed=names())
 
 
 def _factory(entry: ProviderEntry) -> Callable[[Settings], VideoProvider]:

@@ -13,6 +13,7 @@ from core.video.project_io import ProjectStore
 from core.video.render_settings import RenderSettings
 from providers.base import RenderRequest
 from providers.ltx import catalog
+from providers.ltx.plan import LTXOptions
 from providers.ltx_video import LTXVideoProvider
 from tests.fakes.clips import write_clip, write_image
 from tests.fakes.fal_fake import FalFake
@@ -116,9 +117,12 @@ def request_for(model: str, deployment: str, mode: str, inputs: Inputs, out: Pat
     elif mode == "reference-images":
         media["reference_images"] = [inputs.big]
     values.update({k: v for k, v in overrides.items() if k in RenderSettings.model_fields})
-    media.update({k: v for k, v in overrides.items() if k not in RenderSettings.model_fields})
-    return RenderRequest(prompt="a red fox runs through snow", settings=RenderSettings(**values), output_path=out,
-                         **media)
+    media.update({k: v for k, v in overrides.items()
+                  if k not in RenderSettings.model_fields and k not in LTXOptions.model_fields})
+    options = {k: values.pop(k) for k in list(values) if k in LTXOptions.model_fields}
+    options.update({k: v for k, v in overrides.items() if k in LTXOptions.model_fields})
+    return RenderRequest(prompt="a red fox runs through snow", settings=RenderSettings(**values, options=options),
+                         output_path=out, **media)
 
 
 def all_modes(deployment: str) -> list[tuple[str, str]]:
@@ -127,14 +131,15 @@ def all_modes(deployment: str) -> list[tuple[str, str]]:
 
 def render(request: RenderRequest, settings: Optional[Settings] = None, events: Optional[list] = None,
            provider: Optional[LTXVideoProvider] = None):
-    """validate + submit + wait as the render queue does; returns (job id, result)."""
+    """prepare + submit + wait as the render queue does; returns (job id, result)."""
     async def go():
         p = provider or LTXVideoProvider(settings or Settings(**FAST))
         try:
-            p.validate(request)
+            plan = p.prepare(request)
+            p.check_available(plan)
             cb = events.append if events is not None else (lambda e: None)
-            job = await p.submit(request, cb)
-            return job, await p.wait(job, request, cb)
+            job = await p.submit(plan, cb)
+            return job, await p.wait(job, plan, cb)
         finally:
             if provider is None:
                 await p.aclose()

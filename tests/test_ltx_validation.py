@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import InvalidRequestError
-from providers.ltx_video import LTXGenerationConfig, plan_for
+from providers.ltx.plan import prepare
 from tests.test_ltx_support import Inputs, fal, rep, request_for  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,8 +50,6 @@ CASES = [
      ["not an image", "PNG"]),
     ("ltx-2-fast", "fal", ["--resolution", "1080p", "--fps", "25", "--duration", "6", "--extend", "{video}",
                            "--direction", "both"], ["direction", "forward, backward"]),
-    ("ltx-2-fast", "fal", ["--resolution", "1080p", "--fps", "25", "--duration", "6", "--guidance", "4"],
-     ["guidance", "ltx-2-19b"]),
     ("ltx-2-fast", "fal", ["--resolution", "1080p", "--fps", "25", "--duration", "6", "--no-audio", "--audio-prompt",
                            "waves"], ["audio", "--audio"]),
 ]
@@ -85,5 +83,5 @@ def test_plan_refuses_without_network(tmp_path):
     inputs = Inputs(tmp_path / "in")
     req = request_for("ltx-2-fast", "fal", "text-to-video", inputs, tmp_path / "o.mp4", fps=50, duration=12)
     with pytest.raises(InvalidRequestError) as err:
-        plan_for(LTXGenerationConfig.from_request(req))
+        prepare(req)
     assert err.value.field == "duration" and err.value.allowed == ["6", "8", "10"]

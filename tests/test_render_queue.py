@@ -14,7 +14,8 @@ from core.errors import ContentRejectedError, RateLimitedError, TransientError
 from core.render.queue import RenderQueue
 from core.video.project import Scene
 from core.video.project_io import ProjectStore
-from providers.base import Capabilities, ModelInfo, ProgressEvent, RenderResult, VideoProvider
+from core.render.planning import finish_plan
+from providers.base import Capabilities, ModelInfo, ProgressEvent, RenderPlan, RenderResult, VideoProvider
 
 MODEL = ModelInfo(id="m", label="M", resolutions=["480p", "720p"], aspect_ratios=["16:9"], fps=[24],
                   price_per_second={"*": 0.1})
@@ -32,17 +33,21 @@ class ScriptedProvider(VideoProvider):
     def capabilities(self):
         return Capabilities(name="scripted", display_name="Scripted", models=[MODEL])
 
-    def validate(self, request):
-        return None
+    def prepare(self, request):
+        seconds = request.cut_seconds
+        plan = RenderPlan(provider="scripted", model="m", request=request, cost=round(0.1 * seconds, 4),
+                          sent={"resolution": request.settings.resolution, "duration": seconds},
+                          render_seconds=seconds, cut_seconds=seconds, expected_seconds=seconds)
+        return finish_plan(plan)
 
-    async def submit(self, request, progress=lambda e: None):
+    async def submit(self, plan, progress=lambda e: None):
         if self.submit_errors:
             raise self.submit_errors.pop(0)
         job = f"job{len(self.submitted) + 1}"
         self.submitted.append(job)
         return job
 
-    async def wait(self, job_id, request, progress=lambda e: None):
+    async def wait(self, job_id, plan, progress=lambda e: None):
         self.waits += 1
         self.running += 1
         self.max_running = max(self.max_running, self.running)
@@ -53,11 +58,13 @@ class ScriptedProvider(VideoProvider):
             await asyncio.sleep(3600 if self.hang else self.latency)
         finally:
             self.running -= 1
-        shutil.copy(self.clip, request.output_path)
-        return RenderResult(clip_path=request.output_path, duration=request.settings.duration, width=854,
-                            height=480, fps=24, cost=self.estimate_cost(request), remote_job_id=job_id)
+        out = plan.request.output_path
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.clip, out)
+        return RenderResult(clip_path=out, duration=plan.render_seconds, width=854, height=480, fps=24,
+                            cost=plan.cost, remote_job_id=job_id)
 
-    async def cancel(self, job_id):
+    async def cancel(self, job_id, plan=None):
         self.cancelled.append(job_id)
 
 
@@ -67,10 +74,10 @@ def clip(tmp_path_factory):
     from providers.base import RenderRequest
     from core.video.render_settings import RenderSettings
     d = tmp_path_factory.mktemp("clip")
-    req = RenderRequest(prompt="x", settings=RenderSettings(resolution="480p", duration=1.0), output_path=d / "c.mp4",
+    req = RenderRequest(prompt="x", settings=RenderSettings(resolution="480p", duration=2.0), output_path=d / "c.mp4",
                         work_dir=d)
     p = AnimaticProvider()
-    return asyncio.run(p.wait("j", req)).clip_path
+    return asyncio.run(p.wait("j", p.prepare(req))).clip_path
 
 
 def make_store(tmp_path, n=3):
@@ -110,10 +117,10 @@ def test_job_id_is_saved_before_waiting(tmp_path, clip):
     seen = []
 
     class Spy(ScriptedProvider):
-        async def wait(self, job_id, request, progress=lambda e: None):
+        async def wait(self, job_id, plan, progress=lambda e: None):
             on_disk = json.loads(store.path.read_text())
             seen.append(on_disk["scenes"][0]["takes"][-1])
-            return await super().wait(job_id, request, progress)
+            return await super().wait(job_id, plan, progress)
 
     asyncio.run(queue_for(store, Spy(clip)).run())
     assert seen[0]["remote_job_id"] == "job1" and seen[0]["status"] == "submitted"

@@ -1,10 +1,10 @@
-"""Events the render queue emits: the CLI prints them, the GUI shows them, tests read them."""
+"""Events the render queue emits (the CLI prints them, the GUI shows them, tests read them), and the run plan."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.video.project import now
 
@@ -23,16 +23,29 @@ class RenderEvent(BaseModel):
 
 
 class PlanItem(BaseModel):
+    """One scene of a run: rendered anew, resumed (its job followed or its result fetched again) or skipped."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     scene_id: str
     index: int  # 1-based position in the storyboard
     provider: str
     model: Optional[str] = None
+    deployment: Optional[str] = None
+    take_id: Optional[str] = None  # the new take's id (chosen when planning: it names the output file)
     estimated_cost: float = 0.0
+    render_seconds: Optional[float] = None
+    cut_seconds: Optional[float] = None
+    adjustments: list[str] = Field(default_factory=list)
+    ignored: list[str] = Field(default_factory=list)
     skip_reason: Optional[str] = None  # set when the scene will not be rendered (already done with these settings)
-    resume_take_id: Optional[str] = None  # set when a submitted take will be followed instead of a new render
+    resume_take_id: Optional[str] = None  # set when a take's job will be followed (or fetched) instead of paid again
+    refetch: bool = False
+    error: Optional[str] = None  # a resumed take whose plan cannot be made again
+    plan: Any = Field(default=None, exclude=True)  # the provider's RenderPlan (core.render.contract)
 
 
-class RenderPlan(BaseModel):
+class RunPlan(BaseModel):
     items: list[PlanItem] = Field(default_factory=list)
 
     @property

@@ -1,13 +1,14 @@
 """The render queue: renders many scenes on one asyncio loop.
 
+- one plan per scene, made once (core/render/planner.py); nothing is submitted until every scene planned and every
+  provider it needs is available;
 - a concurrency limit per provider (or deployment), from the settings;
-- every state change of a take is saved at once; the remote job id the moment the job is submitted, so a restart
-  follows the job it already paid for (`wait` only) instead of submitting again;
-- a submit is retried only when the service said the job was not created; following a job (`wait`) is retried on
-  transient errors and rate limits, honouring Retry-After;
-- a timeout cancels the remote job; the user can cancel one scene or all;
-- a scene whose selected take was rendered with identical settings is skipped unless forced;
-- each take's cost goes into the project's ledger.
+- the take is saved before its job is submitted (the intent) and its job id the moment the job exists; when
+  project.json cannot be written, the take goes to the journal (core/render/journal.py) and the run says so;
+- one retry policy (core/render/retry.py); a timeout cancels the remote job; the user can cancel one scene or all;
+- a clip becomes a done take only after its decode check; a job that finished at the service but whose result
+  could not be fetched or checked is fetched again by its id on the next run, never paid again;
+- every error ends its take (failed, or still submitted to resume); each charge goes into the ledger once.
 """
 from __future__ import annotations
 
@@ -16,14 +17,18 @@ import logging
 from typing import Callable, Optional
 
 from core.config import Settings, load_settings
-from core.errors import CancelledError, ImageAIError
-from core.render.job import cancel_job, follow_job, submit_job
-from core.render.events import PlanItem, RenderEvent, RenderPlan, RenderSummary
-from core.render.requests import build_request, check_inputs, clip_rel_path, request_hash, scene_settings
-from core.video.project import ACTIVE_STATUSES, LedgerEntry, Scene, Take, now
+from core.errors import CancelledError, ImageAIError, UnavailableError
+from core.render import journal
+from core.render.contract import ProgressEvent, RenderPlan, VideoProvider
+from core.render.events import PlanItem, RenderEvent, RenderSummary, RunPlan
+from core.render.planner import plan_run
+from core.render.requests import clip_rel_path
+from core.render.retry import cancel_job, follow_job, submit_job
+from core.render.verify_step import verify_result
+from core.redaction import redact
+from core.video.project import LedgerEntry, Scene, Take, now
 from core.video.project_io import ProjectStore
 from core.video.render_settings import RenderSettings
-from providers.base import ProgressEvent, RenderRequest, VideoProvider
 
 log = logging.getLogger(__name__)
 
@@ -31,17 +36,16 @@ ProviderGetter = Callable[[str, Settings], VideoProvider]
 EventCallback = Callable[[RenderEvent], None]
 
 
-def _default_getter(name: str, settings: Settings) -> VideoProvider:
-    from providers import registry  # imported late: the registry is the provider layer's entry point
-    return registry.get(name, settings)
+class SaveFailed(Exception):
+    """project.json could not be written after a job was submitted; the job id is in the journal."""
 
 
 class RenderQueue:
     def __init__(self, store: ProjectStore, settings: Optional[Settings] = None, *,
-                 provider_getter: Optional[ProviderGetter] = None, on_event: Optional[EventCallback] = None):
+                 provider_getter: ProviderGetter, on_event: Optional[EventCallback] = None):
         self.store = store
         self.settings = settings or load_settings()
-        self._get_provider = provider_getter or _default_getter
+        self._get_provider = provider_getter
         self._on_event = on_event
         self._providers: dict[str, VideoProvider] = {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
@@ -54,58 +58,32 @@ class RenderQueue:
             self._providers[name] = self._get_provider(name, self.settings)
         return self._providers[name]
 
-    def _scenes(self, scene_ids: Optional[list[str]]) -> list[Scene]:
-        if scene_ids is None:
-            return list(self.store.project.scenes)
-        return [self.store.project.scene(sid) for sid in scene_ids]
-
     def plan(self, scene_ids: Optional[list[str]] = None, force: bool = False,
-             overrides: Optional[dict] = None) -> RenderPlan:
-        """Validate every scene and estimate the cost. Raises the first invalid scene's error (InvalidRequestError
-        names the scene) before anything is spent."""
-        plan = RenderPlan()
-        index = {s.id: i + 1 for i, s in enumerate(self.store.project.scenes)}
-        for scene in self._scenes(scene_ids):
-            active = next((t for t in reversed(scene.takes) if t.status in ACTIVE_STATUSES and t.remote_job_id), None)
-            if active is not None:
-                plan.items.append(PlanItem(scene_id=scene.id, index=index[scene.id], provider=active.provider,
-                                           model=active.model, resume_take_id=active.id,
-                                           estimated_cost=active.estimated_cost))
-                continue
-            settings = scene_settings(self.store, scene, overrides)
-            request = build_request(self.store, scene, settings)
-            item = PlanItem(scene_id=scene.id, index=index[scene.id], provider=settings.provider,
-                            model=settings.model)
-            item.skip_reason = None if force else self._skip_reason(scene, request)
-            if item.skip_reason is None:
-                provider = self.provider(settings.provider)
-                try:
-                    check_inputs(request)
-                    provider.validate(request)
-                except ImageAIError as exc:
-                    exc.args = (f"scene {index[scene.id]}: {exc}",)
-                    exc.message = exc.args[0]
-                    raise
-                item.estimated_cost = provider.estimate_cost(request)
-            plan.items.append(item)
-        return plan
+             run: Optional[RenderSettings] = None, pay_again: bool = False) -> RunPlan:
+        """Prepare every scene once and price the run. Raises one InvalidRequestError listing every problem of
+        every scene before anything is spent."""
+        return plan_run(self.store, self.provider, scene_ids, force=force, run=run, pay_again=pay_again)
 
-    def _skip_reason(self, scene: Scene, request: RenderRequest) -> Optional[str]:
-        selected = scene.selected_take
-        if selected is None or selected.status != "done" or not selected.clip_path:
-            return None
-        if not self.store.resolve(selected.clip_path).is_file():
-            return None
-        if selected.provider == "import":
-            return "uses an imported clip"
-        if selected.settings_hash == request_hash(self.store, request):
-            return "already rendered with these settings"
-        return None
+    def check_available(self, plan: RunPlan) -> None:
+        """Every provider a run submits to can run here (key, SDK, GPU, server); all reasons at once."""
+        reasons: dict[str, str] = {}
+        for item in plan.to_render:
+            if item.plan is None:
+                continue
+            try:
+                self.provider(item.provider).check_available(item.plan)
+            except UnavailableError as exc:
+                reasons.setdefault(str(exc), f"scene {item.index}")
+        if reasons:
+            raise UnavailableError("; ".join(f"{where}: {why}" for why, where in reasons.items()))
 
     # --- running ---------------------------------------------------------------------------------------------
     async def run(self, scene_ids: Optional[list[str]] = None, force: bool = False,
-                  overrides: Optional[dict] = None) -> RenderSummary:
-        plan = self.plan(scene_ids, force, overrides)
+                  run: Optional[RenderSettings] = None, *, plan: Optional[RunPlan] = None,
+                  pay_again: bool = False) -> RenderSummary:
+        journal.apply(self.store)
+        plan = plan or self.plan(scene_ids, force, run, pay_again)
+        self.check_available(plan)
         summary = RenderSummary()
         self._cancel_all = False
         jobs = []
@@ -115,10 +93,9 @@ class RenderQueue:
                 summary.skipped.append(scene.id)
                 self._emit("skipped", scene, scene.selected_take, message=item.skip_reason)
             elif item.resume_take_id:
-                jobs.append((scene, self._follow(scene, scene.take(item.resume_take_id), summary)))
+                jobs.append((scene, self._follow(scene, scene.take(item.resume_take_id), item, summary)))
             else:
-                settings = scene_settings(self.store, scene, overrides)
-                jobs.append((scene, self._render_new(scene, settings, item.estimated_cost, summary)))
+                jobs.append((scene, self._render_new(scene, item, summary)))
         try:
             for scene, coro in jobs:
                 self._tasks[scene.id] = asyncio.ensure_future(coro)
@@ -127,8 +104,8 @@ class RenderQueue:
         finally:
             self._tasks.clear()
             await self.aclose()
-        summary.total_cost = round(sum(self.store.project.scene(sid).selected_take.cost for sid in summary.done
-                                       if self.store.project.scene(sid).selected_take), 4)
+        summary.total_cost = round(sum(t.cost for sid in summary.done
+                                       if (t := self.store.project.scene(sid).selected_take)), 4)
         return summary
 
     def cancel(self, scene_id: Optional[str] = None) -> None:
@@ -150,46 +127,141 @@ class RenderQueue:
         self._providers.clear()
 
     # --- one scene -------------------------------------------------------------------------------------------
-    async def _render_new(self, scene: Scene, settings: RenderSettings, estimate: float,
-                          summary: RenderSummary) -> None:
-        take = Take(provider=settings.provider, deployment=settings.deployment, model=settings.model,
-                    settings=settings.model_dump(mode="json"), seed=settings.seed, estimated_cost=estimate)
-        request = self._request_for(scene, take)
-        take.settings_hash = request_hash(self.store, request)
+    async def _render_new(self, scene: Scene, item: PlanItem, summary: RenderSummary) -> None:
+        plan: RenderPlan = item.plan
+        take = Take(id=item.take_id, provider=plan.provider, deployment=plan.deployment, model=plan.model,
+                    settings=plan.sent, settings_hash=plan.settings_hash, notes=plan.notes(), seed=plan.sent.get(
+                        "seed"), estimated_cost=plan.cost, rendered_seconds=plan.render_seconds,
+                    request=plan.request.layered.model_dump(mode="json"))
         scene.takes.append(take)
-        self._save()
-        self._emit("queued", scene, take, cost=estimate)
         provider = self.provider(take.provider)
         try:
+            self._save(scene, take)  # the intent, before any request that may create a paid job
+            self._emit("queued", scene, take, cost=plan.cost)
             async with self._slot(take):
-                job_id = await self._submit(provider, scene, take, request)
+                if self._cancel_all:
+                    raise asyncio.CancelledError()
+                job_id = await submit_job(provider, plan, self._progress(scene, take),
+                                          retries=self.settings.render_retries, on_retry=self._on_retry(scene, take))
                 take.remote_job_id = job_id
                 take.status = "submitted"
                 take.submitted_at = now()
-                self._save()  # the job is paid for from here on: persist its id before anything else
+                self._save(scene, take)  # the job is paid for from here on: its id is never only in memory
                 self._emit("submitted", scene, take, message=f"job {job_id}")
-                await self._wait(provider, scene, take, request, summary)
+                await self._wait(provider, scene, take, plan, summary)
         except asyncio.CancelledError:
-            await self._cancelled(provider, scene, take, summary)
-        except ImageAIError as exc:
-            self._failed(scene, take, exc, summary)
+            await self._cancelled(provider, scene, take, plan, summary)
+        except BaseException as exc:  # every error ends its take, with its message
+            self._ended(scene, take, exc, summary, plan)
 
-    async def _follow(self, scene: Scene, take: Take, summary: RenderSummary) -> None:
-        request = self._request_for(scene, take)
+    async def _follow(self, scene: Scene, take: Take, item: PlanItem, summary: RenderSummary) -> None:
         provider = self.provider(take.provider)
-        self._emit("submitted", scene, take, message=f"resuming job {take.remote_job_id}")
+        what = "fetching the result of" if take.refetch else "resuming"
+        self._emit("submitted", scene, take, message=f"{what} job {take.remote_job_id}")
         try:
+            if item.error:
+                raise ImageAIError(f"job {take.remote_job_id} cannot be followed: {item.error}")
             async with self._slot(take):
-                await self._wait(provider, scene, take, request, summary)
+                await self._wait(provider, scene, take, item.plan, summary)
         except asyncio.CancelledError:
-            await self._cancelled(provider, scene, take, summary)
+            await self._cancelled(provider, scene, take, item.plan, summary)
+        except BaseException as exc:
+            self._ended(scene, take, exc, summary, item.plan)
+
+    async def _wait(self, provider: VideoProvider, scene: Scene, take: Take, plan: RenderPlan,
+                    summary: RenderSummary) -> None:
+        result = await follow_job(provider, take.remote_job_id, plan, self._progress(scene, take),
+                                  retries=self.settings.render_retries, timeout_s=self.settings.render_timeout_s,
+                                  on_retry=self._on_retry(scene, take))
+        self._charge(scene, take, result.cost)  # the service charged: recorded whatever the clip's fate
+        try:
+            final = self.store.output_path(clip_rel_path(scene, take))
+            await asyncio.to_thread(verify_result, result, plan, final)
         except ImageAIError as exc:
-            self._failed(scene, take, exc, summary)
+            exc.job_finished = True
+            raise
+        take.status = "done"
+        take.refetch = False
+        take.error = take.error_kind = None
+        take.clip_path = self.store.relative(final)
+        take.cost = result.cost
+        take.seed = result.seed if result.seed is not None else take.seed
+        take.finished_at = now()
+        scene.selected_take_id = take.id
+        self._save(scene, take)
+        summary.done.append(scene.id)
+        self._emit("done", scene, take, fraction=1.0, cost=result.cost, message=take.clip_path)
 
-    def _request_for(self, scene: Scene, take: Take) -> RenderRequest:
-        return build_request(self.store, scene, RenderSettings.model_validate(take.settings),
-                             output_rel=clip_rel_path(scene, take))
+    def _charge(self, scene: Scene, take: Take, cost: float) -> None:
+        if any(e.take_id == take.id for e in self.store.project.ledger):
+            return  # a result fetched again is not charged again
+        take.cost = cost
+        self.store.project.ledger.append(LedgerEntry(take_id=take.id, scene_id=scene.id, provider=take.provider,
+                                                     model=take.model, estimated=take.estimated_cost, cost=cost))
 
+    async def _cancelled(self, provider: VideoProvider, scene: Scene, take: Take, plan: Optional[RenderPlan],
+                         summary: RenderSummary) -> None:
+        await cancel_job(provider, take.remote_job_id, plan)
+        take.status = "cancelled"
+        take.error, take.error_kind = "cancelled by the user", CancelledError.kind
+        take.finished_at = now()
+        summary.cancelled.append(scene.id)
+        self._save_quietly(scene, take, summary)
+        self._emit("cancelled", scene, take, message="cancelled")
+
+    def _ended(self, scene: Scene, take: Take, exc: BaseException, summary: RenderSummary,
+               plan: Optional[RenderPlan]) -> None:
+        if isinstance(exc, SaveFailed):
+            message, kind = str(exc), "save_failed"
+        elif isinstance(exc, ImageAIError):
+            message, kind = str(exc), exc.kind
+            if take.remote_job_id and getattr(exc, "job_finished", False):
+                # finished and paid at the service: fetch it again by id next time, never submit again
+                take.refetch = True
+                if plan is not None and not any(e.take_id == take.id for e in self.store.project.ledger):
+                    self._charge(scene, take, plan.cost)
+                message += f"; job {take.remote_job_id} finished at the service: the next render fetches it again"
+            if getattr(exc, "result_gone", False):
+                take.refetch, take.result_gone = False, True
+        elif isinstance(exc, (KeyboardInterrupt, SystemExit)):
+            raise exc
+        else:
+            log.exception("render of scene %s failed", scene.id, exc_info=exc)
+            message, kind = f"{type(exc).__name__}: {exc}", "internal"
+        if take.status in ("submitted", "running") and kind in ("save_failed",):
+            pass  # the job is still followed on the next run (its id is in the journal)
+        else:
+            take.status = "failed"
+        message = redact(message)  # whatever a service put in its error, no key reaches project.json
+        take.error, take.error_kind = message, kind
+        take.finished_at = now()
+        summary.failed[scene.id] = message
+        if not isinstance(exc, SaveFailed):
+            self._save_quietly(scene, take, summary)
+        self._emit("failed", scene, take, message=message, error_kind=kind)
+
+    # --- saving ----------------------------------------------------------------------------------------------
+    def _save(self, scene: Scene, take: Take) -> None:
+        try:
+            self.store.save()
+        except OSError as exc:
+            if not take.remote_job_id:
+                raise  # nothing was submitted: the take simply fails
+            try:
+                where = journal.record(self.store.folder, scene.id, take)
+            except OSError as jexc:
+                raise SaveFailed(f"job {take.remote_job_id} was submitted but neither project.json ({exc}) nor the "
+                                 f"journal ({jexc}) could be written: note the job id") from exc
+            raise SaveFailed(f"job {take.remote_job_id} was submitted but project.json could not be written ({exc}); "
+                             f"its id is kept in {where} and the next render follows it") from exc
+
+    def _save_quietly(self, scene: Scene, take: Take, summary: RenderSummary) -> None:
+        try:
+            self._save(scene, take)
+        except (SaveFailed, OSError) as exc:
+            summary.failed[scene.id] = f"{summary.failed.get(scene.id, '')}; {exc}".strip("; ")
+
+    # --- plumbing --------------------------------------------------------------------------------------------
     def _slot(self, take: Take) -> asyncio.Semaphore:
         key = take.deployment if take.deployment in ("local", "comfyui") else take.provider
         if key not in self._semaphores:
@@ -202,60 +274,16 @@ class RenderQueue:
                        error_kind=exc.kind)
         return report
 
-    async def _submit(self, provider: VideoProvider, scene: Scene, take: Take, request: RenderRequest) -> str:
-        if self._cancel_all:
-            raise asyncio.CancelledError()
-        return await submit_job(provider, request, self._progress(scene, take), retries=self.settings.render_retries,
-                                on_retry=self._on_retry(scene, take))
-
-    async def _wait(self, provider: VideoProvider, scene: Scene, take: Take, request: RenderRequest,
-                    summary: RenderSummary) -> None:
-        result = await follow_job(provider, take.remote_job_id, request, self._progress(scene, take),
-                                  retries=self.settings.render_retries, timeout_s=self.settings.render_timeout_s,
-                                  on_retry=self._on_retry(scene, take))
-        take.status = "done"
-        take.error = take.error_kind = None
-        take.clip_path = self.store.relative(result.clip_path)
-        take.cost = result.cost
-        take.seed = result.seed if result.seed is not None else take.seed
-        take.finished_at = now()
-        scene.selected_take_id = take.id
-        self.store.project.ledger.append(LedgerEntry(take_id=take.id, scene_id=scene.id, provider=take.provider,
-                                                     model=take.model, estimated=take.estimated_cost,
-                                                     cost=result.cost))
-        self._save()
-        summary.done.append(scene.id)
-        self._emit("done", scene, take, fraction=1.0, cost=result.cost, message=take.clip_path)
-
-    async def _cancelled(self, provider: VideoProvider, scene: Scene, take: Take, summary: RenderSummary) -> None:
-        await cancel_job(provider, take.remote_job_id)
-        take.status = "cancelled"
-        take.error, take.error_kind = "cancelled by the user", CancelledError.kind
-        take.finished_at = now()
-        self._save()
-        summary.cancelled.append(scene.id)
-        self._emit("cancelled", scene, take, message="cancelled")
-
-    def _failed(self, scene: Scene, take: Take, exc: ImageAIError, summary: RenderSummary) -> None:
-        take.status = "failed"
-        take.error, take.error_kind = str(exc), exc.kind
-        take.finished_at = now()
-        self._save()
-        summary.failed[scene.id] = str(exc)
-        self._emit("failed", scene, take, message=str(exc), error_kind=exc.kind)
-
-    # --- plumbing --------------------------------------------------------------------------------------------
     def _progress(self, scene: Scene, take: Take) -> Callable[[ProgressEvent], None]:
         def on_progress(event: ProgressEvent) -> None:
             if event.stage == "running" and take.status == "submitted":
                 take.status = "running"
-                self._save()
-            self._emit("progress", scene, take, fraction=event.fraction,
-                       message=event.message or event.stage)
+                try:
+                    self._save(scene, take)
+                except (SaveFailed, OSError) as exc:  # the job id is journalled; the render goes on
+                    log.warning("saving the running state: %s", exc)
+            self._emit("progress", scene, take, fraction=event.fraction, message=event.message or event.stage)
         return on_progress
-
-    def _save(self) -> None:
-        self.store.save()
 
     def _emit(self, kind: str, scene: Scene, take: Optional[Take], **fields) -> None:
         if self._on_event is None:
@@ -264,3 +292,4 @@ class RenderQueue:
             self._on_event(RenderEvent(kind=kind, scene_id=scene.id, take_id=take.id if take else None, **fields))
         except Exception:  # a listener's bug must not break a paid render
             log.exception("render event listener failed")
+

@@ -1,66 +1,87 @@
-"""Turning a scene (or a take) into a RenderRequest with absolute paths, and checking the input files."""
+"""Turning a scene into a RenderRequest with absolute paths, and deciding whether a done take already covers it."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
-from core.errors import InvalidRequestError
-from core.video.media import is_image
-from core.video.project import Scene, Take
+from core.render.contract import RenderPlan, RenderRequest
+from core.video.project import MAX_REFERENCE_IMAGES, Scene, Take, VideoProject
 from core.video.project_io import ProjectStore
-from core.video.render_settings import RenderSettings, settings_hash
-from providers.base import RenderRequest
+from core.video.render_settings import LayeredSettings, RenderSettings, settings_hash
 
 
 def clip_rel_path(scene: Scene, take: Take) -> str:
     return f"clips/{scene.id}_{take.id}.mp4"
 
 
-def scene_settings(store: ProjectStore, scene: Scene, run_overrides: Optional[dict] = None) -> RenderSettings:
-    settings = store.project.scene_settings(scene)
-    if run_overrides:
-        settings = settings.with_overrides(run_overrides)
-    return settings
+def staging_rel_path(scene: Scene, take_id: str) -> str:
+    """Where a provider writes a clip before it is verified (a failed clip never takes the clip path)."""
+    return f"clips/.incoming/{scene.id}_{take_id}.mp4"
 
 
-def build_request(store: ProjectStore, scene: Scene, settings: RenderSettings,
-                  output_rel: str = "clips/_plan.mp4") -> RenderRequest:
-    refs = scene.get_effective_reference_images(store.project.reference_images)
+def scene_request(store: ProjectStore, scene: Scene, run: Optional[RenderSettings] = None,
+                  output_rel: str = "clips/.incoming/_plan.mp4") -> RenderRequest:
+    project = store.project
+    layered = project.scene_settings(scene, run)
+    return build_request(store, scene, layered, output_rel)
+
+
+def build_request(store: ProjectStore, scene: Scene, layered: LayeredSettings, output_rel: str) -> RenderRequest:
+    project = store.project
+    own = list(scene.reference_images)
+    shared = [r for r in project.reference_images if r.path not in {o.path for o in own}] \
+        if scene.use_global_references else []
     return RenderRequest(
         prompt=scene.prompt,
         title=scene.title,
-        settings=settings,
+        layered=layered,
+        cut_seconds=scene.duration,
         start_image=store.maybe_resolve(scene.start_frame),
         end_image=store.maybe_resolve(scene.end_frame),
         keyframes=[(k.seconds, store.resolve(k.image)) for k in scene.keyframes],
-        reference_images=[store.resolve(r.path) for r in refs],
+        reference_images=[store.resolve(r.path) for r in own],
+        project_reference_images=[store.resolve(r.path) for r in shared],
         source_video=store.maybe_resolve(scene.source_video),
         extend_video=store.maybe_resolve(scene.extend_video),
         output_path=store.folder / output_rel,
         work_dir=store.folder / "clips",
+        input_names=input_names(scene, project),
     )
 
 
-def request_hash(store: ProjectStore, request: RenderRequest) -> str:
-    return settings_hash(request.hash_payload(store.folder))
+def input_names(scene: Scene, project: VideoProject) -> dict:
+    """The scene's inputs by their project-relative names (what the settings hash covers)."""
+    return {"title": scene.title, "start_image": scene.start_frame, "end_image": scene.end_frame,
+            "keyframes": [[k.seconds, k.image] for k in scene.keyframes],
+            "reference_images": [r.path for r in scene.get_effective_reference_images(project.reference_images)],
+            "source_video": scene.source_video, "extend_video": scene.extend_video}
 
 
-def check_inputs(request: RenderRequest) -> None:
-    """Inputs every provider needs to exist: image files that are images, videos that are files. No network."""
-    images = [("image", request.start_image), ("end_image", request.end_image)]
-    images += [(f"keyframe {s:g}s", p) for s, p in request.keyframes]
-    images += [(f"reference {i + 1}", p) for i, p in enumerate(request.reference_images)]
-    for field, path in images:
-        if path is None:
+def take_covers(take: Take, plan: RenderPlan, scene: Scene, project: VideoProject) -> bool:
+    """Whether a done take was rendered with what this plan would render (so it need not be paid again)."""
+    if take.hash_version >= 2:
+        return take.settings_hash == plan.settings_hash
+    return _v1_take_covers(take, plan, scene, project)
+
+
+def _v1_take_covers(take: Take, plan: RenderPlan, scene: Scene, project: VideoProject) -> bool:
+    """A take from a v1 project: its hash covered the prompt, the inputs and its full settings; it covers the plan
+    when the scene's prompt and inputs are unchanged and every value the plan sends equals the take's."""
+    refs = [r.path for r in scene.get_effective_reference_images(project.reference_images)][:MAX_REFERENCE_IMAGES]
+    payload = {"prompt": scene.prompt, "negative_prompt": None, "settings": take.settings,
+               "start_image": scene.start_frame, "end_image": scene.end_frame,
+               "keyframes": [(k.seconds, k.image) for k in scene.keyframes], "reference_images": refs,
+               "source_video": scene.source_video, "extend_video": scene.extend_video}
+    if settings_hash(payload) != take.settings_hash:
+        return False
+    if take.provider != plan.provider:
+        return False
+    for key, value in plan.sent.items():
+        old = take.settings.get(key)
+        if old is None:
             continue
-        if not Path(path).is_file():
-            raise InvalidRequestError(f"{path}: no such file", field=field)
-        if not is_image(path):
-            raise InvalidRequestError(f"{Path(path).name} is not an image (PNG, JPEG or WebP expected)", field=field)
-    for field, path in (("source_video", request.source_video), ("extend_video", request.extend_video)):
-        if path is not None and not Path(path).is_file():
-            raise InvalidRequestError(f"{path}: no such file", field=field)
-    for seconds, _ in request.keyframes:
-        if seconds > request.settings.duration:
-            raise InvalidRequestError(f"keyframe at {seconds:g} s is past the end of the {request.settings.duration:g} s "
-                                      f"clip", field="keyframe", allowed=[f"0-{request.settings.duration:g} s"])
+        if isinstance(value, (int, float)) and isinstance(old, (int, float)):
+            if abs(float(value) - float(old)) > 1e-6:
+                return False
+        elif old != value:
+            return False
+    return True

@@ -31,7 +31,55 @@ def _v0_to_v1(doc: dict) -> dict:
     return {"schema_version": 1, "name": doc.get("name", "Untitled"), "render": render, "scenes": scenes}
 
 
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {0: _v0_to_v1}
+# v1 kept LTX-only settings beside the universal ones and wrote the app's fixed defaults out in full
+_V1_OPTIONS = ("lora_path", "lora_scale", "guidance_scale", "num_inference_steps", "webhook_url", "extend_direction",
+               "width", "height", "frames", "device", "model_path", "workflow")
+_V1_OPTION_DEFAULTS = {"lora_scale": 1.0, "extend_direction": "forward"}
+_V1_APP_DEFAULTS = {"resolution": "720p", "aspect_ratio": "16:9", "fps": 24, "duration": 5.0, "include_audio": True,
+                    "camera_motion": "none", "camera_speed": 1.0}
+
+
+def _v1_settings(old: dict | None, *, drop_app_defaults: bool) -> dict:
+    """A v1 RenderSettings / RenderOverrides dict in the v2 shape: universal fields + options."""
+    out: dict = {}
+    options: dict = {}
+    for key, value in (old or {}).items():
+        if value is None:
+            continue
+        if key in _V1_OPTIONS:
+            if _V1_OPTION_DEFAULTS.get(key, object()) != value:
+                options[key] = value
+        elif drop_app_defaults and _V1_APP_DEFAULTS.get(key, object()) == value:
+            continue  # the old fixed default, not a choice: the model's own default applies now
+        else:
+            out[key] = value
+    if options:
+        out["options"] = options
+    return out
+
+
+def _v1_to_v2(doc: dict) -> dict:
+    """v2: settings in two parts (universal + provider options), one shape at project and scene level; unset
+    values mean the model's default. Takes keep their v1 settings and hash (hash_version 1), which the render
+    queue compares in the v1 way, so a migrated project renders nothing again."""
+    doc["render"] = _v1_settings(doc.get("render"), drop_app_defaults=True)
+    for scene in doc.get("scenes", []) or []:
+        if not isinstance(scene, dict):
+            continue
+        render = _v1_settings(scene.pop("overrides", None), drop_app_defaults=False)
+        for key in ("camera_motion", "camera_speed", "audio_prompt"):
+            if scene.get(key) is not None:
+                render[key] = scene[key]
+            scene.pop(key, None)
+        if render:
+            scene["render"] = render
+        for take in scene.get("takes", []) or []:
+            if isinstance(take, dict):
+                take["hash_version"] = 1
+    return doc
+
+
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {0: _v0_to_v1, 1: _v1_to_v2}
 
 
 def migrate(doc: dict, current: int, file_label: str) -> dict:

@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from core.video.export import ExportSettings
 from core.video.relpath import check_relative_path
-from core.video.render_settings import CAMERA_MOTIONS, RenderOverrides, RenderSettings
+from core.video.render_settings import LayeredSettings, RenderSettings, layer_settings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_REFERENCE_IMAGES = 3
 MAX_TEXT = 20_000  # longest prompt or title accepted; longer strings are refused on load
 
@@ -56,8 +56,13 @@ class Take(_Model):
     provider: str
     deployment: Optional[str] = None
     model: Optional[str] = None
+    #: what was sent to the service (the plan's resolved settings); hash_version 1 = a pre-v2 take's settings
     settings: dict = Field(default_factory=dict)
     settings_hash: str = ""
+    hash_version: int = 2
+    #: the plan's adjustments and ignored settings, as shown before the render
+    notes: list[str] = Field(default_factory=list)
+    rendered_seconds: Optional[float] = None  # the clip's length as rendered (the export cuts it to the scene)
     seed: Optional[int] = None
     remote_job_id: Optional[str] = None
     status: TakeStatus = "queued"
@@ -69,6 +74,14 @@ class Take(_Model):
     created_at: datetime = Field(default_factory=now)
     submitted_at: Optional[datetime] = None
     finished_at: Optional[datetime] = None
+    #: the job finished at the service but its result was not fetched or failed its check: fetch it again by id
+    refetch: bool = False
+    #: the service no longer has the paid result: a new render pays again (only when the user confirms)
+    result_gone: bool = False
+    #: the ComfyUI server (its id in the settings) the job runs on
+    server: Optional[str] = None
+    #: the layered settings the take was planned from (to follow its job again after a restart)
+    request: dict = Field(default_factory=dict)
 
     _clip = field_validator("clip_path")(classmethod(lambda cls, v: check_relative_path(v)))
 
@@ -83,7 +96,6 @@ class Scene(_Model):
     id: str = Field(default_factory=new_id)
     title: str = Field("", max_length=MAX_TEXT)
     prompt: str = Field("", max_length=MAX_TEXT)
-    audio_prompt: Optional[str] = Field(None, max_length=MAX_TEXT)
     duration: float = Field(5.0, gt=0, le=600)
     start_frame: Optional[str] = None
     end_frame: Optional[str] = None
@@ -92,21 +104,13 @@ class Scene(_Model):
     use_global_references: bool = True
     source_video: Optional[str] = None
     extend_video: Optional[str] = None
-    overrides: Optional[RenderOverrides] = None
-    camera_motion: Optional[str] = None
-    camera_speed: Optional[float] = Field(None, ge=0.5, le=2.0)
+    #: the scene's own render settings (same shape as the project's; unset fields inherit)
+    render: RenderSettings = Field(default_factory=RenderSettings)
     takes: list[Take] = Field(default_factory=list)
     selected_take_id: Optional[str] = None
 
     _paths = field_validator("start_frame", "end_frame", "source_video", "extend_video")(
         classmethod(lambda cls, v: check_relative_path(v)))
-
-    @field_validator("camera_motion")
-    @classmethod
-    def _motion(cls, v: Optional[str]) -> Optional[str]:
-        if v is not None and v not in CAMERA_MOTIONS:
-            raise ValueError(f"unknown camera motion {v!r} (allowed: {', '.join(CAMERA_MOTIONS)})")
-        return v
 
     @model_validator(mode="after")
     def _selected_exists(self) -> "Scene":
@@ -175,22 +179,11 @@ class VideoProject(_Model):
                 return s
         raise KeyError(scene_id)
 
-    def scene_settings(self, scene: Scene) -> RenderSettings:
-        """The project's defaults with the scene's own overrides, duration and camera applied. A scene with another
-        provider does not inherit the project's model and deployment (they belong to the project's provider)."""
-        base = self.render
-        ov = scene.overrides
-        if ov is not None and ov.provider and ov.provider != base.provider:
-            base = base.model_copy(update={"model": None, "deployment": None})
-        settings = base.with_overrides(ov)
-        extra: dict = {"duration": scene.duration}
-        if scene.camera_motion is not None:
-            extra["camera_motion"] = scene.camera_motion
-        if scene.camera_speed is not None:
-            extra["camera_speed"] = scene.camera_speed
-        if scene.audio_prompt:
-            extra["audio_prompt"] = scene.audio_prompt
-        return settings.with_overrides(extra)
+    def scene_settings(self, scene: Scene, run: Optional[RenderSettings] = None) -> LayeredSettings:
+        """The project's settings, then the scene's own (its duration is the scene's length in the edit), then
+        this run's, each value with the level it came from."""
+        own = scene.render.updated(duration=scene.duration)
+        return layer_settings([("project", self.render), ("scene", own), ("run", run)])
 
     @property
     def total_cost(self) -> float:

@@ -12,11 +12,11 @@ from typing import Any, Callable, Optional
 
 from core.errors import InvalidRequestError
 from core.video.project import MAX_REFERENCE_IMAGES, ReferenceImage, Scene, VideoProject, new_id
-from core.video.render_settings import RenderOverrides
+from core.video.render_settings import RenderSettings
 
 # scene fields a user edits directly; everything else (takes, ids) belongs to the render queue or the model
-EDITABLE_FIELDS = ("title", "prompt", "audio_prompt", "duration", "start_frame", "end_frame", "reference_images",
-                   "use_global_references", "camera_motion", "camera_speed", "overrides", "keyframes")
+EDITABLE_FIELDS = ("title", "prompt", "duration", "start_frame", "end_frame", "reference_images",
+                   "use_global_references", "render", "keyframes", "source_video", "extend_video")
 
 
 def _index_of(project: VideoProject, scene_id: str) -> int:
@@ -136,33 +136,34 @@ class SetSceneField(Edit):
 
 class SetSceneProvider(SetSceneField):
     """Give a scene its own provider, or None for the project's. A model chosen for another provider does not carry
-    over: when the scene's provider changes, its model override is cleared; back to the project default, both are
-    cleared, and overrides that set nothing else become None."""
+    over: when the scene's provider changes, its model, deployment and options are cleared; back to the project
+    default, the provider and those are cleared."""
 
     def __init__(self, scene_id: str, provider: Optional[str]):
-        super().__init__(scene_id, "overrides", None)
+        super().__init__(scene_id, "render", None)
         self.provider = provider or None
         self.text = "Change scene provider"
 
     def do(self, project: VideoProject) -> None:
         scene = project.scenes[_index_of(project, self.scene_id)]
-        self.value = overrides_with_provider(scene.overrides, self.provider, project.render.provider)
+        self.value = render_with_provider(scene.render, self.provider, project.render.provider or "animatic")
         super().do(project)
 
 
-def overrides_with_provider(overrides: Optional[RenderOverrides], provider: Optional[str],
-                            project_provider: str) -> Optional[RenderOverrides]:
-    """`overrides` with the provider set to `provider` (None: the project's), following SetSceneProvider's rules."""
-    data = overrides.model_dump(exclude_none=True) if overrides is not None else {}
-    before = data.get("provider") or project_provider
-    if provider is None:
-        data.pop("provider", None)
-        data.pop("model", None)
-    else:
-        data["provider"] = provider
-        if provider != before:
-            data.pop("model", None)
-    return RenderOverrides(**data) if data else None
+def render_with_provider(render: RenderSettings, provider: Optional[str], project_provider: str) -> RenderSettings:
+    """A scene's settings with the provider set to `provider` (None: the project's), following SetSceneProvider's
+    rules: what belonged to the provider before (model, deployment, options) does not carry over."""
+    before = render.provider or project_provider
+    after = provider or project_provider
+    if after == before and provider == render.provider:
+        return render
+    changes: dict[str, Any] = {"provider": provider}
+    if after != before or provider is None:
+        changes.update(model=None, deployment=None)
+        data = render.updated(**changes).model_dump()
+        data["options"] = {}
+        return RenderSettings.model_validate(data)
+    return render.updated(**changes)
 
 
 class SetProjectReferences(Edit):

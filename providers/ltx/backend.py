@@ -1,13 +1,16 @@
-"""The contract of one LTX deployment backend (fal, replicate, local, comfyui). LTXVideoProvider validates a request
-against the catalog, then hands it to the backend of the request's deployment; backends speak the same vocabulary
-so the provider never branches on the deployment."""
+"""The contract of one LTX deployment backend (fal, replicate, local, comfyui). LTXVideoProvider prepares a request
+into an LTX plan (providers/ltx/plan.py), then hands the plan to the backend of its deployment; backends speak the
+same vocabulary so the provider never branches on the deployment, and never validate the plan again."""
 from __future__ import annotations
 
 import abc
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from core.config import Settings
-from providers.base import ProgressCallback, RenderRequest, RenderResult, no_progress
+from core.render.contract import ProgressCallback, RenderResult, no_progress
+
+if TYPE_CHECKING:
+    from providers.ltx.plan import LTXPlan
 
 
 class LTXBackend(abc.ABC):
@@ -23,16 +26,16 @@ class LTXBackend(abc.ABC):
         """Why this backend cannot run here (no key, SDK, GPU or server), or None. No network call."""
         return None
 
-    def validate(self, request: RenderRequest) -> None:
-        """Deployment-specific checks beyond the catalog's (raise InvalidRequestError). No network call."""
+    def check(self, plan: "LTXPlan") -> None:
+        """Deployment-specific checks beyond the catalog's, made once in prepare (raise InvalidRequestError).
+        No network call."""
 
     @abc.abstractmethod
-    async def submit(self, request: RenderRequest, progress: ProgressCallback = no_progress) -> str:
+    async def submit(self, plan: "LTXPlan", progress: ProgressCallback = no_progress) -> str:
         ...
 
     @abc.abstractmethod
-    async def wait(self, job_id: str, request: RenderRequest,
-                   progress: ProgressCallback = no_progress) -> RenderResult:
+    async def wait(self, job_id: str, plan: "LTXPlan", progress: ProgressCallback = no_progress) -> RenderResult:
         ...
 
     async def cancel(self, job_id: str) -> None:

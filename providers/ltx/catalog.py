@@ -15,11 +15,18 @@ GENERATION_MODES = ("text-to-video", "image-to-video", "first-last-frame", "mult
 RES_ORDER = ("480p", "720p", "1080p", "1440p", "2160p")
 
 __all__ = ["GENERATION_MODES", "DEFAULT_MODEL", "DEFAULT_DEPLOYMENT", "model_ids", "deployments_of", "entry",
-           "modes_of", "model_info", "models_for", "endpoint_for", "price", "frames_for", "endpoint_families"]
+           "modes_of", "default_model", "model_info", "models_for", "endpoint_for", "price", "frames_for", "endpoint_families"]
 
 
 def model_ids() -> list[str]:
     return list(MODELS)
+
+
+def default_model(deployment: str) -> str:
+    """The model a render uses on a deployment when none is chosen."""
+    if deployment in MODELS[DEFAULT_MODEL]["deployments"]:
+        return DEFAULT_MODEL
+    return next((m for m in MODELS if deployment in MODELS[m]["deployments"]), DEFAULT_MODEL)
 
 
 def deployments_of(model_id: str) -> list[str]:
@@ -78,6 +85,8 @@ def model_info(model_id: str, deployment: str) -> ModelInfo:
         price_per_second=_price_table(e),
         price_per_video=e.get("price_per_video"),
         deployments=deployments_of(model_id),
+        defaults=dict(e.get("defaults", {})),
+        params=list(e.get("params", [])),
     )
 
 

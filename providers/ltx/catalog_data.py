@@ -359,10 +359,11 @@ MODELS: dict[str, dict] = {
                            defaults=dict(_LTX2_OPEN_DEFAULTS),
                            params=["seed", "negative_prompt", "guidance", "steps", "generate_audio",
                                    "camera_speed"]),
-            # the built-in ComfyUI templates have no audio switch: whatever the workflow renders comes back
+            # the built-in ComfyUI templates render no audio yet (an LTX-2 audio template comes with the ComfyUI
+            # issue): the audio switch and the audio prompt are listed as ignored there, never silently dropped
             "comfyui": _comfyui(resolutions=["480p", "720p", "1080p"], fps=[24, 25], min_duration=1, max_duration=10,
                                 modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe",
-                                       "extend", "video-to-video", "audio", "camera-lora", "lora"],
+                                       "extend", "video-to-video", "camera-lora", "lora"],
                                 defaults=dict(_LTX2_OPEN_DEFAULTS)),
         },
     },

@@ -11,17 +11,21 @@ import random
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from core.config import Settings
 from core.errors import CancelledError, ImageAIError, InvalidRequestError, TransientError, UnavailableError
 from core.video.media import count_frames, probe
-from providers.base import ProgressCallback, ProgressEvent, RenderRequest, RenderResult, no_progress
+from core.video.render_settings import frame_size
+from providers.base import ProgressCallback, ProgressEvent, RenderResult, no_progress
 from providers.ltx import camera
 from providers.ltx.backend import LTXBackend
 from providers.ltx import comfyui_workflows as wf
 from providers.ltx.comfyui_client import ComfyUIClient, error_from_history
 from providers.ltx.local_models import LOCAL_MODELS
+
+if TYPE_CHECKING:
+    from providers.ltx.plan import LTXPlan
 
 SPATIAL, TEMPORAL = 32, 8  # LTX VAEs; ComfyUI checks only min/max, so the app snaps (research 4.1)
 VIDEO_EXT = (".mp4", ".webm", ".mov", ".mkv")
@@ -58,23 +62,23 @@ class ComfyUIBackend(LTXBackend):
             return "no ComfyUI address: set IMAGEAI_COMFYUI_URL or the comfyui_url setting (commas for several)"
         return None
 
-    def validate(self, request: RenderRequest) -> None:
-        s = request.settings
+    def check(self, plan: "LTXPlan") -> None:
+        s = plan.config
         if s.workflow:
             graph = wf.load_user_workflow(s.workflow)
-            wf.fill(graph, self._values(request, dict.fromkeys(wf.USER_PLACEHOLDERS, 0) | {
-                "image": "x" if request.start_image else None, "end_image": "x" if request.end_image else None}),
+            wf.fill(graph, self._values(plan, dict.fromkeys(wf.USER_PLACEHOLDERS, 0) | {
+                "image": "x" if plan.config.start_image else None, "end_image": "x" if plan.config.end_image else None}),
                 allowed=wf.USER_PLACEHOLDERS)
-        if request.reference_images:
+        if plan.config.reference_images:
             raise InvalidRequestError("reference images are not supported by the ComfyUI templates",
                                       field="reference_images", allowed=["start_image", "end_image", "keyframes"])
-        if request.extend_video and s.extend_direction == "both":
+        if plan.config.extend_video and s.extend_direction == "both":
             raise InvalidRequestError("ComfyUI extends one side per render", field="extend_direction",
                                       allowed=["forward", "backward"])
         if s.lora_path and not s.lora_path.endswith(".safetensors"):
             raise InvalidRequestError("LoRA files are .safetensors", field="lora_path")
         for name in ("start_image", "end_image", "source_video", "extend_video"):
-            p = getattr(request, name)
+            p = getattr(plan, name)
             if p is not None and not Path(p).is_file():
                 raise InvalidRequestError(f"no such file: {p}", field=name)
 
@@ -129,24 +133,24 @@ class ComfyUIBackend(LTXBackend):
                                f"put one in ComfyUI's models/checkpoints")
 
     # ---- building the prompt ----------------------------------------------------------------------------------
-    def _values(self, request: RenderRequest, extra: dict) -> dict:
-        s = request.settings
+    def _values(self, plan: "LTXPlan", extra: dict) -> dict:
+        s = plan.config
         info = LOCAL_MODELS.get(s.model or "")
-        width, height = s.size()
+        width, height = (s.width, s.height) if s.width and s.height else frame_size(s.resolution, s.aspect_ratio)
         frames = s.frames or int(round(s.duration * s.fps)) + 1
         w, h, f, _ = snap(width, height, frames)
-        prompt, _, _ = camera.apply(request.prompt, s.camera_motion, s.camera_speed, "prompt")
-        return {"prompt": prompt, "negative_prompt": request.negative_prompt or "", "width": w, "height": h,
+        prompt, _, _ = camera.apply(plan.config.prompt, s.camera_motion, s.camera_speed, "prompt")
+        return {"prompt": prompt, "negative_prompt": plan.config.negative_prompt or "", "width": w, "height": h,
                 "num_frames": f, "fps": s.fps, "seed": s.seed if s.seed is not None else 0,
                 "steps": s.num_inference_steps or (info.default_steps if info else 30),
                 "cfg": s.guidance_scale if s.guidance_scale is not None else (info.default_guidance if info else 3.0),
                 "lora_strength": s.lora_scale, "denoise": 0.6, **extra}
 
-    async def build(self, request: RenderRequest, server: str, progress: ProgressCallback) -> tuple[dict, dict]:
+    async def build(self, plan: "LTXPlan", server: str, progress: ProgressCallback) -> tuple[dict, dict]:
         """The filled graph and what finishing the job needs (extension join)."""
-        s = request.settings
+        s = plan.config
         client = self._client(server)
-        width, height = s.size()
+        width, height = (s.width, s.height) if s.width and s.height else frame_size(s.resolution, s.aspect_ratio)
         frames = s.frames or int(round(s.duration * s.fps)) + 1
         w, h, f, notes = snap(width, height, frames)
         for n in notes:
@@ -154,34 +158,34 @@ class ComfyUIBackend(LTXBackend):
         seed = s.seed if s.seed is not None else random.randrange(2 ** 32)
         uploads: dict[str, Optional[str]] = {"image": None, "end_image": None, "video": None}
         progress(ProgressEvent(stage="uploading", message=f"uploading inputs to {server}"))
-        if request.start_image:
-            uploads["image"] = await client.upload(request.start_image)
-        if request.end_image:
-            uploads["end_image"] = await client.upload(request.end_image)
+        if plan.config.start_image:
+            uploads["image"] = await client.upload(plan.config.start_image)
+        if plan.config.end_image:
+            uploads["end_image"] = await client.upload(plan.config.end_image)
         finish: dict = {}
         extra: dict = {"seed": seed, **uploads}
         if s.workflow:
             graph = wf.load_user_workflow(s.workflow)
             await self.connect(server, wf.node_classes(graph))
-            return wf.fill(graph, self._values(request, extra), allowed=wf.USER_PLACEHOLDERS), {"seed": seed}
-        keyframes = list(request.keyframes)
-        if request.extend_video:
+            return wf.fill(graph, self._values(plan, extra), allowed=wf.USER_PLACEHOLDERS), {"seed": seed}
+        keyframes = list(plan.config.keyframes)
+        if plan.config.extend_video:
             mode = "extend"
-            src_frames = count_frames(request.extend_video)
+            src_frames = count_frames(plan.config.extend_video)
             overlap = max(1, (min(src_frames, (f - 1) // 2 + 1) - 1) // TEMPORAL * TEMPORAL + 1)
             backward = s.extend_direction == "backward"
-            extra.update(video=await client.upload(request.extend_video), overlap=overlap,
+            extra.update(video=await client.upload(plan.config.extend_video), overlap=overlap,
                          overlap_start=0 if backward else src_frames - overlap, guide_frame=f - overlap if backward
                          else 0)
-            finish = {"extend": str(request.extend_video), "overlap": overlap, "backward": backward}
-        elif request.source_video:
+            finish = {"extend": str(plan.config.extend_video), "overlap": overlap, "backward": backward}
+        elif plan.config.source_video:
             mode = "video-to-video"
-            extra["video"] = await client.upload(request.source_video)
-        elif request.end_image or keyframes:
+            extra["video"] = await client.upload(plan.config.source_video)
+        elif plan.config.end_image or keyframes:
             mode = "first-last-frame"
-            if not request.start_image or not request.end_image:
+            if not plan.config.start_image or not plan.config.end_image:
                 raise InvalidRequestError("keyframes on ComfyUI need a start and an end image", field="end_image")
-        elif request.start_image:
+        elif plan.config.start_image:
             mode = "image-to-video"
         else:
             mode = "lora" if s.lora_path else "text-to-video"
@@ -208,15 +212,14 @@ class ComfyUIBackend(LTXBackend):
                                           f"models/loras", field="lora_path", allowed=loras)
             extra["lora_name"] = name
         finish["seed"] = seed
-        return wf.fill(graph, self._values(request, extra)), finish
+        return wf.fill(graph, self._values(plan, extra)), finish
 
     # ---- the contract -----------------------------------------------------------------------------------------
-    async def submit(self, request: RenderRequest, progress: ProgressCallback = no_progress) -> str:
-        self.validate(request)
+    async def submit(self, plan: "LTXPlan", progress: ProgressCallback = no_progress) -> str:
         server = self._pick_server()
         self._inflight[server] = self._inflight.get(server, 0) + 1
         try:
-            graph, finish = await self.build(request, server, progress)
+            graph, finish = await self.build(plan, server, progress)
             prompt_id = await self._client(server).queue_prompt(graph)
         except BaseException:
             self._inflight[server] -= 1
@@ -234,7 +237,7 @@ class ComfyUIBackend(LTXBackend):
         prompt_id, server = job_id.split("@", 1)
         return prompt_id, server
 
-    async def wait(self, job_id: str, request: RenderRequest,
+    async def wait(self, job_id: str, plan: "LTXPlan",
                    progress: ProgressCallback = no_progress) -> RenderResult:
         prompt_id, server = self._split(job_id)
         client = self._client(server)
@@ -246,12 +249,12 @@ class ComfyUIBackend(LTXBackend):
                 raise err
             progress(ProgressEvent(stage="downloading", message="fetching the clip"))
             finish = self._finish_info.get(job_id, {})
-            await self._save_output(client, entry, request, finish)
-            info = probe(request.output_path)
+            await self._save_output(client, entry, plan, finish)
+            info = probe(plan.config.output_path)
             progress(ProgressEvent(stage="done", fraction=1.0))
-            return RenderResult(clip_path=Path(request.output_path), duration=info.duration, width=info.width,
-                                height=info.height, fps=info.fps or request.settings.fps, has_audio=info.has_audio,
-                                remote_job_id=job_id, seed=self._seeds.get(job_id, request.settings.seed))
+            return RenderResult(clip_path=Path(plan.config.output_path), duration=info.duration, width=info.width,
+                                height=info.height, fps=info.fps or plan.config.fps, has_audio=info.has_audio,
+                                remote_job_id=job_id, seed=self._seeds.get(job_id, plan.config.seed))
         except ImageAIError as exc:
             retry_possible = exc.retryable  # the queue calls wait() again: keep what finishing needs
             raise
@@ -305,12 +308,12 @@ class ComfyUIBackend(LTXBackend):
             progress(ProgressEvent(stage="running", message="waiting for ComfyUI (polling /history)"))
             await asyncio.sleep(self.poll_interval)
 
-    async def _save_output(self, client: ComfyUIClient, entry: dict, request: RenderRequest, finish: dict) -> None:
+    async def _save_output(self, client: ComfyUIClient, entry: dict, plan: "LTXPlan", finish: dict) -> None:
         item = pick_output(entry.get("outputs") or {})
         if item is None:
             raise TransientError("the ComfyUI prompt finished without a video or animated image output")
         data = await client.view(item["filename"], item.get("subfolder", ""), item.get("type", "output"))
-        out = Path(request.output_path)
+        out = Path(plan.config.output_path)
         out.parent.mkdir(parents=True, exist_ok=True)
         ext = Path(item["filename"]).suffix.lower()
         fd, raw = tempfile.mkstemp(suffix=ext, prefix=".comfy-", dir=out.parent)
@@ -318,11 +321,11 @@ class ComfyUIBackend(LTXBackend):
             fh.write(data)
         try:
             if ext in ANIMATED_EXT:
-                frames, fps = animated_frames(Path(raw), request.settings.fps)
+                frames, fps = animated_frames(Path(raw), plan.config.fps)
             elif finish.get("extend") or ext != ".mp4":
                 info = probe(Path(raw))
                 frames, fps = _video_array(Path(raw), info.width, info.height), round(info.fps or
-                                                                                       request.settings.fps)
+                                                                                       plan.config.fps)
             else:
                 os.replace(raw, out)
                 return

@@ -11,23 +11,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import httpx
 
-from core.errors import (CancelledError, ImageAIError, InvalidRequestError, ProviderTimeoutError, TransientError,
+from core.errors import (CancelledError, ImageAIError, InvalidRequestError, TransientError,
                          UnavailableError)
+from core.redaction import redact
 from core.secrets import get_key
 from core.video.render_settings import frame_size
-from providers.base import ProgressCallback, ProgressEvent, RenderRequest, RenderResult, no_progress
+from providers.base import ProgressCallback, ProgressEvent, RenderResult, no_progress
 from providers.ltx import catalog, errors_map, transfer
 from providers.ltx.cloud_backend import CloudBackend
 
+if TYPE_CHECKING:
+    from providers.ltx.plan import LTXPlan
+
 log = logging.getLogger(__name__)
 SERVICE = "fal"
-MAX_POLL_FAILURES = 6          # consecutive failed polls before giving up (each already retried by fal-client)
 REFERENCE_STRENGTH = 0.3       # references are soft conditioning, the start frame stays in charge
 
 try:  # imported lazily by the provider, so a missing SDK only disables this deployment
@@ -66,8 +68,8 @@ class _GuardTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
             return await self.inner.handle_async_request(request)
-        except (httpx.ConnectError, httpx.ConnectTimeout):
-            raise  # never reached the service: safe to retry
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.LocalProtocolError):
+            raise  # never reached the service (a bad header is refused before a byte is sent): safe to retry
         except httpx.TransportError as exc:
             if request.method == "POST":
                 raise _SubmitMayExist(f"{type(exc).__name__}: {exc}") from exc
@@ -103,13 +105,13 @@ def _map(exc: BaseException, *, on_submit: bool = False) -> ImageAIError:
         return errors_map.from_status(SERVICE, exc.response.status_code, exc.response.text[:300],
                                       headers=dict(exc.response.headers), on_submit=on_submit)
     if isinstance(exc, _SubmitMayExist):
-        return TransientError(f"{SERVICE}: the connection broke after the request was sent ({exc}); the job "
+        return TransientError(f"{SERVICE}: the connection broke after the request was sent ({redact(str(exc))}); the job "
                               "may exist, so it is not sent again", not_created=False)
     if isinstance(exc, httpx.TransportError):
         return errors_map.from_transport(SERVICE, exc, on_submit=on_submit)
     if isinstance(exc, (ValueError, KeyError, TypeError)):  # malformed JSON or a missing field
         return errors_map.malformed(SERVICE, "a request", on_submit=on_submit)
-    return TransientError(f"{SERVICE}: {type(exc).__name__}: {exc}", not_created=False)
+    return TransientError(redact(f"{SERVICE}: {type(exc).__name__}: {exc}"), not_created=False)
 
 
 class FalBackend(CloudBackend):
@@ -151,7 +153,7 @@ class FalBackend(CloudBackend):
     async def _arguments(self, plan) -> dict:
         c = plan.config
         mode, schema = plan.mode, plan.schema
-        if schema in ("ltx2", "ltx23"):
+        if schema in ("ltx2", "ltx23", "ltx25"):
             if mode == "extend":
                 return {"video_url": await self._upload(c.extend_video), "prompt": plan.prompt,
                         "duration": int(c.duration), "mode": "end" if c.extend_direction == "forward" else "start"}
@@ -161,8 +163,10 @@ class FalBackend(CloudBackend):
                         "retake_mode": "replace_audio_and_video" if c.include_audio else "replace_video"}
             args = {"prompt": plan.prompt, "duration": int(c.duration), "resolution": c.resolution,
                     "fps": int(c.fps), "generate_audio": bool(c.include_audio)}
-            if schema == "ltx23":
+            if schema in ("ltx23", "ltx25"):
                 args["aspect_ratio"] = c.aspect_ratio
+            if schema == "ltx25" and plan.camera_lora:
+                args["camera_motion"] = plan.camera_lora  # LTX-2.5's native field takes the camera-LoRA names
             if plan.start_image is not None:
                 args["image_url"] = await self._url(plan.start_image)
             if mode == "first-last-frame":
@@ -254,10 +258,7 @@ class FalBackend(CloudBackend):
         return args
 
     # ---- the job ----
-    async def submit(self, request: RenderRequest, progress: ProgressCallback = no_progress) -> str:
-        from providers.ltx_video import LTXGenerationConfig, plan_for
-
-        plan = plan_for(LTXGenerationConfig.from_request(request))
+    async def submit(self, plan: "LTXPlan", progress: ProgressCallback = no_progress) -> str:
         client = self._fal()
         progress(ProgressEvent(stage="uploading", message="preparing inputs"))
         arguments = await self._arguments(plan)
@@ -272,32 +273,21 @@ class FalBackend(CloudBackend):
         progress(ProgressEvent(stage="submitted", message=f"fal request {handle.request_id}"))
         return handle.request_id
 
-    async def wait(self, job_id: str, request: RenderRequest,
-                   progress: ProgressCallback = no_progress) -> RenderResult:
-        from providers.ltx_video import LTXGenerationConfig, plan_for
-
-        plan = plan_for(LTXGenerationConfig.from_request(request))
+    async def wait(self, job_id: str, plan: "LTXPlan", progress: ProgressCallback = no_progress) -> RenderResult:
         client = self._fal()
         self._endpoints[job_id] = plan.endpoint
         handle = await client.get_handle(plan.endpoint, job_id)
-        deadline = time.monotonic() + self.settings.render_timeout_s
         seen_logs: set[tuple] = set()
-        failures = 0
+        # a failed poll raises at once: the render queue's retry policy follows the job again (core/render/retry.py)
         while True:
             if job_id in self._cancelled:
                 raise CancelledError(f"fal request {job_id} was cancelled")
             try:
                 status = await handle.status(with_logs=True)
-                failures = 0
             except Exception as exc:
-                err = _map(exc)
                 if job_id in self._cancelled:
                     raise CancelledError(f"fal request {job_id} was cancelled") from exc
-                if not err.retryable or failures >= MAX_POLL_FAILURES:
-                    raise err from exc
-                failures += 1
-                await asyncio.sleep(max(self.poll_interval, err.retry_after or 0))
-                continue
+                raise _map(exc) from exc
             if isinstance(status, _fc.Queued):
                 progress(ProgressEvent(stage="queued", queue_position=status.position,
                                        message=f"position {status.position} in the fal queue"))
@@ -312,10 +302,6 @@ class FalBackend(CloudBackend):
                     err.retryable = False  # the job ended in failure: following it again changes nothing
                     raise err
                 break
-            if time.monotonic() > deadline:
-                await self._cancel_quietly(handle)
-                raise ProviderTimeoutError(f"fal request {job_id} did not finish within "
-                                           f"{self.settings.render_timeout_s:g} s; it was cancelled")
             await asyncio.sleep(self.poll_interval)
         try:
             output = await handle.get(interval=self.poll_interval)

@@ -13,14 +13,19 @@ import sys
 import threading
 import uuid
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
+from core.child_process import child_kwargs
 from core.config import Settings
 from core.errors import ERROR_KINDS, ImageAIError, InvalidRequestError, TransientError, UnavailableError
-from providers.base import ProgressCallback, ProgressEvent, RenderRequest, RenderResult, no_progress
+from core.video.render_settings import frame_size
+from providers.base import ProgressCallback, ProgressEvent, RenderResult, no_progress
 from providers.ltx import camera
 from providers.ltx.backend import LTXBackend
 from providers.ltx.local_models import LocalModel, folder_family, local_model, LOCAL_MODELS
+
+if TYPE_CHECKING:
+    from providers.ltx.plan import LTXPlan
 
 ROOT = Path(__file__).resolve().parents[2]
 class Worker:
@@ -33,7 +38,7 @@ class Worker:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "providers.ltx.local_worker", "--source", source, "--plan", plan_json],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT), env=env,
-            text=True, encoding="utf-8", bufsize=1)
+            text=True, encoding="utf-8", bufsize=1, **child_kwargs())
         self.ready = threading.Event()
         self.finished = threading.Event()  # the process ended and its output is read
         self.exit_code: Optional[int] = None
@@ -127,8 +132,8 @@ class LocalBackend(LTXBackend):
             return f"the local deployment needs torch and diffusers ({missing[0]} is missing): pip install -e \".[local]\""
         return None
 
-    def _model(self, request: RenderRequest) -> tuple[LocalModel, str]:
-        s = request.settings
+    def _model(self, plan: "LTXPlan") -> tuple[LocalModel, str]:
+        s = plan.config
         folder = s.model_path or self.settings.ltx_local_path
         if folder:
             path = Path(folder).expanduser()
@@ -146,95 +151,92 @@ class LocalBackend(LTXBackend):
         info = local_model(s.model)
         return info, info.repo_id
 
-    def _device(self, request: RenderRequest) -> str:
+    def _device(self, plan: "LTXPlan") -> str:
         from providers.ltx.local_device import choose_device, detect_cached
 
-        return choose_device(request.settings.device or self.settings.ltx_local_device,
+        return choose_device(plan.config.device or self.settings.ltx_local_device,
                              detect_cached())
 
-    def validate(self, request: RenderRequest) -> None:
-        reason = self.unavailable_reason()
-        if reason:
-            raise UnavailableError(reason)
-        info, _ = self._model(request)
-        self._device(request)
-        if request.reference_images:
+    def check(self, plan: "LTXPlan") -> None:
+        info, _ = self._model(plan)
+        self._device(plan)
+        if plan.config.reference_images:
             raise InvalidRequestError("reference images are not supported by the local deployment",
                                       field="reference_images", allowed=["start_image", "end_image", "keyframes"])
-        if request.source_video and info.family == "ltx2":
+        if plan.config.source_video and info.family == "ltx2":
             raise InvalidRequestError("video-to-video needs an LTX-Video model locally", field="model",
                                       allowed=[m for m, i in LOCAL_MODELS.items() if i.family == "ltx"])
         for name in ("start_image", "end_image", "source_video", "extend_video"):
-            p = getattr(request, name)
+            p = getattr(plan.config, name)
             if p is not None and not Path(p).is_file():
                 raise InvalidRequestError(f"no such file: {p}", field=name)
-        for _, p in request.keyframes:
+        for _, p in plan.config.keyframes:
             if not Path(p).is_file():
                 raise InvalidRequestError(f"no such file: {p}", field="keyframes")
-        for p, _ in self._loras(request):
+        for p, _ in self._loras(plan):
             if not Path(p).is_file():
                 raise InvalidRequestError(f"no LoRA file at {p}", field="lora_path")
 
-    def _loras(self, request: RenderRequest) -> list[tuple[str, float]]:
-        s = request.settings
+    def _loras(self, plan: "LTXPlan") -> list[tuple[str, float]]:
+        s = plan.config
         loras = []
         if s.lora_path:
             loras.append((str(Path(s.lora_path).expanduser()), s.lora_scale))
-        path = self._camera_lora(request)
+        path = self._camera_lora(plan)
         if path:
             loras.append((str(Path(path).expanduser()), camera.lora_scale(s.camera_speed)))
         return loras
 
-    def _camera_lora(self, request: RenderRequest) -> Optional[str]:
+    def _camera_lora(self, plan: "LTXPlan") -> Optional[str]:
         """The camera LoRA file configured for the motion (setting ltx_camera_loras), if any."""
-        motion = request.settings.camera_motion
+        motion = plan.config.camera_motion
         if motion == "none":
             return None
         return self.settings.ltx_camera_loras.get(motion)
 
-    def build_spec(self, request: RenderRequest, job_id: str) -> dict:
+    def build_spec(self, plan: "LTXPlan", job_id: str) -> dict:
         from providers.ltx.local_pipelines import RenderSpec
 
-        s = request.settings
-        info, _ = self._model(request)
-        width, height = s.size()
+        s = plan.config
+        info, _ = self._model(plan)
+        width, height = (s.width, s.height) if s.width and s.height else frame_size(s.resolution, s.aspect_ratio)
         frames = s.frames or int(round(s.duration * s.fps)) + 1
         # a configured camera LoRA carries the motion; otherwise the prompt names it (a pan is named either way)
-        prompt, _, _ = camera.apply(request.prompt, s.camera_motion, s.camera_speed,
-                                    "lora" if self._camera_lora(request) else "prompt")
+        prompt, _, _ = camera.apply(plan.config.prompt, s.camera_motion, s.camera_speed,
+                                    "lora" if self._camera_lora(plan) else "prompt")
         if s.audio_prompt and s.include_audio and info.family == "ltx2":
             prompt = f"{prompt.rstrip()} Audio: {s.audio_prompt.strip()}"  # LTX-2 reads sound cues from the prompt
         images: list[tuple[float, str]] = []
         mode = "text"
-        if request.extend_video:
+        if plan.config.extend_video:
             mode = "extend"
-        elif request.source_video:
+        elif plan.config.source_video:
             mode = "video"
-        elif request.keyframes or request.end_image:
+        elif plan.config.keyframes or plan.config.end_image:
             mode = "keyframes"
-            if request.start_image:
-                images.append((0.0, str(request.start_image)))
-            images += [(float(t), str(p)) for t, p in request.keyframes]
-            if request.end_image:
-                images.append((-1.0, str(request.end_image)))
-        elif request.start_image:
+            if plan.config.start_image:
+                images.append((0.0, str(plan.config.start_image)))
+            images += [(float(t), str(p)) for t, p in plan.config.keyframes]
+            if plan.config.end_image:
+                images.append((-1.0, str(plan.config.end_image)))
+        elif plan.config.start_image:
             mode = "image"
-            images.append((0.0, str(request.start_image)))
+            images.append((0.0, str(plan.config.start_image)))
         spec = RenderSpec(
-            job_id=job_id, mode=mode, prompt=prompt, negative_prompt=request.negative_prompt, width=width,
+            job_id=job_id, mode=mode, prompt=prompt, negative_prompt=plan.config.negative_prompt, width=width,
             height=height, frames=frames, fps=s.fps, steps=s.num_inference_steps or info.default_steps,
             guidance=s.guidance_scale if s.guidance_scale is not None else info.default_guidance, seed=s.seed,
-            images=images, video=str(request.extend_video or request.source_video or "") or None,
-            extend_direction=s.extend_direction, loras=self._loras(request),
-            include_audio=s.include_audio, output_path=str(Path(request.output_path).resolve()))
+            images=images, video=str(plan.config.extend_video or plan.config.source_video or "") or None,
+            extend_direction=s.extend_direction, loras=self._loras(plan),
+            include_audio=s.include_audio, output_path=str(Path(plan.config.output_path).resolve()))
         return spec.model_dump()
 
     # ---- workers ----------------------------------------------------------------------------------------------
-    def _worker_for(self, request: RenderRequest, progress: ProgressCallback) -> Worker:
+    def _worker_for(self, plan: "LTXPlan", progress: ProgressCallback) -> Worker:
         from providers.ltx.local_device import detect_cached, plan
 
-        info, source = self._model(request)
-        device = self._device(request)
+        info, source = self._model(plan)
+        device = self._device(plan)
         key = (source, device)
         with self._lock:
             worker = self._workers.get(key)
@@ -266,29 +268,27 @@ class LocalBackend(LTXBackend):
         return [w.proc.pid for w in self._workers.values() if w.alive]
 
     # ---- the contract -----------------------------------------------------------------------------------------
-    async def submit(self, request: RenderRequest, progress: ProgressCallback = no_progress) -> str:
-        self.validate(request)
+    async def submit(self, plan: "LTXPlan", progress: ProgressCallback = no_progress) -> str:
         job_id = f"local-{uuid.uuid4().hex[:12]}"
-        await self._start(job_id, request, progress)
+        await self._start(job_id, plan, progress)
         progress(ProgressEvent(stage="submitted", message=f"local job {job_id}"))
         return job_id
 
-    async def _start(self, job_id: str, request: RenderRequest, progress: ProgressCallback) -> Worker:
-        spec = self.build_spec(request, job_id)
-        worker = await asyncio.to_thread(self._worker_for, request, progress)
+    async def _start(self, job_id: str, plan: "LTXPlan", progress: ProgressCallback) -> Worker:
+        spec = self.build_spec(plan, job_id)
+        worker = await asyncio.to_thread(self._worker_for, plan, progress)
         worker.jobs[job_id] = queue.Queue()
         self._job_worker[job_id] = worker
         worker.send(type="render", spec=spec)
         return worker
 
-    async def wait(self, job_id: str, request: RenderRequest,
+    async def wait(self, job_id: str, plan: "LTXPlan",
                    progress: ProgressCallback = no_progress) -> RenderResult:
         worker = self._job_worker.get(job_id)
         if worker is None:
             # its worker ended (a crash, or an app restart): a local render costs no money, so run it again
-            self.validate(request)
             progress(ProgressEvent(stage="queued", message=f"local job {job_id} is not running: rendering it again"))
-            worker = await self._start(job_id, request, progress)
+            worker = await self._start(job_id, plan, progress)
         q = worker.jobs[job_id]
         try:
             if not worker.ready.is_set():
@@ -309,7 +309,7 @@ class LocalBackend(LTXBackend):
                 elif kind == "result":
                     r = msg["result"]
                     progress(ProgressEvent(stage="done", fraction=1.0))
-                    return RenderResult(clip_path=Path(request.output_path), duration=r["frames"] / r["fps"],
+                    return RenderResult(clip_path=Path(plan.config.output_path), duration=r["frames"] / r["fps"],
                                         width=r["width"], height=r["height"], fps=r["fps"],
                                         has_audio=r["has_audio"], seed=r["seed"], remote_job_id=job_id)
                 elif kind == "error":

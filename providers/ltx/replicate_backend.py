@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import httpx
 
-from core.errors import CancelledError, ImageAIError, ProviderTimeoutError, TransientError, UnavailableError
+from core.errors import CancelledError, ImageAIError, TransientError, UnavailableError
 from core.secrets import get_key
-from providers.base import ProgressCallback, ProgressEvent, RenderRequest, RenderResult, no_progress
+from providers.base import ProgressCallback, ProgressEvent, RenderResult, no_progress
 from providers.ltx import catalog, errors_map, transfer
 from providers.ltx.cloud_backend import CloudBackend
 
+if TYPE_CHECKING:
+    from providers.ltx.plan import LTXPlan
+
 log = logging.getLogger(__name__)
 SERVICE = "replicate"
-MAX_POLL_FAILURES = 6
 # our resolution ids -> Replicate's LTX-2 values
 RESOLUTION_VALUES = {"1080p": "1080p", "1440p": "2k", "2160p": "4k"}
 
@@ -125,8 +126,9 @@ class ReplicateBackend(CloudBackend):
         args = {"prompt": plan.prompt, "duration": int(c.duration),
                 "resolution": RESOLUTION_VALUES.get(c.resolution, c.resolution), "fps": int(c.fps),
                 "generate_audio": bool(c.include_audio)}
-        if schema in ("r_ltx23", "r_ltx23_pro"):
+        if schema in ("r_ltx23", "r_ltx23_pro", "r_ltx25"):
             args["aspect_ratio"] = c.aspect_ratio
+        if schema in ("r_ltx23", "r_ltx23_pro"):
             args["camera_motion"] = plan.camera_lora or "none"
         if plan.start_image is not None:
             args["image"] = await self._url(plan.start_image)
@@ -145,10 +147,7 @@ class ReplicateBackend(CloudBackend):
         return args
 
     # ---- the job ----
-    async def submit(self, request: RenderRequest, progress: ProgressCallback = no_progress) -> str:
-        from providers.ltx_video import LTXGenerationConfig, plan_for
-
-        plan = plan_for(LTXGenerationConfig.from_request(request))
+    async def submit(self, plan: "LTXPlan", progress: ProgressCallback = no_progress) -> str:
         client = self._rep()
         progress(ProgressEvent(stage="uploading", message="preparing inputs"))
         payload = await self._input(plan)
@@ -164,21 +163,15 @@ class ReplicateBackend(CloudBackend):
         progress(ProgressEvent(stage="submitted", message=f"replicate prediction {prediction.id}"))
         return prediction.id
 
-    async def wait(self, job_id: str, request: RenderRequest,
-                   progress: ProgressCallback = no_progress) -> RenderResult:
-        from providers.ltx_video import LTXGenerationConfig, plan_for
-
-        plan = plan_for(LTXGenerationConfig.from_request(request))
+    async def wait(self, job_id: str, plan: "LTXPlan", progress: ProgressCallback = no_progress) -> RenderResult:
         client = self._rep()
-        deadline = time.monotonic() + self.settings.render_timeout_s
         seen_lines = 0
-        failures = 0
+        # a failed poll raises at once: the render queue's retry policy follows the job again (core/render/retry.py)
         while True:
             if job_id in self._cancelled:
                 raise CancelledError(f"replicate prediction {job_id} was cancelled")
             try:
                 prediction = await client.predictions.async_get(job_id)
-                failures = 0
             except Exception as exc:
                 err = self._map(exc)
                 if "aborted" in str(exc):
@@ -186,11 +179,7 @@ class ReplicateBackend(CloudBackend):
                     err = TransientError(f"replicate prediction {job_id} was aborted by the service")
                     err.retryable = False
                     raise err from exc
-                if not err.retryable or failures >= MAX_POLL_FAILURES:
-                    raise err from exc
-                failures += 1
-                await asyncio.sleep(max(self.poll_interval, err.retry_after or 0))
-                continue
+                raise err from exc
             status = prediction.status
             if status == "starting":
                 progress(ProgressEvent(stage="queued", message="starting"))
@@ -210,10 +199,6 @@ class ReplicateBackend(CloudBackend):
                 err = errors_map.from_status(SERVICE, 422 if errors_map.is_content(message) else 500, message)
                 err.retryable = False  # a failed prediction stays failed
                 raise err
-            if time.monotonic() > deadline:
-                await self._cancel_quietly(job_id)
-                raise ProviderTimeoutError(f"replicate prediction {job_id} did not finish within "
-                                           f"{self.settings.render_timeout_s:g} s; it was cancelled")
             await asyncio.sleep(self.poll_interval)
         output = prediction.output
         url = output[-1] if isinstance(output, list) and output else output
