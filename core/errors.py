@@ -111,9 +111,22 @@ class ProjectFileError(ImageAIError):
     exit_code = 2
 
 
+class BadOutputError(ImageAIError):
+    """A delivered result that is not what was asked for: a clip that does not decode in full, of the wrong length,
+    size or type, or a download over its size cap. Fetching the same result again gives the same bytes, so it is
+    not retryable; the job was created (and paid)."""
+
+    kind = "bad_output"
+
+    def __init__(self, message: str, *, path: object = None, problems: "list[str] | None" = None):
+        super().__init__(message)
+        self.path = path
+        self.problems = list(problems) if problems else [message]
+
+
 
 # kind -> class: turns an error that crossed a process boundary (the local worker) back into its type
 ERROR_KINDS = {cls.kind: cls for cls in (
     ImageAIError, InvalidRequestError, AuthError, PaymentError, RateLimitedError, ContentRejectedError,
     ProviderTimeoutError, TransientError, UnavailableError, CancelledError, ProjectFileError,
-    ProjectLockedError)}
+    ProjectLockedError, BadOutputError)}
