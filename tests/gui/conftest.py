@@ -24,6 +24,25 @@ def make_project(folder: Path, prompts: list[str], provider: str = "animatic", d
     return store
 
 
+def qt_multimedia_problem() -> str | None:
+    """Why PySide6.QtMultimedia cannot be imported here (e.g. libpulse0 missing: an ImportError that is no
+    ModuleNotFoundError, which pytest.importorskip does not skip), or None."""
+    try:
+        import PySide6.QtMultimedia  # noqa: F401
+    except (ImportError, OSError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@pytest.fixture
+def qt_multimedia() -> None:
+    """Skips a test that plays with QtMultimedia where the module cannot load; the app falls back there."""
+    problem = qt_multimedia_problem()
+    if problem:
+        pytest.skip(f"QtMultimedia cannot load on this machine ({problem}); the preview uses FFmpeg frames here "
+                    f"(tested by test_falls_back_to_ffmpeg_frames_without_a_multimedia_backend)")
+
+
 @pytest.fixture
 def settings() -> Settings:
     # autosave off: the tests save explicitly; no cost question below $100 unless a test lowers it

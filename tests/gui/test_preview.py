@@ -1,13 +1,12 @@
 """The clip preview: a real MP4 played with QtMultimedia (duration, play/pause/stop, position, the picture that
 reaches the video widget), a file that is no video, and the FFmpeg-frame fallback for machines without a multimedia
-backend."""
+backend. Only the QtMultimedia playback test needs QtMultimedia (the `qt_multimedia` fixture skips it, with the
+reason, where the module cannot load); the others run everywhere."""
 from __future__ import annotations
 
 import pytest
 
 from tests.media_factory import make_clip
-
-pytest.importorskip("PySide6.QtMultimedia")
 
 COLOR = (0x33, 0x66, 0xCC)
 
@@ -39,7 +38,7 @@ def _center_rgb(image):
     return c.red(), c.green(), c.blue()
 
 
-def test_plays_a_clip_with_picture_position_pause_and_stop(preview, clip, qtbot):
+def test_plays_a_clip_with_picture_position_pause_and_stop(qt_multimedia, preview, clip, qtbot):
     from PySide6.QtMultimedia import QMediaPlayer
 
     from gui.video.preview import QT
