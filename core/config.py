@@ -38,6 +38,7 @@ class Settings(BaseModel):
     poll_interval_s: float = Field(2.0, ge=0.05, le=60)
     confirm_cost_above: float = Field(1.0, ge=0)
     autosave_interval_s: float = Field(30.0, ge=0)
+    project_lock_wait_s: float = Field(5.0, ge=0, le=600)  # how long a save or render waits for another process
     ltx_local_path: Optional[str] = None
     ltx_local_device: Optional[str] = None  # "cuda", "mps" or "cpu"; cpu only when chosen explicitly
     ltx_camera_loras: dict[str, str] = Field(default_factory=dict)
