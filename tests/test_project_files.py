@@ -5,7 +5,7 @@ import shutil
 import pytest
 
 from core.errors import ProjectFileError
-from core.video.project import ReferenceImage, Scene, Take
+from core.video.project import SCHEMA_VERSION, ReferenceImage, Scene, Take
 from core.video.project_io import ProjectStore
 from tests.cli_helpers import make_image, run_cli
 
@@ -62,8 +62,8 @@ def test_v0_project_is_migrated(tmp_path):
     before = (folder / "project.json").read_bytes()
     store = ProjectStore.open(folder)
     p = store.project
-    assert p.schema_version == 1 and p.name == "Old prototype project"
-    assert p.render.provider == "animatic" and p.render.resolution == "480p" and p.render.fps == 24
+    assert p.schema_version == SCHEMA_VERSION and p.name == "Old prototype project"
+    assert p.render.provider == "animatic" and p.render.resolution == "480p"  # fps 24 was the old fixed default
     assert [s.duration for s in p.scenes] == [2.5, 1.5]
     assert p.scenes[0].id == "s1" and p.scenes[0].start_frame == "images/start.png"
     assert p.scenes[1].selected_take.status == "done" and p.scenes[1].selected_take.clip_path == "clips/old.mp4"
@@ -109,6 +109,12 @@ def hostile_documents(doc):
         "selected_take_missing": edit(lambda d: d["scenes"][0].update(selected_take_id="nope")),
         "unknown_field": edit(lambda d: d.update(surprise=True)),
         "scene_id_" + sid[:2]: edit(lambda d: d["scenes"][0].update(id=None)),
+        # shapes that end the parser itself (RecursionError, a too-long integer), not a field check
+        "nested_200k_arrays": b"[" * 200_000 + b"]" * 200_000,
+        "nested_200k_objects": b'{"a":' * 200_000 + b"1" + b"}" * 200_000,
+        "nested_in_take_settings": json.dumps(doc).replace(
+            '"settings": {}', '"settings": ' + "[" * 200_000 + "]" * 200_000, 1).encode(),
+        "integer_5000_digits": json.dumps(doc).replace('"duration": 5.0', '"duration": ' + "9" * 5000, 1).encode(),
     }
 
 
