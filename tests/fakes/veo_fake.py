@@ -109,6 +109,7 @@ class VeoFake(FakeService):
         super().__init__(*args, **kw)
         self.full_size = False          # serve clips at their real frame size (slower); small ones otherwise
         self.vertex_allow_all = False   # Vertex: allow_all person generation needs an allowlisted project
+        self.fps = 24                   # frame rate of the clips served (a full-size clip at 1 fps is cheap)
 
     # ---- the rules of the service ----
     def validate(self, api: str, model: str, body: Any) -> dict:
@@ -165,7 +166,7 @@ class VeoFake(FakeService):
             raise BadRequest("instances[0].prompt is required without an image or a video", field="instances[0].prompt")
         mode = "text-to-video"
         source_seconds = 0.0
-        width = height = None
+        width = height = served = None
         if refs is not None:
             mode = "reference-images"
             if model == LITE:
@@ -193,7 +194,7 @@ class VeoFake(FakeService):
                                  field="instances[0].video")
             if resolution != "720p":
                 raise BadRequest("parameters.resolution must be 720p to extend a video", field="parameters.resolution")
-            source_seconds, width, height = self._source_video(api, video)
+            source_seconds, width, height, served = self._source_video(api, video)
             if min(width, height) > 720:
                 raise BadRequest(f"instances[0].video is {width}x{height}; extension takes at most 720p",
                                  field="instances[0].video")
@@ -211,8 +212,11 @@ class VeoFake(FakeService):
             long_side = short * 16 // 9
             width, height = (long_side, short) if aspect == "16:9" else (short, long_side)
         audio = True if api == "gemini" else bool(params.get("generateAudio", False))
-        return {"mode": mode, "seconds": seconds, "width": width, "height": height, "audio": audio,
-                "resolution": resolution, "samples": params.get("sampleCount", 1)}
+        facts = {"mode": mode, "seconds": seconds, "width": width, "height": height, "audio": audio,
+                 "resolution": resolution, "samples": params.get("sampleCount", 1)}
+        if served:  # an extension keeps the frame of the clip it extends
+            facts["served"] = served
+        return facts
 
     def _person(self, api: str, mode: str, value: Optional[str]) -> None:
         if value is None:
@@ -229,13 +233,14 @@ class VeoFake(FakeService):
             raise BadRequest("parameters.personGeneration allow_all needs a project on the allowlist",
                              "FAILED_PRECONDITION", 400, field="parameters.personGeneration")
 
-    def _source_video(self, api: str, video: dict) -> tuple[float, int, int]:
+    def _source_video(self, api: str, video: dict) -> tuple[float, int, int, tuple[int, int]]:
+        """(seconds, width, height, served size) of the clip an extension continues."""
         if api == "gemini":
             m = re.match(r"https://generativelanguage\.googleapis\.com/v1beta/files/([a-z0-9]+)", video.get("uri", ""))
             job = self.jobs.get(self.file_jobs.get(m.group(1), "")) if m else None
             if job is None:
                 raise BadRequest("instances[0].video.uri must name a video Veo generated", field="instances[0].video")
-            return job["seconds"], job["width"], job["height"]
+            return job["seconds"], job["width"], job["height"], job["served"]
         if "gcsUri" in video:
             raise BadRequest("instances[0].video.gcsUri: the fake holds no Cloud Storage", field="instances[0].video")
         try:
@@ -253,7 +258,7 @@ class VeoFake(FakeService):
         # the fake serves small clips: map their size back to the size they stand for
         job = next((j for j in self.jobs.values() if j.get("served") == (info.width, info.height)), None)
         width, height = (job["width"], job["height"]) if job else (info.width, info.height)
-        return seconds_of(data), width, height
+        return seconds_of(data), width, height, (info.width, info.height)
 
     @property
     def file_jobs(self) -> dict[str, str]:
@@ -264,8 +269,8 @@ class VeoFake(FakeService):
         outcome = self.take_fault("job") or {}
         jid = uuid.uuid4().hex[:16]
         name = f"{prefix}/operations/{jid}"
-        served = (facts["width"], facts["height"]) if self.full_size else \
-            _small(facts["width"], facts["height"])
+        served = facts.pop("served", None) or ((facts["width"], facts["height"]) if self.full_size else
+                                               _small(facts["width"], facts["height"]))
         with self.lock:
             self.jobs[jid] = {"api": api, "model": model, "name": name, "body": body, "t0": time.monotonic(),
                               "fid": uuid.uuid4().hex[:12], "served": served,
@@ -280,7 +285,7 @@ class VeoFake(FakeService):
 
     def clip(self, job: dict) -> bytes:
         w, h = job["served"]
-        return make_clip(job["seconds"], 24, w, h, audio=job["audio"])
+        return make_clip(job["seconds"], self.fps, w, h, audio=job["audio"])
 
     def operation(self, job: dict) -> dict:
         if self.phase(job) != "done":
@@ -362,7 +367,7 @@ class VeoHandler(FakeHandler):
         path = self.path.split("?")[0]
         if path == "/_admin/config":
             spec = self._json_body() or {}
-            for key in ("full_size", "vertex_allow_all"):
+            for key in ("full_size", "vertex_allow_all", "fps"):
                 if key in spec:
                     setattr(fake, key, spec[key])
             for key in ("latency", "queue_time", "never_finish"):
