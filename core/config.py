@@ -19,6 +19,7 @@ ENV_OVERRIDES = {
     "fal_url": "IMAGEAI_FAL_URL",
     "replicate_url": "IMAGEAI_REPLICATE_URL",
     "gemini_url": "IMAGEAI_GEMINI_URL",
+    "vertex_url": "IMAGEAI_VERTEX_URL",
     "comfyui_url": "IMAGEAI_COMFYUI_URL",
     "ffmpeg_path": "IMAGEAI_FFMPEG",
 }
@@ -30,6 +31,8 @@ class Settings(BaseModel):
     fal_url: Optional[str] = None          # None: the service's own address
     replicate_url: Optional[str] = None
     gemini_url: Optional[str] = None
+    vertex_url: Optional[str] = None       # Vertex AI (Veo); None: {location}-aiplatform.googleapis.com
+    veo_poll_interval_s: float = Field(10.0, ge=0.05, le=120)  # Veo operations take minutes: poll gently
     comfyui_url: Optional[str] = "http://127.0.0.1:8188"  # one address, or several separated by commas
     ffmpeg_path: Optional[str] = None       # None: the binary imageio-ffmpeg ships
     render_concurrency: dict[str, int] = Field(default_factory=lambda: {"default": 3, "local": 1, "animatic": 2})
