@@ -118,9 +118,11 @@ class BadOutputError(ImageAIError):
 
     kind = "bad_output"
 
-    def __init__(self, message: str, *, path: object = None, problems: "list[str] | None" = None):
+    def __init__(self, message: str, *, path: object = None, problems: "list[str] | None" = None,
+                 field: str | None = None):
         super().__init__(message)
         self.path = path
+        self.field = field  # the result field that held the bad value (e.g. "video.url"), when one did
         self.problems = list(problems) if problems else [message]
 
 
