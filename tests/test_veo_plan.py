@@ -175,3 +175,15 @@ def test_catalog_prices_mark_what_is_not_published():
         assert set(e["price_published"]) == set(e["resolutions"]) == set(e["price_per_second"])
     assert catalog.entry(LITE)["price_published"] == {"720p": False, "1080p": False}
     assert catalog.entry(GEMINI)["price_published"]["2160p"] is False
+
+
+@pytest.mark.parametrize("model", catalog.model_ids())
+def test_the_plan_of_each_model_at_its_defaults_costs_what_its_model_info_says(tmp_path, model):
+    from providers import registry
+    veo = registry.get("veo")
+    info = next(m for m in veo.capabilities().models if m.id == model)
+    plan = veo.prepare(RenderRequest(prompt=PROMPT, settings=RenderSettings(provider="veo", model=model),
+                                     output_path=tmp_path / "a.mp4"))
+    assert plan.sent["resolution"] == info.defaults["resolution"] and plan.sent["duration"] == info.defaults["duration"]
+    assert plan.cost == pytest.approx(info.cost_per_second(plan.sent["resolution"]) * info.defaults["duration"])
+    assert plan.deployment in info.deployments and info.max_duration >= 8

@@ -78,6 +78,8 @@ class VeoBackend(abc.ABC):
             raise UnavailableError(reason)
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:  # an httpx client belongs to the loop that made it
+            if self._client is not None:
+                self._client.close()  # the SDK's own sync client; the async one died with its loop
             from google import genai
             from google.genai import types
             self._http = httpx.AsyncClient(follow_redirects=True,

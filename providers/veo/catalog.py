@@ -13,7 +13,7 @@ from providers.veo.catalog_data import (DEFAULT_DEPLOYMENT, DEFAULT_MODELS, DEPL
 
 __all__ = ["DEPLOYMENTS", "DEFAULT_DEPLOYMENT", "EXTENSION", "REFERENCE_RULES", "WIRE_RESOLUTION", "model_ids",
            "entry", "deployment_of", "default_model", "model_info", "models", "durations_for", "person_values",
-           "extensions_for", "price_per_second", "label_of", "chain_models"]
+           "extensions_for", "extension_calls", "price_per_second", "label_of", "chain_models"]
 
 
 def model_ids(deployment: Optional[str] = None) -> list[str]:
@@ -62,6 +62,11 @@ def extensions_for(seconds: float) -> int:
     """How many extensions a chain needs so that base clip + extensions covers `seconds`."""
     extra = float(seconds) - EXTENSION["base_seconds"]
     return 0 if extra <= 1e-6 else int(math.ceil(extra / EXTENSION["seconds"] - 1e-9))
+
+
+def extension_calls(added_seconds: float) -> int:
+    """How many extensions add at least `added_seconds` to a clip (one at least)."""
+    return max(1, int(math.ceil(float(added_seconds) / EXTENSION["seconds"] - 1e-9)))
 
 
 def price_per_second(e: dict, resolution: str, audio: bool = True) -> float:

@@ -268,13 +268,16 @@ def prepare(request: RenderRequest) -> RenderPlan:
     defaults = e["defaults"]
     mode = _mode(b, e, request)
     cut = request.cut_seconds if request.cut_seconds is not None else s.duration
-    extensions, source = 0, None
+    extensions, source = 0, None  # source: the user's clip to extend
     long_scene = mode != "extend" and cut is not None and cut > EXTENSION["base_seconds"] + 1e-6
     if long_scene:
         extensions = _long_scene(b, e, mode, float(cut))
     elif mode == "extend":
-        extensions = max(1, catalog.extensions_for(EXTENSION["base_seconds"] + float(cut or EXTENSION["seconds"])))
+        extensions = catalog.extension_calls(cut or EXTENSION["seconds"])
+        source = _extend_source(b, request, extensions)
     aspect = b.choose("aspect_ratio", e["aspect_ratios"], defaults["aspect_ratio"])
+    if source is not None:  # an extension keeps the shape of the clip it continues
+        aspect = _source_aspect(b, source, aspect)
     b.choose("fps", e["fps"], defaults["fps"], what=f"{s.fps} fps")
     mode, references = _references(b, e, mode, request, aspect, cut)
     if mode == "reference-images" and aspect not in REFERENCE_RULES["aspect_ratios"]:
@@ -296,9 +299,8 @@ def prepare(request: RenderRequest) -> RenderPlan:
         expected, billed = rendered, rendered
     elif mode == "extend":
         duration = None
-        source = _extend_source(b, request, extensions)
         billed = EXTENSION["seconds"] * extensions
-        expected = (source or 0.0) + billed
+        expected = (source.duration if source else 0.0) + billed
     else:
         resolution, length = _length(b, e, mode, resolution, cut)
         duration = int(length)
@@ -325,7 +327,7 @@ def prepare(request: RenderRequest) -> RenderPlan:
                    negative_prompt=s.negative_prompt, enhance_prompt=opts.enhance_prompt,
                    start_image=request.start_image, end_image=request.end_image, references=references,
                    extend_video=request.extend_video)
-    width, height = frame_size(resolution, aspect)
+    width, height = (source.width, source.height) if source is not None else frame_size(resolution, aspect)
     render = RenderPlan(provider="veo", model=model, deployment=deployment, mode=mode, request=request,
                         sent=_sent(plan), adjustments=b.adjustments, ignored=b.ignored, cost=plan.cost(),
                         render_seconds=billed, cut_seconds=request.cut_seconds, expected_seconds=expected,
@@ -333,8 +335,16 @@ def prepare(request: RenderRequest) -> RenderPlan:
     return finish_plan(render)
 
 
-def _extend_source(b: PlanBuilder, request: RenderRequest, extensions: int) -> Optional[float]:
-    """Length of the user's clip to extend; problems when Veo cannot extend it."""
+def _source_aspect(b: PlanBuilder, source, aspect: str) -> str:
+    shape = "16:9" if source.width >= source.height else "9:16"
+    if aspect != shape and b.layered.settings.aspect_ratio is not None:
+        b.adjust("aspect_ratio", aspect, shape, f"the clip to extend is {source.width}x{source.height}: the "
+                                                f"extension keeps its {shape} shape")
+    return shape
+
+
+def _extend_source(b: PlanBuilder, request: RenderRequest, extensions: int):
+    """The user's clip to extend (its MediaInfo), with problems when Veo cannot extend it."""
     from core.errors import InvalidRequestError
     from core.video.media import probe
     path = request.extend_video
@@ -356,7 +366,7 @@ def _extend_source(b: PlanBuilder, request: RenderRequest, extensions: int) -> O
             EXTENSION["max_calls"] + 0.5:
         b.problem(f"{Path(path).name} is {info.duration:.1f} s; extended it would be {total:.1f} s, longer than Veo "
                   "extends", field="extend_video", allowed=[f"at most {EXTENSION['max_input_seconds']:g} s"])
-    return info.duration
+    return info
 
 
 def _audio(b: PlanBuilder, e: dict, s) -> bool:

@@ -50,6 +50,8 @@ class VertexBackend(VeoBackend):
     async def save(self, video: Any, dest: Path) -> None:
         data = getattr(video, "video_bytes", None)
         if not data:
-            raise TransientError("Veo on Vertex AI returned no inline video (a Cloud Storage result needs "
+            err = TransientError("Veo on Vertex AI returned no inline video (a Cloud Storage result needs "
                                  f"google-cloud-storage: {getattr(video, 'uri', None)})", not_created=False)
+            err.retryable = False  # fetching the same operation again returns the same uri
+            raise err
         Path(dest).write_bytes(data)
