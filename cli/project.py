@@ -229,16 +229,16 @@ def cmd_render(args) -> int:
     from core.render.queue import RenderQueue
     from providers import registry
 
-    store = ProjectStore.open(Path(args.dir))
-    scenes = store.project.scenes
-    if not scenes:
-        raise InvalidRequestError("the project has no scenes; add one with project add-scene", field="scenes")
-    numbers = parse_scene_numbers(args.scenes, len(scenes))
-    scene_ids = [scenes[n - 1].id for n in numbers] if numbers else None
     run = settings_from_args(args)
-    labels = {s.id: f"scene {i + 1}" for i, s in enumerate(scenes)}
-    queue = RenderQueue(store, load_settings(), provider_getter=registry.get, on_event=ProgressPrinter(labels))
-    with store.render_lock():
+    store = ProjectStore.open(Path(args.dir))
+    with store.render_lock(on_wait=lambda holder: say("waiting for the other render of this project to end")):
+        scenes = store.project.scenes  # as on disk once the lock is ours
+        if not scenes:
+            raise InvalidRequestError("the project has no scenes; add one with project add-scene", field="scenes")
+        numbers = parse_scene_numbers(args.scenes, len(scenes))
+        scene_ids = [scenes[n - 1].id for n in numbers] if numbers else None
+        labels = {s.id: f"scene {i + 1}" for i, s in enumerate(scenes)}
+        queue = RenderQueue(store, load_settings(), provider_getter=registry.get, on_event=ProgressPrinter(labels))
         plan = queue.plan(scene_ids, force=args.force, run=run, pay_again=args.pay_again)
         items = [plan_item_row(i) for i in plan.items]
         for i in plan.to_render:

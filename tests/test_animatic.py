@@ -17,9 +17,9 @@ def render(tmp_path, **kw):
     req = RenderRequest(prompt="A lighthouse at night, waves", settings=settings, start_image=image,
                         output_path=tmp_path / "clip.mp4", work_dir=tmp_path)
     provider = AnimaticProvider()
-    provider.validate(req)
-    job = asyncio.run(provider.submit(req))
-    return asyncio.run(provider.wait(job, req))
+    plan = provider.prepare(req)
+    job = asyncio.run(provider.submit(plan))
+    return asyncio.run(provider.wait(job, plan))
 
 
 @pytest.mark.parametrize("resolution,aspect,fps,duration,size", [
@@ -54,7 +54,20 @@ def test_title_card_without_image_shows_text(tmp_path):
 
 
 def test_validation_names_allowed_values(tmp_path):
-    req = RenderRequest(prompt="x", settings=RenderSettings(fps=23), output_path=tmp_path / "c.mp4")
+    req = RenderRequest(prompt="x", settings=RenderSettings(fps=23, duration=900 / 2, model="other"),
+                        output_path=tmp_path / "c.mp4")
     with pytest.raises(InvalidRequestError) as err:
-        AnimaticProvider().validate(req)
+        AnimaticProvider().prepare(req)
+    # every problem at once, each naming what is allowed
     assert "fps" in str(err.value) and "24" in str(err.value)
+    assert "duration" in str(err.value) and "120" in str(err.value)
+    assert "model" in str(err.value) and "animatic" in str(err.value)
+
+
+def test_inherited_values_are_adapted_with_an_adjustment(tmp_path):
+    from core.video.render_settings import layer_settings
+    layered = layer_settings([("project", RenderSettings(fps=23)), ("scene", RenderSettings(duration=2.0))])
+    req = RenderRequest(prompt="x", layered=layered, cut_seconds=2.0, output_path=tmp_path / "c.mp4")
+    plan = AnimaticProvider().prepare(req)
+    assert plan.sent["fps"] == 24
+    assert [a.field for a in plan.adjustments] == ["fps"] and "23 fps" in str(plan.adjustments[0])

@@ -26,11 +26,12 @@ def test_migrated_project_renders_nothing_again(name, tmp_path, monkeypatch):
     assert before["schema_version"] == 1
     out = run_json("project", "render", str(folder), env=cli_env(IMAGEAI_CONFIG_DIR=str(tmp_path / "cfg")))
     assert all(row["skipped"] for row in out["scenes"]), out
-    doc = json.loads((folder / "project.json").read_text())
-    assert doc["schema_version"] == 2
-    takes = [t for s in doc["scenes"] for t in s["takes"]]
+    from core.video.project_io import ProjectStore
+    project = ProjectStore.open(folder).project
+    assert project.schema_version == 2
+    takes = [t for s in project.scenes for t in s.takes]
     assert len(takes) == sum(len(s["takes"]) for s in before["scenes"])  # no new take, nothing paid
-    assert len(doc.get("ledger", [])) == len(before.get("ledger", []))
+    assert len(project.ledger) == len(before.get("ledger", []))
 
 
 def test_v1_settings_split_into_universal_and_options(tmp_path):

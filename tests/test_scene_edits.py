@@ -8,7 +8,7 @@ from core.video.project import ReferenceImage, Scene, Take, VideoProject
 from core.video.project_io import ProjectStore
 from core.video.scene_edits import (AddScene, DeleteScenes, DuplicateScene, EditHistory, MoveScene, SelectTake,
                                     SetProjectReferences, SetSceneField, SetSceneProvider)
-from core.video.render_settings import RenderOverrides, RenderSettings
+from core.video.render_settings import RenderSettings
 
 
 def _project(n: int = 3) -> VideoProject:
@@ -101,29 +101,30 @@ def test_scene_provider_override_clears_the_model_and_undoes():
     p = _project(2)
     p.render = RenderSettings(provider="ltx-video", model="ltx-2-pro", deployment="fal")
     h = EditHistory(p)
-    h.push(SetSceneField("s0", "overrides", RenderOverrides(model="ltx-2-fast", seed=7)))
+    h.push(SetSceneField("s0", "render", RenderSettings(model="ltx-2-fast", seed=7, options={"guidance_scale": 3})))
     h.push(SetSceneProvider("s0", "ltx-video"))  # the same provider: its model stays
-    assert p.scene("s0").overrides == RenderOverrides(provider="ltx-video", model="ltx-2-fast", seed=7)
-    h.push(SetSceneProvider("s0", "animatic"))  # another provider: the model belongs to the old one
-    assert p.scene("s0").overrides == RenderOverrides(provider="animatic", seed=7)
+    assert p.scene("s0").render == RenderSettings(provider="ltx-video", model="ltx-2-fast", seed=7,
+                                                  options={"guidance_scale": 3})
+    h.push(SetSceneProvider("s0", "animatic"))  # another provider: model and options belong to the old one
+    assert p.scene("s0").render == RenderSettings(provider="animatic", seed=7)
     assert h.undo_text() == "Change scene provider"
-    settings = p.scene_settings(p.scene("s0"))
+    settings = p.scene_settings(p.scene("s0")).settings
     # the project's LTX model and deployment do not follow the scene to Animatic
     assert (settings.provider, settings.model, settings.deployment, settings.seed) == ("animatic", None, None, 7)
-    assert p.scene_settings(p.scene("s1")).model == "ltx-2-pro"
+    assert p.scene_settings(p.scene("s1")).settings.model == "ltx-2-pro"
     h.push(SetSceneProvider("s0", None))  # project default: provider and model go, the seed stays
-    assert p.scene("s0").overrides == RenderOverrides(seed=7)
+    assert p.scene("s0").render == RenderSettings(seed=7)
     h.undo()
-    assert p.scene("s0").overrides.provider == "animatic"
+    assert p.scene("s0").render.provider == "animatic"
     h.undo()
     h.undo()
-    assert p.scene("s0").overrides == RenderOverrides(model="ltx-2-fast", seed=7)
+    assert p.scene("s0").render == RenderSettings(model="ltx-2-fast", seed=7, options={"guidance_scale": 3})
     h.redo()
     h.redo()
-    assert p.scene("s0").overrides == RenderOverrides(provider="animatic", seed=7)
-    # nothing else set: back to the project default leaves no overrides at all
+    assert p.scene("s0").render == RenderSettings(provider="animatic", seed=7)
+    # nothing else set: back to the project default leaves the scene's settings empty
     h.push(SetSceneProvider("s1", "animatic"))
     h.push(SetSceneProvider("s1", ""))
-    assert p.scene("s1").overrides is None
+    assert p.scene("s1").render.is_empty()
     h.undo()
-    assert p.scene("s1").overrides == RenderOverrides(provider="animatic")
+    assert p.scene("s1").render == RenderSettings(provider="animatic")

@@ -60,6 +60,10 @@ def _plan_scene(store: ProjectStore, provider_for: ProviderFor, scene: Scene, in
         except ImageAIError as exc:  # the job is still followed by id; the take says why it could not be
             item.error = str(exc)
         return item
+    selected = scene.selected_take
+    if not force and selected is not None and selected.provider == "import" and selected.clip_path and \
+            store.resolve(selected.clip_path).is_file():
+        return PlanItem(scene_id=scene.id, index=index, provider="import", skip_reason="uses an imported clip")
     take_id = new_id()
     request = scene_request(store, scene, run, output_rel=staging_rel_path(scene, take_id))
     provider = provider_for(request.settings.provider or "animatic")
@@ -84,8 +88,6 @@ def _skip_reason(store: ProjectStore, scene: Scene, plan: RenderPlan, pay_again:
     selected = scene.selected_take
     if selected is not None and selected.status == "done" and selected.clip_path and \
             store.resolve(selected.clip_path).is_file():
-        if selected.provider == "import":
-            return "uses an imported clip"
         if take_covers(selected, plan, scene, store.project):
             return "already rendered with these settings"
     latest = scene.latest_take()

@@ -17,7 +17,7 @@ import logging
 from typing import Callable, Optional
 
 from core.config import Settings, load_settings
-from core.errors import CancelledError, ImageAIError, UnavailableError
+from core.errors import CancelledError, ImageAIError, ProjectLockedError, UnavailableError
 from core.render import journal
 from core.render.contract import ProgressEvent, RenderPlan, VideoProvider
 from core.render.events import PlanItem, RenderEvent, RenderSummary, RunPlan
@@ -84,6 +84,8 @@ class RenderQueue:
         journal.apply(self.store)
         plan = plan or self.plan(scene_ids, force, run, pay_again)
         self.check_available(plan)
+        if plan.to_render:
+            self.store.check_writable("clips")  # an unwritable clips folder fails before anything is paid for
         summary = RenderSummary()
         self._cancel_all = False
         jobs = []
@@ -244,7 +246,7 @@ class RenderQueue:
     def _save(self, scene: Scene, take: Take) -> None:
         try:
             self.store.save()
-        except OSError as exc:
+        except (OSError, ProjectLockedError) as exc:
             if not take.remote_job_id:
                 raise  # nothing was submitted: the take simply fails
             try:
@@ -258,7 +260,7 @@ class RenderQueue:
     def _save_quietly(self, scene: Scene, take: Take, summary: RenderSummary) -> None:
         try:
             self._save(scene, take)
-        except (SaveFailed, OSError) as exc:
+        except (SaveFailed, OSError, ProjectLockedError) as exc:
             summary.failed[scene.id] = f"{summary.failed.get(scene.id, '')}; {exc}".strip("; ")
 
     # --- plumbing --------------------------------------------------------------------------------------------
@@ -280,7 +282,7 @@ class RenderQueue:
                 take.status = "running"
                 try:
                     self._save(scene, take)
-                except (SaveFailed, OSError) as exc:  # the job id is journalled; the render goes on
+                except (SaveFailed, OSError, ProjectLockedError) as exc:  # the id is journalled; the render goes on
                     log.warning("saving the running state: %s", exc)
             self._emit("progress", scene, take, fraction=event.fraction, message=event.message or event.stage)
         return on_progress

@@ -42,7 +42,7 @@ def build_request(store: ProjectStore, scene: Scene, layered: LayeredSettings, o
         project_reference_images=[store.resolve(r.path) for r in shared],
         source_video=store.maybe_resolve(scene.source_video),
         extend_video=store.maybe_resolve(scene.extend_video),
-        output_path=store.folder / output_rel,
+        output_path=store.output_path(output_rel),
         work_dir=store.folder / "clips",
         input_names=input_names(scene, project),
     )
