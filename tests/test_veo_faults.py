@@ -74,7 +74,8 @@ def test_rate_limit_delay_from_the_retry_info_detail(veo, tmp_path):
 def test_server_errors_while_polling_are_followed_again_without_a_new_submission(veo, tmp_path):
     veo.inject("status", {"status": 503, "json": google_error(503, "UNAVAILABLE", "The service is currently "
                                                               "unavailable.")},
-               {"status": 500, "json": google_error(500, "INTERNAL", "Internal error encountered.")})
+               {"status": 500, "json": google_error(500, "INTERNAL", "Internal error encountered."),
+                "headers": {"Retry-After": "0"}})
     retries = []
 
     async def go():
@@ -83,12 +84,13 @@ def test_server_errors_while_polling_are_followed_again_without_a_new_submission
             plan = p.prepare(request_for(VERTEX, "text-to-video", Inputs(tmp_path / "in"), tmp_path / "c" / "a.mp4"))
             job = await p.submit(plan)
             return await follow_job(p, job, plan, lambda e: None, retries=3, timeout_s=60,
-                                    on_retry=lambda exc, n, delay, what: retries.append(type(exc)))
+                                    on_retry=lambda exc, n, delay, what: retries.append((type(exc), delay)))
         finally:
             await p.aclose()
 
     result = asyncio.run(go())
-    assert retries == [TransientError, TransientError] and veo.counts["submissions"] == 1
+    # the first waits the queue's backoff, the second the service's Retry-After
+    assert retries == [(TransientError, 1.0), (TransientError, 0.0)] and veo.counts["submissions"] == 1
     assert result.clip_path.is_file()
 
 
@@ -184,3 +186,23 @@ def test_google_genai_3_is_refused_for_the_gemini_api_with_the_way_out(monkeypat
     monkeypatch.setattr(gemini_backend, "genai_version", lambda: "3.6.1")
     reason = gemini_backend.GeminiBackend(Settings()).unavailable_reason()
     assert "3.6.1" in reason and "google-genai>=2.34,<3" in reason
+
+
+def test_a_download_cut_short_is_fetched_again_without_a_new_submission(veo, tmp_path):
+    veo.inject("media", {"drop": True})  # half the bytes, then the connection closes
+    out = tmp_path / "c" / "a.mp4"
+    retries = []
+
+    async def go():
+        p = provider()
+        try:
+            plan = p.prepare(request_for(GEMINI, "text-to-video", Inputs(tmp_path / "in"), out))
+            job = await p.submit(plan)
+            return await follow_job(p, job, plan, lambda e: None, retries=3, timeout_s=60,
+                                    on_retry=lambda exc, n, delay, what: retries.append(type(exc)))
+        finally:
+            await p.aclose()
+
+    result = asyncio.run(go())
+    assert retries == [TransientError] and veo.counts["submissions"] == 1
+    assert result.clip_path == out and out.is_file() and not list(out.parent.glob(".*"))

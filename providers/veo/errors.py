@@ -111,7 +111,7 @@ def classify(deployment: str, code: int, status: str, message: str, *, details: 
                                    not_created=on_submit)
     if code == 504 or status == "DEADLINE_EXCEEDED":
         return ProviderTimeoutError(text, not_created=False)
-    return TransientError(text, not_created=False)
+    return TransientError(text, retry_after=retry_after, not_created=False)
 
 
 def _region(deployment: str, text: str, on_submit: bool) -> UnavailableError:
