@@ -46,6 +46,7 @@ class Settings(BaseModel):
     ltx_local_device: Optional[str] = None  # "cuda", "mps" or "cpu"; cpu only when chosen explicitly
     ltx_camera_loras: dict[str, str] = Field(default_factory=dict)
     ltx_local_idle_s: float = Field(300.0, ge=0)  # a warm local worker ends after this long unused (frees the GPU)
+    download_cap_mb: int = Field(0, ge=0)  # least size cap of a clip download; 0: derived from the clip's size only
     comfyui_checkpoints: dict[str, str] = Field(default_factory=dict)  # model id -> checkpoint file on the server
     recent_projects: list[str] = Field(default_factory=list)
     last_render_settings: dict = Field(default_factory=dict)
