@@ -64,7 +64,7 @@ class VeoProvider(VideoProvider):
         reasons = self.deployment_status()
         if any(r is None for r in reasons.values()):
             return None
-        return "; ".join(f"{catalog.label_of(d)}: {r}" for d, r in reasons.items())
+        return "; ".join(dict.fromkeys(r for r in reasons.values() if r))  # each reason names its deployment
 
     # ---- the contract ----
     def prepare(self, request: RenderRequest) -> RenderPlan:
