@@ -173,12 +173,15 @@ def test_clean_leftovers_removes_only_what_ended_processes_left(tmp_path):
         d.mkdir()
         (d / "seg00000.mp4").write_bytes(b"v" * 500)
     old = time.time() - 7200
+    other_host = "ffff" if not owner_tag().endswith("ffff") else "0000"  # a shared drive: ids of another machine
     files = {
         "dead partial": (exports / f".my film.partial-pid{dead}-0a1b2c3d.mp4", None),
         "dead download": (clips / f".take.pid{dead}-zz.part", None),
         "live download": (clips / f".take.{owner_tag()}-zz.part", None),
         "old untagged download": (clips / ".take.k3j4.part", old),
         "new untagged download": (clips / ".take.m5n6.part", None),
+        "other machine, new": (clips / f".take.pid{dead}h{other_host}-aa.part", None),
+        "other machine, old": (clips / f".take.pid{dead}h{other_host}-bb.part", old),
         "old untagged partial export": (exports / ".my film.partial-0a1b2c3d.mp4", old),
         "a clip called part": (clips / "intro.part.mp4", old),  # the user's own file: not hidden, not ours
         "cache entry": (cache / "0123456789abcdef0123.mp4", old),
@@ -195,16 +198,16 @@ def test_clean_leftovers_removes_only_what_ended_processes_left(tmp_path):
     removed = {x.path for x in report.removed}
     assert removed == {f"exports/.cache/work-pid{dead}-abc", f"exports/.my film.partial-pid{dead}-0a1b2c3d.mp4",
                        f"clips/.take.pid{dead}-zz.part", "clips/.take.k3j4.part",
-                       "exports/.my film.partial-0a1b2c3d.mp4"}
+                       "exports/.my film.partial-0a1b2c3d.mp4", f"clips/.take.pid{dead}h{other_host}-bb.part"}
     assert not dead_work.exists() and live_work.exists()
     for label, (path, _) in files.items():
         assert path.exists() == (path.relative_to(store.folder).as_posix() not in removed), label
     assert held_open.exists()
     kept = {x.path for x in report.kept}
     assert kept == {f"exports/.cache/work-{owner_tag()}-def", f"clips/.take.{owner_tag()}-zz.part",
-                    "clips/.take.m5n6.part", "clips/.held.q1.part"}
-    assert report.removed_bytes == 500 + 4 * 100 and report.kept_bytes == 500 + 3 * 100
-    assert report.kept_bytes_outside_cache() == 300
+                    "clips/.take.m5n6.part", "clips/.held.q1.part", f"clips/.take.pid{dead}h{other_host}-aa.part"}
+    assert report.removed_bytes == 500 + 5 * 100 and report.kept_bytes == 500 + 4 * 100
+    assert report.kept_bytes_outside_cache() == 400
 
 
 def test_outside_the_project_only_our_own_partial_exports_are_touched(tmp_path):

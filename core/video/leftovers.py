@@ -1,16 +1,20 @@
 """Junk a killed export or download leaves in a project: partial exports (`exports/.NAME.partial-*`), export work
 folders (`exports/.cache/work-*`) and partial downloads (`*.part`). Each name carries the id of the process that
-made it (`pid1234`); a file whose process is alive is never touched, one whose process is gone is removed.
+made it and a short hash of its machine (`pid1234h9f0c`); a file whose process is alive is never touched, one whose
+process is gone is removed.
 
-Names without an id (written by older versions, or by code that does not tag its temp files yet) have no known
-owner: they are removed only when nothing has written to them for an hour and no process holds them open (checked
-in /proc), or, where open files cannot be listed (macOS, Windows), after a day.
+Names without an id (written by older versions, or by code that does not tag its temp files yet), or made on
+another machine (a project on a shared drive: its process ids mean nothing here), have no owner we can check: they
+are removed only when nothing has written to them for an hour and no process here holds them open (checked in
+/proc), or, where open files cannot be listed (macOS, Windows), after a day.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
+import socket
 import sys
 import time
 from pathlib import Path
@@ -27,12 +31,13 @@ ASSET_DIRS = ("clips", "images", "references", "exports")
 UNTAGGED_GRACE_S = 3600.0            # with an open-file check
 UNTAGGED_GRACE_BLIND_S = 24 * 3600.0  # without one
 
-_TAG = re.compile(r"(?:^|[.\-_])pid(\d+)-")
+_TAG = re.compile(r"(?:^|[.\-_])pid(\d+)(?:h([0-9a-f]{4}))?-")
+_HOST = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:4]
 
 
 class Leftover(BaseModel):
-    path: str                  # relative to the project folder (absolute when outside it)
-    bytes: int = 0
+    path: str                        # relative to the project folder (absolute when outside it)
+    size: int = 0                    # bytes (a folder: its files)
     owner_pid: Optional[int] = None  # None: the name carries no process id
 
 
@@ -42,21 +47,21 @@ class CleanReport(BaseModel):
 
     @property
     def removed_bytes(self) -> int:
-        return sum(x.bytes for x in self.removed)
+        return sum(x.size for x in self.removed)
 
     @property
     def kept_bytes(self) -> int:
-        return sum(x.bytes for x in self.kept)
+        return sum(x.size for x in self.kept)
 
     def kept_bytes_outside_cache(self) -> int:
         """Kept leftovers that are not work folders of the cache (SegmentCache.prune counts those itself)."""
-        return sum(x.bytes for x in self.kept if not x.path.startswith(CACHE_DIR + "/"))
+        return sum(x.size for x in self.kept if not x.path.startswith(CACHE_DIR + "/"))
 
 
 def owner_tag() -> str:
-    """`pid<this process>`: put it in a temp file's name, followed by '-', so a later run can tell whether the
-    file's maker is still alive (e.g. `.clip.pid4242-1a2b.part`)."""
-    return f"pid{os.getpid()}"
+    """`pid<this process>h<machine>`: put it in a temp file's name, followed by '-', so a later run can tell
+    whether the file's maker is still alive (e.g. `.clip.pid4242h9f0c-1a2b.part`)."""
+    return f"pid{os.getpid()}h{_HOST}"
 
 
 def partial_path(output: Path) -> Path:
@@ -65,14 +70,17 @@ def partial_path(output: Path) -> Path:
     return output.with_name(f".{output.stem}.partial-{owner_tag()}-{uuid.uuid4().hex[:8]}{output.suffix}")
 
 
-_OUR_PARTIAL = re.compile(r"^\..*\.partial-pid\d+-[0-9a-f]{8}(\.[^.]*)?$")
+_OUR_PARTIAL = re.compile(r"^\..*\.partial-pid\d+(h[0-9a-f]{4})?-[0-9a-f]{8}(\.[^.]*)?$")
 
 
 def tagged_owner(name: str) -> Optional[int]:
-    """The process id written into a temp name by owner_tag(), or None. The last tag wins: the user's part of a
-    name (a project called "pid5-") comes first."""
+    """The id of the process on this machine that wrote a temp name with owner_tag(); None without a tag or for a
+    tag of another machine. The last tag wins: the user's part of a name (a project called "pid5-") comes first."""
     found = _TAG.findall(name)
-    return int(found[-1]) if found else None
+    if not found:
+        return None
+    pid, host = found[-1]
+    return int(pid) if host in ("", _HOST) else None
 
 
 def _is_partial_download(name: str) -> bool:
@@ -92,9 +100,11 @@ def _files(folder: Path) -> list[os.DirEntry]:
 
 def _candidates(folder: Path, extra: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
-    cache = folder / CACHE_DIR
-    if cache.is_dir():
-        found += [p for p in cache.iterdir() if p.name.startswith("work-") and p.is_dir()]
+    try:
+        found += [Path(e.path) for e in os.scandir(folder / CACHE_DIR)
+                  if e.name.startswith("work-") and e.is_dir(follow_symlinks=False)]
+    except OSError:  # no cache yet
+        pass
     inside = [(folder / d).resolve() for d in ASSET_DIRS]
     for d in inside:
         found += [Path(e.path) for e in _files(d) if _is_partial_download(e.name) or _is_partial_export(e.name)]
@@ -168,7 +178,7 @@ def clean_leftovers(project_folder: Path, *, also: Iterable[Path] = ()) -> Clean
                 held, scanned = _open_paths(), True
             grace = UNTAGGED_GRACE_S if held is not None else UNTAGGED_GRACE_BLIND_S
             stale = now - mtime > grace and not (held is not None and _held(path, held))
-        item = Leftover(path=_relative(path, folder), bytes=size, owner_pid=owner)
+        item = Leftover(path=_relative(path, folder), size=size, owner_pid=owner)
         if not stale:
             report.kept.append(item)
             continue
