@@ -3,6 +3,8 @@ allowed (all problems at once), inherited values adapted with a note, long scene
 extensions priced as the sum."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core.errors import InvalidRequestError
@@ -187,3 +189,17 @@ def test_the_plan_of_each_model_at_its_defaults_costs_what_its_model_info_says(t
     assert plan.sent["resolution"] == info.defaults["resolution"] and plan.sent["duration"] == info.defaults["duration"]
     assert plan.cost == pytest.approx(info.cost_per_second(plan.sent["resolution"]) * info.defaults["duration"])
     assert plan.deployment in info.deployments and info.max_duration >= 8
+
+
+def test_listing_and_planning_veo_loads_no_sdk(tmp_path):
+    import subprocess
+    import sys
+    code = ("import sys\nfrom pathlib import Path\nfrom providers import registry\n"
+            "from core.render.contract import RenderRequest\nfrom core.video.render_settings import RenderSettings\n"
+            "registry.status('veo')\n"
+            "registry.get('veo').prepare(RenderRequest(prompt='x', settings=RenderSettings(provider='veo', duration=20),"
+            " output_path=Path('a.mp4')))\n"
+            "print(sorted(m for m in ('httpx', 'google.genai') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(Path(__file__).resolve().parent.parent))
+    assert out.stdout.strip() == "[]"

@@ -11,15 +11,16 @@ import abc
 import asyncio
 import importlib.util
 from pathlib import Path
-from typing import Any, Optional
-
-import httpx
+from typing import TYPE_CHECKING, Any, Optional
 
 from core.config import Settings
 from core.errors import ContentRejectedError, TransientError, UnavailableError
 from providers.veo import errors
 from providers.veo.plan import VeoPlan
 from providers.veo.requests import config_for, source_for
+
+if TYPE_CHECKING:
+    import httpx
 
 REQUEST_TIMEOUT_S = 120.0  # one HTTP request (a submit carries the images inline)
 
@@ -45,7 +46,7 @@ class VeoBackend(abc.ABC):
         self.settings = settings
         self.credentials = credentials  # Vertex with a project: google-auth credentials (None: ADC)
         self._client: Any = None
-        self._http: Optional[httpx.AsyncClient] = None
+        self._http: Optional["httpx.AsyncClient"] = None
         self._loop: Optional[asyncio.AbstractEventLoop] = None
 
     # ---- what a deployment says ----
@@ -80,6 +81,7 @@ class VeoBackend(abc.ABC):
         if self._client is None or self._loop is not loop:  # an httpx client belongs to the loop that made it
             if self._client is not None:
                 self._client.close()  # the SDK's own sync client; the async one died with its loop
+            import httpx
             from google import genai
             from google.genai import types
             self._http = httpx.AsyncClient(follow_redirects=True,

@@ -10,8 +10,6 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-import httpx
-
 from core.errors import (AuthError, ContentRejectedError, ImageAIError, InvalidRequestError, PaymentError,
                          ProviderTimeoutError, RateLimitedError, TransientError, UnavailableError)
 from core.secrets import redact
@@ -128,6 +126,7 @@ def from_exception(deployment: str, exc: BaseException, *, on_submit: bool = Fal
     """Typed error for anything a google-genai call raised."""
     if isinstance(exc, ImageAIError):
         return exc
+    import httpx
     from google.genai import errors as genai_errors
     if isinstance(exc, genai_errors.APIError):
         return classify(deployment, int(exc.code or 0), str(exc.status or ""), str(exc.message or ""),

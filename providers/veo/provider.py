@@ -15,7 +15,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from core.config import Settings
 from core.errors import CancelledError, ImageAIError, InvalidRequestError, TransientError, UnavailableError
@@ -23,8 +23,10 @@ from core.render.contract import (Capabilities, ProgressCallback, ProgressEvent,
                                   RenderResult, VideoProvider, no_progress)
 from core.video.media import check_playable_clip
 from providers.veo import catalog, chain
-from providers.veo.backend import VeoBackend
 from providers.veo.plan import VeoOptions, VeoPlan, prepare
+
+if TYPE_CHECKING:  # the backends (httpx, google-genai) load on first use: listing providers stays cheap
+    from providers.veo.backend import VeoBackend
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,7 @@ class VeoProvider(VideoProvider):
         self._backends: dict[str, VeoBackend] = {}
         self._cancelled: set[str] = set()
 
-    def backend(self, deployment: str) -> VeoBackend:
+    def backend(self, deployment: str) -> "VeoBackend":
         if deployment not in self._backends:
             if deployment == "gemini":
                 from providers.veo.gemini_backend import GeminiBackend as cls
@@ -124,7 +126,7 @@ class VeoProvider(VideoProvider):
         if job_id in self._cancelled:
             raise CancelledError(f"Veo job {job_id} was cancelled")
 
-    async def _follow(self, backend: VeoBackend, job_id: str, name: str, index: int, veo: VeoPlan,
+    async def _follow(self, backend: "VeoBackend", job_id: str, name: str, index: int, veo: VeoPlan,
                       progress: ProgressCallback) -> Any:
         what = "the clip" if veo.calls == 1 else (f"call {index + 1} of {veo.calls}")
         while True:
@@ -135,7 +137,7 @@ class VeoProvider(VideoProvider):
             progress(ProgressEvent(stage="running", fraction=index / veo.calls, message=f"Veo is rendering {what}"))
             await asyncio.sleep(self.poll_interval)
 
-    async def _save(self, backend: VeoBackend, video: Any, veo: VeoPlan):
+    async def _save(self, backend: "VeoBackend", video: Any, veo: VeoPlan):
         """The clip into the output path through a temp file beside it, checked to play at the expected length."""
         dest = veo.output_path
         dest.parent.mkdir(parents=True, exist_ok=True)
