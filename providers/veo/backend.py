@@ -41,6 +41,8 @@ class VeoBackend(abc.ABC):
     deployment: str = ""
     #: the settings field holding the service address (with its environment override)
     url_setting: str = ""
+    #: whether fetching a finished operation's clip again can give other bytes (a download, not inline bytes)
+    refetch_helps: bool = True
 
     def __init__(self, settings: Settings, *, credentials: Any = None):
         self.settings = settings

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from core.config import Settings
-from core.errors import CancelledError, ImageAIError, InvalidRequestError, TransientError, UnavailableError
+from core.errors import (BadOutputError, CancelledError, ImageAIError, InvalidRequestError, TransientError,
+                         UnavailableError)
 from core.render.contract import (Capabilities, ProgressCallback, ProgressEvent, RenderPlan, RenderRequest,
                                   RenderResult, VideoProvider, no_progress)
 from core.video.media import check_playable_clip
@@ -148,11 +149,15 @@ class VeoProvider(VideoProvider):
             await backend.save(video, tmp)
             try:
                 info = await asyncio.to_thread(check_playable_clip, tmp, None)
-            except ImageAIError as exc:  # most likely cut short: fetching it again is free
-                raise TransientError(f"Veo: the downloaded clip is not playable ({exc})", not_created=False) from exc
+            except ImageAIError as exc:
+                if backend.refetch_helps:  # a download cut short: fetching it again is free
+                    raise TransientError(f"Veo: the downloaded clip is not playable ({exc})",
+                                         not_created=False) from exc
+                raise BadOutputError(f"Veo: the clip the service returned is not playable ({exc})",
+                                     path=dest) from exc
             if abs(info.duration - veo.expected_seconds) > max(0.6, veo.expected_seconds * 0.15):
-                raise InvalidRequestError(f"the Veo clip is {info.duration:.2f} s, expected about "
-                                          f"{veo.expected_seconds:.2f} s", field="clip", not_created=False)
+                raise BadOutputError(f"the Veo clip is {info.duration:.2f} s, expected about "
+                                     f"{veo.expected_seconds:.2f} s", path=dest)
             os.replace(tmp, dest)
             return info.model_copy(update={"path": dest})
         finally:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any, Optional
 
-from core.errors import TransientError
+from core.errors import BadOutputError
 from core.secrets import get_key
 from providers.veo.backend import VeoBackend
 
@@ -18,6 +18,7 @@ DEFAULT_LOCATION = "us-central1"
 class VertexBackend(VeoBackend):
     deployment = "vertex"
     url_setting = "vertex_url"
+    refetch_helps = False  # the clip comes inline in the operation: the same bytes every time
 
     @staticmethod
     def project() -> Optional[str]:
@@ -50,8 +51,7 @@ class VertexBackend(VeoBackend):
     async def save(self, video: Any, dest: Path) -> None:
         data = getattr(video, "video_bytes", None)
         if not data:
-            err = TransientError("Veo on Vertex AI returned no inline video (a Cloud Storage result needs "
-                                 f"google-cloud-storage: {getattr(video, 'uri', None)})", not_created=False)
-            err.retryable = False  # fetching the same operation again returns the same uri
-            raise err
+            # fetching the same operation again returns the same uri: not worth another try
+            raise BadOutputError("Veo on Vertex AI returned no inline video (a Cloud Storage result needs "
+                                 f"google-cloud-storage: {getattr(video, 'uri', None)})", field="video.gcsUri")
         Path(dest).write_bytes(data)
