@@ -357,3 +357,22 @@ def test_part_files_carry_the_owner_process_for_the_leftover_cleaner(tmp_path):
     part = transfer._temp_in(tmp_path, "take.mp4")
     assert part.name.startswith(".take.mp4.") and part.name.endswith(".part")
     assert tagged_owner(part.name) == os.getpid()
+
+
+def test_a_cloud_backend_caps_a_download_by_its_plans_frame_and_length():
+    from types import SimpleNamespace
+    from providers.ltx.cloud_backend import CloudBackend
+
+    def plan(expected, minimum=None, **config):
+        cfg = {"width": None, "height": None, "resolution": "1080p", "aspect_ratio": "16:9", "duration": 6.0,
+               **config}
+        return SimpleNamespace(config=SimpleNamespace(**cfg), expected_duration=expected, min_duration=minimum)
+
+    backend = SimpleNamespace(settings=Settings())
+    cap = CloudBackend.download_cap
+    assert cap(backend, plan(10.0)) == download_cap_bytes(1920, 1080, 10.0)
+    assert cap(backend, plan(10.0, resolution="2160p")) == download_cap_bytes(3840, 2160, 10.0)
+    assert cap(backend, plan(6.0, width=768, height=512)) == download_cap_bytes(768, 512, 6.0)
+    # an extend: its least length plus room for the part it adds
+    assert cap(backend, plan(None, 8.0)) == download_cap_bytes(1920, 1080, 8.0 + transfer.CAP_UNKNOWN_SECONDS)
+    assert cap(SimpleNamespace(settings=Settings(download_cap_mb=4096)), plan(10.0)) == 4096 * MIB

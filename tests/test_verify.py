@@ -63,6 +63,14 @@ def test_an_odd_frame_count_is_counted_exactly(tmp_path):
     assert report.frames == 121 and report.duration == pytest.approx(121 / 24, abs=0.001)
 
 
+def test_sound_a_little_longer_than_the_picture_is_not_a_cut(tmp_path):
+    # the container's length is its longest stream's (6.4 s here); all 150 frames decode without an error
+    path = _clip(tmp_path / "longer_sound.mp4", 6.0, audio_seconds=6.4)
+    assert probe(path).duration == pytest.approx(6.4, abs=0.05)
+    report = verify_clip(path, expected_duration=6.0, need_audio=True)
+    assert report.frames == 150 and report.audio_duration == pytest.approx(6.4, abs=0.05)
+
+
 def test_a_faststart_mp4_cut_to_a_third_is_refused_though_its_header_says_six_seconds(media, tmp_path):
     cut = tmp_path / "cut.mp4"
     data = media["six"].read_bytes()
