@@ -29,6 +29,7 @@ import httpx
 
 from core.errors import (BadOutputError, ImageAIError, InvalidRequestError, RateLimitedError, TransientError,
                          UnavailableError)
+from core.secrets import redact
 from core.video.media import MediaInfo, check_playable_clip, probe
 from core.video.verify import sniff
 
@@ -120,14 +121,14 @@ def check_download_url(service: str, url: object, field: str = "url") -> httpx.U
         raise BadOutputError(f"{service}: {field} is empty; an http or https URL was expected", field=field)
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     if scheme not in DOWNLOAD_SCHEMES:
-        shown = f"a {scheme}: URL" if scheme and len(scheme) < 12 else f"{url[:60]!r}"
+        shown = f"a {scheme}: URL" if scheme and len(scheme) < 12 else f"{redact(url[:60])!r}"
         raise BadOutputError(f"{service}: {field} is {shown}; only http and https URLs are allowed", field=field)
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, ValueError, TypeError) as exc:
         raise BadOutputError(f"{service}: {field} is not a valid URL ({exc})", field=field) from None
     if not parsed.host:
-        raise BadOutputError(f"{service}: {field} has no host ({url[:60]!r})", field=field)
+        raise BadOutputError(f"{service}: {field} has no host ({redact(url[:60])!r})", field=field)
     return parsed
 
 
