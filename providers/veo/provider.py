@@ -22,6 +22,7 @@ from core.errors import (BadOutputError, CancelledError, ImageAIError, InvalidRe
                          UnavailableError)
 from core.render.contract import (Capabilities, ProgressCallback, ProgressEvent, RenderPlan, RenderRequest,
                                   RenderResult, VideoProvider, no_progress)
+from core.video.leftovers import owner_tag
 from core.video.media import check_playable_clip
 from providers.veo import catalog, chain
 from providers.veo.plan import VeoOptions, VeoPlan, prepare
@@ -142,7 +143,8 @@ class VeoProvider(VideoProvider):
         """The clip into the output path through a temp file beside it, checked to play at the expected length."""
         dest = veo.output_path
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        # tagged with this process, so the leftovers cleaner never removes it while we write it
+        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.{owner_tag()}-", suffix=".part", dir=dest.parent)
         os.close(fd)
         tmp = Path(name)
         try:
