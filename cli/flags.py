@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from core.errors import InvalidRequestError, invalid_requests
 from core.video.render_settings import RenderSettings
-from core.video.ids import ASPECT_RATIOS, CAMERA_MOTIONS, DEPLOYMENTS, EXTEND_DIRECTIONS
+from core.video.ids import ALL_DEPLOYMENTS, ASPECT_RATIOS, CAMERA_MOTIONS, EXTEND_DIRECTIONS
 
 # flag destination -> universal RenderSettings field
 SETTING_FLAGS = {
@@ -24,6 +24,7 @@ OPTION_FLAGS = {
     "lora": "lora_path", "lora_scale": "lora_scale", "guidance": "guidance_scale", "steps": "num_inference_steps",
     "webhook_url": "webhook_url", "direction": "extend_direction", "width": "width", "height": "height",
     "frames": "frames", "device": "device", "model_path": "model_path", "workflow": "workflow",
+    "person_generation": "person_generation", "enhance_prompt": "enhance_prompt",  # Veo's
 }
 
 
@@ -32,8 +33,10 @@ def add_render_flags(parser: argparse.ArgumentParser, *, with_provider: bool = T
     g = parser.add_argument_group("render settings")
     if with_provider:
         g.add_argument("--provider", help="ltx-video, veo or animatic (default: animatic)")
-    g.add_argument("--model", help="model id, e.g. ltx-2-fast, ltx-2-pro, ltx-2-ultra, ltx-2.3-pro, ltx-video-13b")
-    g.add_argument("--deployment", choices=DEPLOYMENTS, help="LTX-Video deployment (default: fal)")
+    g.add_argument("--model", help="model id, e.g. ltx-2-fast, ltx-2-pro, ltx-2-ultra, ltx-2.3-pro, ltx-2.5-fast, "
+                                   "ltx-video-13b, veo-3.1-generate-preview (default: the provider's own)")
+    g.add_argument("--deployment", choices=ALL_DEPLOYMENTS,
+                   help="LTX-Video: fal (default), replicate, local, comfyui; Veo: gemini (default), vertex")
     g.add_argument("--resolution", help="480p, 720p, 1080p, 1440p, 2160p (or 4K); default: the model's own")
     g.add_argument("--aspect", choices=ASPECT_RATIOS, help="aspect ratio (default: the model's own)")
     g.add_argument("--fps", type=int, help="frames per second (default: the model's own)")
@@ -60,6 +63,11 @@ def add_render_flags(parser: argparse.ArgumentParser, *, with_provider: bool = T
     g.add_argument("--device", choices=("cuda", "mps", "cpu"), help="device for the local deployment")
     g.add_argument("--model-path", help="folder of a local model (local deployment)")
     g.add_argument("--workflow", help="your own ComfyUI workflow in API format (.json)")
+    g.add_argument("--person-generation", choices=("allow_all", "allow_adult", "dont_allow"),
+                   help="Veo: whether people may appear (the allowed values depend on the mode and deployment)")
+    g.add_argument("--enhance-prompt", dest="enhance_prompt", action="store_true", default=None,
+                   help="Veo: let the service rewrite the prompt")
+    g.add_argument("--no-enhance-prompt", dest="enhance_prompt", action="store_false", help="Veo: keep the prompt")
 
 
 def add_media_flags(parser: argparse.ArgumentParser) -> None:

@@ -183,7 +183,11 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
     cache = SegmentCache(store.folder / CACHE_DIR, ffmpeg)
     major = cache.ffmpeg_major()
     facts = [cache.facts(p) for p in paths]
-    clips = [f[0] for f in facts]
+    # a clip longer than its scene (a model renders only some lengths) is cut to the scene's length in the edit
+    scenes = store.project.scenes
+    longer = [c.duration > s.duration + 0.5 / (c.fps or 24.0) for (c, _), s in zip(facts, scenes)]
+    clips = [c.model_copy(update={"duration": s.duration}) if cut else c
+             for (c, _), s, cut in zip(facts, scenes, longer)]
     hashes = [f[1] for f in facts]
     for i, c in enumerate(clips, start=1):
         if not c.has_video:
@@ -225,7 +229,7 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
     used_entries: list[Path] = []
     mode = "segments"
     try:
-        copy_video = _stream_copy_ok(settings, tl, clips, vcodec, fx, cache)
+        copy_video = not any(longer) and _stream_copy_ok(settings, tl, clips, vcodec, fx, cache)
         with_audio = fc.has_audio_output(settings, clips, fx.music)
         copy_audio = copy_video and with_audio and _audio_copy_ok(settings, clips, acodec, fx.music)
         list_path = work / "join.txt"

@@ -7,4 +7,6 @@ ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 CAMERA_MOTIONS = ("none", "pan_left", "pan_right", "zoom_in", "zoom_out", "orbit", "dolly_forward",
                   "dolly_backward", "crane_up", "crane_down")
 EXTEND_DIRECTIONS = ("forward", "backward", "both")
-DEPLOYMENTS = ("fal", "replicate", "local", "comfyui")
+DEPLOYMENTS = ("fal", "replicate", "local", "comfyui")  # LTX-Video's
+VEO_DEPLOYMENTS = ("gemini", "vertex")
+ALL_DEPLOYMENTS = DEPLOYMENTS + VEO_DEPLOYMENTS  # each provider checks its own in prepare

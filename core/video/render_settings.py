@@ -19,7 +19,7 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.video.ids import (  # noqa: F401  (re-exported)
-    ASPECT_RATIOS, CAMERA_MOTIONS, DEPLOYMENTS, EXTEND_DIRECTIONS, RESOLUTION_ALIASES, RESOLUTIONS,
+    ALL_DEPLOYMENTS, ASPECT_RATIOS, CAMERA_MOTIONS, DEPLOYMENTS, EXTEND_DIRECTIONS, RESOLUTION_ALIASES, RESOLUTIONS,
 )
 
 #: the universal fields, in the order they are shown
@@ -102,8 +102,8 @@ class RenderSettings(BaseModel):
     @field_validator("deployment")
     @classmethod
     def _deployment(cls, v: Optional[str]) -> Optional[str]:
-        if v is not None and v not in DEPLOYMENTS:
-            raise ValueError(f"unknown deployment {v!r} (allowed: {', '.join(DEPLOYMENTS)})")
+        if v is not None and v not in ALL_DEPLOYMENTS:
+            raise ValueError(f"unknown deployment {v!r} (allowed: {', '.join(ALL_DEPLOYMENTS)})")
         return v
 
     @field_validator("audio_prompt", "negative_prompt")

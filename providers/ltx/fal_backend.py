@@ -93,6 +93,24 @@ if fal_client is not None:
 
 
 def _map(exc: BaseException, *, on_submit: bool = False) -> ImageAIError:
+    err = _map_one(exc, on_submit=on_submit)
+    if _sdk_retried(exc):
+        # fal-client already tried this request up to 10 times with backoff: the queue's policy must not multiply
+        # those tries (core/render/retry.py), so the error is final here
+        err.retryable = False
+    return err
+
+
+def _sdk_retried(exc: BaseException) -> bool:
+    if isinstance(exc, _SubmitMayExist):
+        return False
+    if isinstance(exc, httpx.TransportError):
+        return True
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+    return status in (408, 409, 429)
+
+
+def _map_one(exc: BaseException, *, on_submit: bool = False) -> ImageAIError:
     if isinstance(exc, ImageAIError):
         return exc
     if fal_client is not None and isinstance(exc, _fc.FalClientHTTPError):
@@ -303,17 +321,25 @@ class FalBackend(CloudBackend):
                     raise err
                 break
             await asyncio.sleep(self.poll_interval)
+        # the job finished (and is paid for) at the service: whatever fails from here is fetched again by its id
         try:
-            output = await handle.get(interval=self.poll_interval)
-            url = output["video"]["url"]
-        except Exception as exc:
-            if job_id in self._cancelled:
-                raise CancelledError(f"fal request {job_id} was cancelled") from exc
-            raise _map(exc) from exc
-        progress(ProgressEvent(stage="downloading", message="downloading the clip"))
-        info = await transfer.download_clip(SERVICE, url, plan.config.output_path,
-                                            expected_duration=plan.expected_duration,
-                                            min_duration=plan.min_duration, client=self._downloads())
+            try:
+                output = await handle.get(interval=self.poll_interval)
+            except Exception as exc:
+                if job_id in self._cancelled:
+                    raise CancelledError(f"fal request {job_id} was cancelled") from exc
+                err = _map(exc)
+                status = getattr(getattr(exc, "response", None), "status_code", None)
+                if status in (404, 410):
+                    err.result_gone = True  # the service no longer has the result
+                raise err from exc
+            video = output.get("video") if isinstance(output, dict) else None
+            url = video.get("url") if isinstance(video, dict) else video
+            progress(ProgressEvent(stage="downloading", message="downloading the clip"))
+            info = await self.download_result(SERVICE, url, plan, field="video.url")
+        except ImageAIError as exc:
+            exc.job_finished = True
+            raise
         seconds = round(info.duration) if plan.expected_duration else plan.billed_seconds
         progress(ProgressEvent(stage="done", fraction=1.0, message=str(plan.config.output_path)))
         return RenderResult(clip_path=info.path, duration=info.duration, width=info.width, height=info.height,

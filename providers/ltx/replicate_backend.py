@@ -202,12 +202,12 @@ class ReplicateBackend(CloudBackend):
             await asyncio.sleep(self.poll_interval)
         output = prediction.output
         url = output[-1] if isinstance(output, list) and output else output
-        if not isinstance(url, str) or not url:
-            raise errors_map.malformed(SERVICE, "the finished prediction (no output URL)")
         progress(ProgressEvent(stage="downloading", message="downloading the clip"))
-        info = await transfer.download_clip(SERVICE, url, plan.config.output_path,
-                                            expected_duration=plan.expected_duration, min_duration=plan.min_duration,
-                                            client=self._downloads())
+        try:  # the prediction succeeded (and is paid for): whatever fails from here is fetched again by its id
+            info = await self.download_result(SERVICE, url, plan, field="output")
+        except ImageAIError as exc:
+            exc.job_finished = True
+            raise
         seconds = round(info.duration) if plan.expected_duration else plan.billed_seconds
         progress(ProgressEvent(stage="done", fraction=1.0, message=str(plan.config.output_path)))
         return RenderResult(clip_path=info.path, duration=info.duration, width=info.width, height=info.height,
