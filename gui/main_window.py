@@ -102,15 +102,21 @@ class MainWindow(QMainWindow):
 
     # --- projects -------------------------------------------------------------------------------------------
     def _busy(self) -> bool:
-        if self.video_tab.controller.is_running() or self.video_tab.export_group.is_exporting():
+        if self.video_tab.busy() or self.video_tab.export_group.is_exporting():
             self.video_tab.console.warning("Wait for the render or export to finish (or cancel it) first")
             return True
         return False
 
     def _initial_render(self) -> RenderSettings:
+        saved = self.settings.last_render_settings or {}
         try:
-            return RenderSettings.model_validate(self.settings.last_render_settings or {})
+            return RenderSettings.model_validate(saved)
         except ValueError:
+            pass
+        try:  # remembered by an older version: the old flat shape, turned into today's as projects are
+            from core.video.migrations import _v1_settings
+            return RenderSettings.model_validate(_v1_settings(saved, drop_app_defaults=True))
+        except (ImportError, ValueError):
             return RenderSettings()
 
     def new_scratch_project(self) -> None:

@@ -14,7 +14,7 @@ from core.config import ENV_OVERRIDES, Settings
 KEY_LABELS = {"fal": "Fal", "replicate": "Replicate", "google": "Google (Gemini / Veo)", "openai": "OpenAI",
               "stability": "Stability AI"}
 URL_LABELS = {"fal_url": "Fal address", "replicate_url": "Replicate address", "gemini_url": "Gemini address",
-              "comfyui_url": "ComfyUI server(s)"}
+              "vertex_url": "Vertex AI address", "comfyui_url": "ComfyUI server(s)"}
 
 
 class SettingsDialog(QDialog):
@@ -117,6 +117,12 @@ class SettingsDialog(QDialog):
         self.autosave.setSpecialValueText("off")
         self.autosave.setValue(int(self.settings.autosave_interval_s))
         form.addRow("Autosave every:", self.autosave)
+        self.lock_wait = QDoubleSpinBox(objectName="setting_project_lock_wait_s", maximum=600, decimals=0,
+                                        suffix=" s")
+        self.lock_wait.setValue(self.settings.project_lock_wait_s)
+        self.lock_wait.setToolTip("How long a save or a render waits while another process (the CLI, another "
+                                  "window) is saving or rendering the same project")
+        form.addRow("Wait for another process up to:", self.lock_wait)
         return w
 
     def result_settings(self) -> Settings:
@@ -129,6 +135,7 @@ class SettingsDialog(QDialog):
                                       **{k: s.value() for k, s in self.concurrency.items()}}
         data["confirm_cost_above"] = self.confirm.value()
         data["autosave_interval_s"] = float(self.autosave.value())
+        data["project_lock_wait_s"] = float(self.lock_wait.value())
         return Settings.model_validate(data)
 
     def apply_keys(self) -> list[str]:

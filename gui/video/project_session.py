@@ -33,12 +33,15 @@ class ProjectSession(QObject):
         self.history: Optional[EditHistory] = None
         self.untitled = False  # True for the scratch project of a fresh start, which Save turns into Save As
         self._dirty = False
+        #: counts every change (edits, settings, another project): a plan made at an older revision is stale
+        self.revision = 0
 
     # --- the project ----------------------------------------------------------------------------------------
     def set_store(self, store: ProjectStore, untitled: bool = False) -> None:
         self.store = store
         self.untitled = untitled
         self.history = EditHistory(store.project, lock=store.lock, on_change=self._after_edit)
+        self.revision += 1
         self._set_dirty(False)
         self.project_replaced.emit()
         self.scenes_reset.emit()
@@ -77,6 +80,7 @@ class ProjectSession(QObject):
 
     # --- dirty state ----------------------------------------------------------------------------------------
     def mark_dirty(self) -> None:
+        self.revision += 1
         self._set_dirty(True)
 
     def mark_saved(self) -> None:

@@ -1,6 +1,6 @@
 """The scene table's Provider cell editor: "Project default (<provider>)" or one of the registry's providers, the
-unavailable ones disabled with the reason as tooltip. The choice is stored by the model as the scene's override
-(core.video.scene_edits.SetSceneProvider, undoable)."""
+unavailable ones disabled with the reason as tooltip. The choice is stored by the model in the scene's own render
+settings (core.video.scene_edits.SetSceneProvider, undoable; "Project default" clears them)."""
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -8,6 +8,7 @@ from typing import Callable, Optional
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QStyledItemDelegate, QWidget
 
+from core.video.render_settings import DEFAULT_PROVIDER
 from gui.video import combo_utils
 from gui.video.provider_info import ProviderInfo
 
@@ -29,7 +30,7 @@ class ProviderDelegate(QStyledItemDelegate):
         combo = QComboBox(parent, objectName="sceneProviderCombo")
         statuses = self.info.statuses()  # cached by the background check: no import or network here
         names = {s.name: s.display_name for s in statuses}
-        project = self._project_provider() or ""
+        project = self._project_provider() or DEFAULT_PROVIDER
         items = [(f"Project default ({names.get(project, project)})", DEFAULT, None)]
         items += [(s.display_name if s.available else f"{s.display_name} (unavailable)", s.name,
                    None if s.available else (s.reason or "unavailable")) for s in statuses]

@@ -8,6 +8,8 @@ from typing import Optional
 
 from core.config import Settings
 from core.errors import ImageAIError
+from core.video.render_settings import DEFAULT_PROVIDER
+from gui.video.control_rules import Offer
 from providers import registry
 from providers.base import Capabilities, ModelInfo
 
@@ -29,6 +31,7 @@ class ProviderInfo:
         # does not change, so refresh() keeps it. Detecting imports torch: only detect_local_device, off the GUI thread
         self._accelerator = None
         self._accelerator_error: Optional[str] = None
+        self._offers: Optional[list[Offer]] = None
 
     def refresh(self, settings: Optional[Settings] = None) -> None:
         if settings is not None:
@@ -36,6 +39,7 @@ class ProviderInfo:
         self._statuses = None
         self._caps.clear()
         self._deployments = None
+        self._offers = None
 
     def prefetch(self) -> None:
         """Ask every provider once (on a worker thread: checking an SDK or a GPU can mean importing it, which takes
@@ -79,6 +83,65 @@ class ProviderInfo:
         if deployment:
             return [m for m in caps.models if not m.deployments or deployment in m.deployments]
         return list(caps.models)
+
+    # --- defaults: what an unset value means ----------------------------------------------------------------
+    def display_name(self, provider: Optional[str]) -> str:
+        status = self.status(provider or DEFAULT_PROVIDER)
+        return status.display_name if status is not None else (provider or DEFAULT_PROVIDER)
+
+    @staticmethod
+    def default_deployment() -> Optional[str]:
+        catalog = _ltx_catalog()
+        return getattr(catalog, "DEFAULT_DEPLOYMENT", "fal")
+
+    def effective_deployment(self, provider: Optional[str], deployment: Optional[str]) -> Optional[str]:
+        """The deployment a render uses: the chosen one, or LTX-Video's default; None for other providers."""
+        if (provider or DEFAULT_PROVIDER) != LTX:
+            return None
+        return deployment or self.default_deployment()
+
+    def default_model(self, provider: Optional[str], deployment: Optional[str]) -> Optional[ModelInfo]:
+        """The model a render uses when none is chosen (the provider's own rule)."""
+        provider = provider or DEFAULT_PROVIDER
+        deployment = self.effective_deployment(provider, deployment)
+        models = self.models(provider, deployment)
+        if provider == LTX and deployment:
+            catalog = _ltx_catalog()
+            wanted = catalog.default_model(deployment) if catalog is not None else None
+            return next((m for m in models if m.id == wanted), models[0] if models else None)
+        return models[0] if models else None
+
+    def model_info(self, provider: Optional[str], model: Optional[str],
+                   deployment: Optional[str]) -> Optional[ModelInfo]:
+        """The ModelInfo a render with these choices uses (None when this build does not know it)."""
+        provider = provider or DEFAULT_PROVIDER
+        if model is None:
+            return self.default_model(provider, deployment)
+        deployment = self.effective_deployment(provider, deployment)
+        return next((m for m in self.models(provider, deployment) if m.id == model), None)
+
+    def offer(self, provider: Optional[str], model: Optional[str], deployment: Optional[str]) -> Optional[Offer]:
+        provider = provider or DEFAULT_PROVIDER
+        info = self.model_info(provider, model, deployment)
+        if info is None:
+            return None
+        dep = self.effective_deployment(provider, deployment)
+        return Offer(provider, self.display_name(provider), dep, DEPLOYMENT_LABELS.get(dep, dep or ""), info)
+
+    def offers(self) -> list[Offer]:
+        """Every model of every provider this build knows (LTX-Video once per deployment), for naming the models
+        that take a setting the chosen one ignores. From the catalogs only: no network, no SDK."""
+        if self._offers is None:
+            out: list[Offer] = []
+            for status in self.statuses():
+                if status.name == LTX:
+                    for dep, label in DEPLOYMENT_LABELS.items():
+                        out += [Offer(LTX, status.display_name, dep, label, m) for m in self.models(LTX, dep)]
+                elif status.name in self._caps or status.available:
+                    out += [Offer(status.name, status.display_name, None, "", m)
+                            for m in self.models(status.name)]
+            self._offers = out
+        return self._offers
 
     def deployment_status(self) -> dict[str, Optional[str]]:
         """deployment id -> reason it cannot be used here, or None when it can. The local deployment also needs a

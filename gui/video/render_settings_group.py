@@ -1,25 +1,41 @@
-"""The Render Settings group: provider, model (with its price), resolution, aspect ratio, duration, and the LTX group
-shown only when LTX-Video is chosen. It edits `project.render` (the project's RenderSettings); every value is checked
-by RenderSettings itself, and what a model allows comes from the provider's catalog."""
+"""The Render Settings group: the project's render settings (`project.render`), in the one shape every level uses.
+
+Provider, model (with its price), resolution, aspect ratio, fps, the length of new scenes, camera motion and speed,
+audio, audio prompt, seed and negative prompt for every provider; the LTX group (deployment and LTX-Video's own
+options) when LTX-Video is chosen. An unset value is shown as the model's own default ("Model default (1080p)",
+from the catalog's ModelInfo.defaults) and stored as nothing: the GUI writes only what the user chose, and never
+"corrects" a saved value (the plan adapts an inherited value the model cannot take and says so beside the cost).
+A control the chosen model ignores is disabled, its tooltip saying why and naming models that take it
+(gui.video.control_rules).
+"""
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Optional
+from typing import Any, Optional
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtCore import QRegularExpression, Qt, QTimer, Signal
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QSlider, QVBoxLayout, QWidget)
 
 from core.errors import ImageAIError
-from core.video.render_settings import ASPECT_RATIOS, RESOLUTIONS, RenderSettings
+from core.video.render_settings import (ASPECT_RATIOS, CAMERA_MOTIONS, DEFAULT_PROVIDER, RESOLUTIONS,
+                                        RenderSettings)
 from gui.video import combo_utils
+from gui.video.control_rules import control_reasons
 from gui.video.ltx_group import LtxGroup
 from gui.video.project_session import ProjectSession
 from gui.video.provider_info import LTX, ProviderInfo, price_text
 from providers.base import ModelInfo
 
 log = logging.getLogger(__name__)
+UNSET = ""  # a combo's data for "the model's default"
 RESOLUTION_LABELS = {"480p": "480p", "720p": "720p", "1080p": "1080p", "1440p": "1440p", "2160p": "4K (2160p)"}
+FPS_CHOICES = (24, 30, 50)
+AUDIO = {"on": True, "off": False}
+PROVIDER_BOUND = ("provider", "model", "deployment", "options")
+FALLBACK_SCENE_LENGTH = 5.0
 
 
 class RenderSettingsGroup(QGroupBox):
@@ -27,6 +43,8 @@ class RenderSettingsGroup(QGroupBox):
     changed = Signal()
     #: a value was refused: the message names the field and the allowed values
     problem = Signal(str)
+    #: something the user should know about a choice (shown in the status console)
+    notice = Signal(str)
     #: the providers' availability is known (checked on a worker thread at start)
     providers_ready = Signal()
     #: the GPU check for the local LTX deployment has answered (its entry now says which device, or why none)
@@ -39,15 +57,52 @@ class RenderSettingsGroup(QGroupBox):
         self.session = session
         self.info = info
         self._loading = False
-        self._keep = False  # while showing a loaded project: show its values as saved, correct nothing
+        # what each provider had (model, deployment, options) when the user switched away from it: switching back
+        # restores it exactly, so a provider switched away and back changes nothing (not even null -> a value)
+        self._stash: dict[str, dict] = {}
+        self._plan_ignored: dict[str, str] = {}  # from the last estimate: {field: why it was not sent}
+        self.reasons: dict[str, Optional[str]] = {}  # control -> why it is disabled (None: enabled)
+        self._build()
+        self.ltx.edited.connect(lambda changes: self._set(**changes))
+        self.ltx.deployment_chosen.connect(self._on_deployment)
+        session.project_replaced.connect(self._on_project)
+        self.ready = False
+        self._prefetched.connect(self._on_prefetched)
+        self._device_found.connect(self._on_device_found)
+        self._checking_device = False
+        self.setEnabled(False)
+        self.setTitle("Render Settings (checking providers…)")
+        # checked once the event loop runs: the window appears first, then the providers' answers fill it in
+        QTimer.singleShot(0, lambda: threading.Thread(target=self._prefetch, name="provider-check",
+                                                      daemon=True).start())
 
+    def _build(self) -> None:
         self.provider = QComboBox(objectName="providerCombo")
         self.model = QComboBox(objectName="modelCombo")
         self.resolution = QComboBox(objectName="resolutionCombo")
         self.aspect = QComboBox(objectName="aspectCombo")
+        self.fps = QComboBox(objectName="fpsCombo")
         self.duration = QDoubleSpinBox(objectName="durationSpin", decimals=1, singleStep=0.5, suffix=" s")
-        self.duration.setToolTip("Length of new scenes; each scene's own length is edited in the scene table")
-        for combo in (self.provider, self.model, self.resolution, self.aspect):
+        self.duration.setMinimum(0.0)
+        self.motion = QComboBox(objectName="cameraMotionCombo")
+        for motion in CAMERA_MOTIONS:
+            self.motion.addItem("None (static)" if motion == "none" else motion.replace("_", " ").capitalize(),
+                                UNSET if motion == "none" else motion)
+        self.speed = QSlider(Qt.Horizontal, objectName="cameraSpeedSlider")
+        self.speed.setRange(50, 200)
+        self.speed.setSingleStep(5)
+        self.speed.setPageStep(25)
+        self.speed_label = QLabel("1.00×")
+        self.speed_label.setMinimumWidth(40)
+        self.audio = QComboBox(objectName="audioCombo")
+        self.audio_prompt = QLineEdit(objectName="audioPromptEdit")
+        self.audio_prompt.setPlaceholderText("Optional sound description (ambience, music, dialogue)")
+        self.seed = QLineEdit(objectName="seedEdit")
+        self.seed.setPlaceholderText("random")
+        self.seed.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,10}")))
+        self.negative = QLineEdit(objectName="negativePromptEdit")
+        self.negative.setPlaceholderText("What the picture must not show")
+        for combo in (self.provider, self.model, self.resolution, self.aspect, self.fps, self.audio):
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(8)
 
@@ -59,7 +114,21 @@ class RenderSettingsGroup(QGroupBox):
         row.addWidget(self.resolution, 1)
         row.addWidget(self.aspect, 1)
         form.addRow("Resolution / aspect:", row)
-        form.addRow("Duration:", self.duration)
+        row = QHBoxLayout()
+        row.addWidget(self.fps, 1)
+        row.addWidget(QLabel("New scenes:"))
+        row.addWidget(self.duration, 1)
+        form.addRow("FPS:", row)
+        motion_row = QHBoxLayout()
+        motion_row.addWidget(self.motion, 2)
+        motion_row.addWidget(QLabel("Speed:"))
+        motion_row.addWidget(self.speed, 2)
+        motion_row.addWidget(self.speed_label)
+        form.addRow("Camera:", motion_row)
+        form.addRow("Audio:", self.audio)
+        form.addRow("Audio prompt:", self.audio_prompt)
+        form.addRow("Seed:", self.seed)
+        form.addRow("Negative prompt:", self.negative)
         self.ltx = LtxGroup(self)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -67,26 +136,27 @@ class RenderSettingsGroup(QGroupBox):
         lay.addWidget(self.ltx)
 
         self.provider.currentIndexChanged.connect(self._on_provider)
-        self.model.currentIndexChanged.connect(self._on_model)
-        self.resolution.currentIndexChanged.connect(self._on_resolution)
-        self.aspect.currentIndexChanged.connect(lambda: self._set(aspect_ratio=self.aspect.currentData()))
-        self.duration.valueChanged.connect(self._on_duration)
-        self.ltx.edited.connect(lambda changes: self._set(**changes))
-        self.ltx.deployment_chosen.connect(self._on_deployment)
-        session.project_replaced.connect(self.load)
-        self.ready = False
-        self._prefetched.connect(self._on_prefetched)
-        self._device_found.connect(self._on_device_found)
-        self._checking_device = False
-        self.setEnabled(False)
-        self.setTitle("Render Settings (checking providers…)")
-        # checked once the event loop runs: the window appears first, then the providers' answers fill it in
-        QTimer.singleShot(0, lambda: threading.Thread(target=self._prefetch, name="provider-check",
-                                                      daemon=True).start())
+        self.model.currentIndexChanged.connect(lambda: self._set(model=self.model.currentData() or None))
+        self.resolution.currentIndexChanged.connect(
+            lambda: self._set(resolution=self.resolution.currentData() or None))
+        self.aspect.currentIndexChanged.connect(lambda: self._set(aspect_ratio=self.aspect.currentData() or None))
+        self.fps.currentIndexChanged.connect(lambda: self._set(fps=self.fps.currentData() or None))
+        self.duration.valueChanged.connect(lambda v: self._set(refresh=False, duration=v if v > 0 else None))
+        self.motion.currentIndexChanged.connect(lambda: self._set(camera_motion=self.motion.currentData() or None))
+        self.speed.valueChanged.connect(self._on_speed)
+        self.audio.currentIndexChanged.connect(
+            lambda: self._set(include_audio=AUDIO.get(self.audio.currentData())))
+        self.audio_prompt.editingFinished.connect(
+            lambda: self._set(refresh=False, audio_prompt=self.audio_prompt.text().strip() or None))
+        self.seed.editingFinished.connect(self._on_seed)
+        self.negative.editingFinished.connect(
+            lambda: self._set(refresh=False, negative_prompt=self.negative.text().strip() or None))
 
+    # --- the providers' answers (worker threads) --------------------------------------------------------------
     def _prefetch(self) -> None:
         try:
             self.info.prefetch()
+            self.info.offers()
         except Exception:  # a broken provider is reported as unavailable by the registry; never crash here
             log.exception("checking providers failed")
         try:
@@ -126,13 +196,8 @@ class RenderSettingsGroup(QGroupBox):
     def _on_device_found(self, result) -> None:
         self._checking_device = False
         self.info.set_local_device(result)
-        if self.ready and self.session.project is not None and self.provider.currentData() == LTX:
-            self._loading = True
-            try:  # the entries only: the project's deployment is shown as saved, never changed by the check
-                self.ltx.set_deployments(self.info.deployment_status(), self.render.deployment, keep=True,
-                                         labels=self.info.deployment_labels())
-            finally:
-                self._loading = False
+        if self.ready and self.session.project is not None and self.effective_provider() == LTX:
+            self._fill_deployments()  # the entries only: the saved deployment is shown as saved
         self.local_device_checked.emit()
 
     # --- the settings being edited --------------------------------------------------------------------------
@@ -140,166 +205,225 @@ class RenderSettingsGroup(QGroupBox):
     def render(self) -> RenderSettings:
         return self.session.project.render
 
-    def _set(self, **changes) -> bool:
-        """Apply changes to project.render through RenderSettings' own validation."""
+    def effective_provider(self) -> str:
+        return self.render.provider or DEFAULT_PROVIDER
+
+    def chosen_model(self) -> Optional[ModelInfo]:
+        """The model a render with the project's settings uses (the default one when none is chosen)."""
+        r = self.render
+        return self.info.model_info(r.provider, r.model, r.deployment)
+
+    def default_scene_length(self) -> float:
+        """The length of a new scene: the project's choice, else the model's default length."""
+        if self.session.project is None:
+            return FALLBACK_SCENE_LENGTH
+        if self.render.duration is not None:
+            return float(self.render.duration)
+        model = self.chosen_model() if self.ready else None
+        return float((model.defaults if model else {}).get("duration", FALLBACK_SCENE_LENGTH))
+
+    def _set(self, refresh: bool = True, **changes: Any) -> bool:
+        """Apply the user's changes to project.render through RenderSettings' own validation."""
         if self._loading or self.session.project is None:
             return False
         try:
-            new = self.render.model_validate({**self.render.model_dump(), **changes})
+            new = self.render.updated(**changes)
         except ValueError as exc:
             self.problem.emit(_message(exc))
             self.load()
             return False
-        if new != self.render:
-            self.session.project.render = new
-            self.session.mark_dirty()
-            self.changed.emit()
+        return self._replace(new, refresh)
+
+    def _replace(self, new: RenderSettings, refresh: bool = True) -> bool:
+        if new == self.render:
+            return False
+        self.session.project.render = new
+        self.session.mark_dirty()
+        if refresh:
+            self._refresh()
+        else:
+            self._apply_rules()
+        self.changed.emit()
         return True
 
-    def current_model(self) -> Optional[ModelInfo]:
-        models = self.info.models(self.render.provider, self._deployment())
-        model_id = self.model.currentData()
-        return next((m for m in models if m.id == model_id), models[0] if models else None)
+    # --- user choices that touch several fields -------------------------------------------------------------
+    def _on_provider(self) -> None:
+        if self._loading or self.session.project is None:
+            return
+        new = self.provider.currentData()
+        r = self.render
+        old = self.effective_provider()
+        if not new or new == old:
+            return
+        self._stash[old] = {k: getattr(r, k) for k in PROVIDER_BOUND}
+        back = self._stash.pop(new, None) or {"provider": new, "model": None, "deployment": None, "options": {}}
+        self._replace(RenderSettings.model_validate({**r.model_dump(), **back}))
 
-    def _deployment(self) -> Optional[str]:
-        return self.render.deployment if self.render.provider == LTX else None
+    def _on_deployment(self, deployment: Optional[str]) -> None:
+        if self._loading or self.session.project is None:
+            return
+        r = self.render
+        changes: dict = {"deployment": deployment}
+        if r.model is not None and self.info.model_info(LTX, r.model, deployment) is None:
+            # the chosen model is not served there: the deployment's default model is used (and the user is told)
+            changes["model"] = None
+            where = self.info.deployment_labels().get(self.info.effective_deployment(LTX, deployment), deployment)
+            self.notice.emit(f"{r.model} is not offered on {where}: the model is set to that deployment's default")
+        self._set(**changes)
 
-    # --- loading a project's settings into the widgets ------------------------------------------------------
+    def _on_speed(self, value: int) -> None:
+        self.speed_label.setText(f"{value / 100:.2f}×")
+        self._set(refresh=False, camera_speed=None if value == 100 else value / 100)  # 1.0 is the default
+
+    def _on_seed(self) -> None:
+        text = self.seed.text().strip()
+        self._set(refresh=False, seed=int(text) if text else None)
+
+    def _on_project(self) -> None:
+        self._stash.clear()
+        self._plan_ignored.clear()
+        self.load()
+
+    # --- showing the settings -------------------------------------------------------------------------------
     def load(self) -> None:
         if self.session.project is None or not self.ready:
             return
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Show project.render in every control (writes nothing)."""
         self._loading = True
         try:
+            r = self.render
+            provider = self.effective_provider()
             items = [(s.display_name if s.available else f"{s.display_name} (unavailable)", s.name,
-                      None if s.available else (s.reason or "unavailable"))
-                     for s in self.info.statuses()]
-            # a project is shown as saved, even a choice this machine cannot render (its tooltip says why and the
-            # cost line names the problem); values are only corrected when the user changes something
-            self._keep = True
-            combo_utils.fill(self.provider, items, self.render.provider, allow_disabled=True)
-            self._fit_to_provider()
+                      None if s.available else (s.reason or "unavailable")) for s in self.info.statuses()]
+            if not any(name == provider for _, name, _ in items):
+                items.append((f"{provider} (unknown)", provider, f"no provider named {provider!r} here"))
+            combo_utils.fill(self.provider, items, provider, allow_disabled=True)
+            is_ltx = provider == LTX
+            self.ltx.setVisible(is_ltx)
+            if is_ltx:
+                self._fill_deployments()
+                self.ltx.load(r.options)
+                self._check_local_device()
+            self._fill_model()
+            self._fill_values(self.chosen_model())
         finally:
-            self._keep = False
             self._loading = False
+        self._apply_rules()
 
-    def _fit_to_provider(self) -> None:
-        """Bring every dependent control (and the settings) in line with the provider, deployment and model."""
-        provider = self.provider.currentData()
-        fixes: dict = {}
-        if provider and provider != self.render.provider:
-            fixes["provider"] = provider
-        is_ltx = provider == LTX
-        self.ltx.setVisible(is_ltx)
-        deployment = None
-        if is_ltx:
-            deployment = self.ltx.set_deployments(self.info.deployment_status(), self.render.deployment, self._keep,
-                                                  labels=self.info.deployment_labels())
-            self._check_local_device()
-        if deployment != self.render.deployment:
-            fixes["deployment"] = deployment
-        models = self.info.models(provider, deployment) if provider else []
-        resolution = self.render.resolution
-        combo_utils.fill(self.model, [(_model_label(m, resolution), m.id, None) for m in models], self.render.model,
-                         allow_disabled=self._keep)
-        model = next((m for m in models if m.id == self.model.currentData()), None)
-        if model is not None and model.id != self.render.model:
-            fixes["model"] = model.id
-        fixes.update(self._fit_to_model(model))
-        if fixes and not self._keep:
-            self._apply_fixes(fixes)
-        if is_ltx:
-            self.ltx.load(self.render, model, self._keep)
+    def _fill_deployments(self) -> None:
+        self.ltx.set_deployments(self.info.deployment_status(), self.render.deployment,
+                                 labels=self.info.deployment_labels(), default=self.info.default_deployment())
 
-    def _fit_to_model(self, model: Optional[ModelInfo]) -> dict:
-        fixes: dict = {}
-        allowed_res = model.resolutions if model else list(RESOLUTIONS)
-        items = [(RESOLUTION_LABELS[r], r, None if r in allowed_res else f"{model.label} does not offer {r}")
-                 for r in RESOLUTIONS]
-        combo_utils.fill(self.resolution, items, self.render.resolution, allow_disabled=self._keep)
-        if self.resolution.currentData() and self.resolution.currentData() != self.render.resolution:
-            fixes["resolution"] = self.resolution.currentData()
-        allowed_ar = model.aspect_ratios if model else list(ASPECT_RATIOS)
-        items = [(ar, ar, None if ar in allowed_ar else f"{model.label} does not offer {ar}") for ar in ASPECT_RATIOS]
-        combo_utils.fill(self.aspect, items, self.render.aspect_ratio, allow_disabled=self._keep)
-        if self.aspect.currentData() and self.aspect.currentData() != self.render.aspect_ratio:
-            fixes["aspect_ratio"] = self.aspect.currentData()
+    def _fill_model(self) -> None:
+        r = self.render
+        deployment = self.info.effective_deployment(r.provider, r.deployment)
+        models = self.info.models(self.effective_provider(), deployment)
+        resolution = r.resolution
+        default = self.info.default_model(r.provider, r.deployment)
+        items = [(f"Model default ({default.label})" if default else "Model default", UNSET, None)]
+        items += [(_model_label(m, resolution or m.defaults.get("resolution", "")), m.id, None) for m in models]
+        _fill(self.model, items, r.model, "model")
+
+    def _fill_values(self, model: Optional[ModelInfo]) -> None:
+        r = self.render
+        defaults = model.defaults if model else {}
+        label = model.label if model else "this model"
+        res_ok = model.resolutions if model else list(RESOLUTIONS)
+        _fill(self.resolution, [(_default_text(RESOLUTION_LABELS.get(defaults.get("resolution"))), UNSET, None)] +
+              [(RESOLUTION_LABELS[x], x, None if x in res_ok else f"{label} does not offer {x}") for x in RESOLUTIONS],
+              r.resolution, "resolution")
+        ar_ok = model.aspect_ratios if model else list(ASPECT_RATIOS)
+        _fill(self.aspect, [(_default_text(defaults.get("aspect_ratio")), UNSET, None)] +
+              [(a, a, None if a in ar_ok else f"{label} does not offer {a}") for a in ASPECT_RATIOS],
+              r.aspect_ratio, "aspect ratio")
+        offered = list(model.fps) if model else list(FPS_CHOICES)
+        fps_default = defaults.get("fps")
+        _fill(self.fps, [(_default_text(f"{fps_default} fps" if fps_default else None), UNSET, None)] +
+              [(f"{f} fps", f, None if f in offered else f"{label} does not offer {f} fps")
+               for f in sorted(set(FPS_CHOICES) | set(offered))], r.fps, "fps")
+        self._fill_length(model)
+        combo_utils.select(self.motion, r.camera_motion if r.camera_motion not in (None, "none") else UNSET,
+                           allow_disabled=True)
+        speed = r.camera_speed if r.camera_speed is not None else 1.0
+        self.speed.setValue(int(round(speed * 100)))
+        self.speed_label.setText(f"{speed:.2f}×")
+        makes_audio = model is None or "audio" in model.modes
+        combo_utils.fill(self.audio, [(f"Model default ({'with sound' if makes_audio else 'silent'})", UNSET, None),
+                                      ("With sound", "on", None), ("Silent", "off", None)],
+                         {True: "on", False: "off"}.get(r.include_audio, UNSET), allow_disabled=True)
+        self.audio_prompt.setText(r.audio_prompt or "")
+        self.seed.setText("" if r.seed is None else str(r.seed))
+        self.negative.setText(r.negative_prompt or "")
+
+    def _fill_length(self, model: Optional[ModelInfo]) -> None:
+        r = self.render
+        default = (model.defaults if model else {}).get("duration")
+        high = max(model.durations) if model and model.durations else (model.max_duration if model else 600.0)
+        blocked = self.duration.blockSignals(True)
+        self.duration.setRange(0.0, max(high, r.duration or 0.0))
+        self.duration.setSpecialValueText(_default_text(f"{default:g} s" if default else None))
+        self.duration.setValue(r.duration or 0.0)
+        self.duration.blockSignals(blocked)
         if model is not None:
-            if model.fps and self.render.fps not in model.fps:
-                fixes["fps"] = 24 if 24 in model.fps else model.fps[0]
-            low = min(model.durations) if model.durations else model.min_duration
-            high = max(model.durations) if model.durations else model.max_duration
-            blocked = self.duration.blockSignals(True)
-            self.duration.setRange(low, high)
-            self.duration.setSingleStep(1.0 if model.durations else 0.5)
-            wanted = _nearest(self.render.duration, model.durations) if model.durations else self.render.duration
-            wanted = self.render.duration if self._keep else min(max(wanted, low), high)
-            self.duration.setValue(wanted)
-            self.duration.blockSignals(blocked)
-            allowed = ", ".join(f"{d:g}" for d in model.durations) if model.durations else f"{low:g}–{high:g}"
-            self.duration.setToolTip(f"Length of new scenes ({allowed} s for {model.label}); "
-                                     "each scene's own length is edited in the scene table")
-            if abs(wanted - self.render.duration) > 1e-6:
-                fixes["duration"] = wanted
-        return fixes
+            lengths = ", ".join(f"{d:g}" for d in model.durations) if model.durations else \
+                f"{model.min_duration:g}–{model.max_duration:g}"
+            self.duration.setToolTip(f"Length of new scenes; {model.label} renders {lengths} s (a scene is rendered "
+                                     "at the shortest length that covers it, and the export cuts it). Each scene's "
+                                     "own length is edited in the scene table")
 
-    def _apply_fixes(self, fixes: dict) -> None:
-        try:
-            self.session.project.render = self.render.model_validate({**self.render.model_dump(), **fixes})
-        except ValueError as exc:
-            self.problem.emit(_message(exc))
+    # --- which controls the chosen model takes ---------------------------------------------------------------
+    def set_plan(self, plan) -> None:
+        """The last estimate (a RunPlan): settings it did not send for scenes that follow the project's provider
+        and model disable their control too, with the plan's own reason."""
+        ignored: dict[str, str] = {}
+        for item in getattr(plan, "items", []):
+            rp = item.plan
+            if rp is None or item.skip_reason:
+                continue
+            layered = rp.request.layered
+            if any(layered.explicit(k) for k in ("provider", "model", "deployment")):
+                continue  # a scene with its own model: its notes are its own
+            for ig in rp.ignored:
+                if ig.field != "camera_speed" and not layered.explicit(ig.field) and \
+                        not layered.explicit(f"options.{ig.field}"):
+                    ignored.setdefault(ig.field, ig.reason)
+        if ignored != self._plan_ignored:
+            self._plan_ignored = ignored
+            if self.ready and self.session.project is not None:
+                self._apply_rules()
+
+    def _apply_rules(self) -> None:
+        if self.session.project is None or not self.ready:
             return
-        self.session.mark_dirty()
-        self.changed.emit()
-
-    # --- user choices ---------------------------------------------------------------------------------------
-    def _on_provider(self) -> None:
-        if self._loading:
-            return
-        self._loading = True
-        try:
-            self._fit_to_provider()
-        finally:
-            self._loading = False
-
-    def _on_deployment(self, deployment: str) -> None:
-        if self._loading:
-            return
-        self._loading = True
-        try:
-            self._apply_fixes({"deployment": deployment})
-            self._fit_to_provider()
-        finally:
-            self._loading = False
-
-    def _on_model(self) -> None:
-        if self._loading:
-            return
-        self._loading = True
-        try:
-            self._apply_fixes({"model": self.model.currentData()})
-            self._fit_to_provider()
-        finally:
-            self._loading = False
-
-    def _on_resolution(self) -> None:
-        if self._set(resolution=self.resolution.currentData()):
-            # prices depend on the resolution: relabel the models
-            models = self.info.models(self.render.provider, self._deployment())
-            for i, m in enumerate(models[: self.model.count()]):
-                self.model.setItemText(i, _model_label(m, self.render.resolution))
-
-    def _on_duration(self, value: float) -> None:
-        model = self.current_model()
-        if model is not None and model.durations:
-            snapped = _nearest(value, model.durations)
-            if abs(snapped - value) > 1e-6:
-                self.duration.setValue(snapped)  # re-enters with the allowed value
-                return
-        self._set(duration=value)
+        r = self.render
+        chosen = self.info.offer(r.provider, r.model, r.deployment)
+        reasons = control_reasons(chosen, self.info.offers(), self._plan_ignored)
+        if r.camera_motion in (None, "none") and reasons.get("camera_speed") is None:
+            reasons["camera_speed"] = "Choose a camera motion first"
+        if r.include_audio is False and reasons.get("audio_prompt") is None:
+            reasons["audio_prompt"] = "Audio is off: choose “With sound” to describe it"
+        self.reasons = reasons
+        for control, widget in (("seed", self.seed), ("negative_prompt", self.negative),
+                                ("include_audio", self.audio), ("audio_prompt", self.audio_prompt),
+                                ("camera_speed", self.speed)):
+            why = reasons.get(control)
+            widget.setEnabled(why is None)
+            widget.setToolTip(why or "")
+        self.ltx.apply_reasons(reasons)
 
 
-def _nearest(value: float, choices: list[float]) -> float:
-    return min(choices, key=lambda c: abs(c - value)) if choices else value
+def _fill(combo: QComboBox, items: list, current: Any, what: str) -> None:
+    """Fill a combo whose first item is the default; a saved value this build does not list is shown as saved."""
+    if current is not None and not any(data == current for _, data, _ in items):
+        items = items + [(f"{current} (not offered here)", current, f"no {what} {current!r} here")]
+    combo_utils.fill(combo, items, UNSET if current is None else current, allow_disabled=True)
+
+
+def _default_text(value: Optional[str]) -> str:
+    return f"Model default ({value})" if value else "Model default"
 
 
 def _model_label(model: ModelInfo, resolution: str) -> str:

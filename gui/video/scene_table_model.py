@@ -11,6 +11,7 @@ from PySide6.QtGui import QBrush, QColor
 from core.errors import ImageAIError
 from core.video.project import Scene, Take
 from core.video.scene_edits import MoveScene, SetSceneField, SetSceneProvider
+from gui.video.plan_notes import item_line, item_notes, what
 from gui.video.project_session import ProjectSession
 from gui.video.thumbnails import ThumbnailCache
 
@@ -41,6 +42,7 @@ class SceneTableModel(QAbstractTableModel):
         self.session = session
         self.thumbs = thumbnails
         self.progress: dict[str, float] = {}  # scene id -> live fraction while a render runs
+        self.estimates: dict = {}  # scene id -> PlanItem of the last estimate (cost, length, notes)
         self._rows: dict[str, dict] = {}  # scene id -> {(role, column): value, "thumb": thumbnail key}
         session.scenes_reset.connect(self._reset)
         session.scene_changed.connect(self.refresh_scene)
@@ -99,11 +101,12 @@ class SceneTableModel(QAbstractTableModel):
             row[(Qt.DisplayRole, col)] = self._text(scene, take, col, Qt.DisplayRole, row_index)
         row[(Qt.EditRole, COL["Prompt"])] = scene.prompt
         row[(Qt.EditRole, COL["Length"])] = scene.duration
-        own = scene.overrides.provider if scene.overrides is not None else None
+        own = scene.render.provider
         row[(Qt.EditRole, COL["Provider"])] = own or ""
-        project_provider = self.session.project.render.provider
-        row[(Qt.ToolTipRole, COL["Provider"])] = (f"This scene's own provider: {own}" if own else
-                                                  f"Project default ({project_provider})") + "; double-click to change"
+        row[(Qt.ToolTipRole, COL["Provider"])] = self._provider_tip(scene)
+        cost_tip = self._cost_tip(scene, take)
+        if cost_tip:
+            row[(Qt.ToolTipRole, COL["Cost"])] = cost_tip
         row[(Qt.UserRole, 0)] = scene.id
         row[(Qt.ToolTipRole, COL["Prompt"])] = scene.prompt
         if take is not None and take.error:
@@ -130,17 +133,48 @@ class SceneTableModel(QAbstractTableModel):
         if col == COL["Provider"]:
             if take is not None:
                 return take.provider + (f" / {take.model}" if take.model and take.model != take.provider else "")
-            return self.session.project.scene_settings(scene).provider
+            item = self.estimates.get(scene.id)
+            if item is not None:  # the model the plan chose, the model's default included
+                return item.provider + (f" / {what(item)}" if item.model and item.model != item.provider else "")
+            settings = self.session.project.scene_settings(scene).settings
+            return settings.provider + (f" / {settings.model}" if settings.model else "")
         if col == COL["Status"]:
             return self._status(scene, take)
         if col == COL["Cost"]:
             if take is None:
-                return ""
+                item = self.estimates.get(scene.id)
+                return f"~${item.estimated_cost:.2f}" if item is not None and not item.skip_reason else ""
             return f"${take.cost:.2f}" if take.status == "done" else f"~${take.estimated_cost:.2f}"
         if col == COL["Clip"]:
             selected = scene.selected_take
             return _name(selected.clip_path) if selected is not None and selected.clip_path else ""
         return ""
+
+    def _provider_tip(self, scene: Scene) -> str:
+        own = scene.render.set_fields()
+        provider = own.pop("provider", None)
+        project_provider = self.session.project.render.provider or "animatic"
+        text = f"This scene's own provider: {provider}" if provider else f"Project default ({project_provider})"
+        settings = [f"{k.replace('_', ' ')} {v}" for k, v in own.items() if k != "duration"]
+        settings += [f"{k.replace('_', ' ')} {v}" for k, v in scene.render.options.items()]
+        if settings:
+            text += "\nIts own settings: " + ", ".join(settings)
+        return text + "\nDouble-click to change the provider"
+
+    def _cost_tip(self, scene: Scene, take: Optional[Take]) -> str:
+        if take is not None:
+            lines = [f"rendered {take.rendered_seconds:g} s" if take.rendered_seconds else ""] + list(take.notes)
+            return "\n".join(x for x in lines if x)
+        item = self.estimates.get(scene.id)
+        if item is None:
+            return ""
+        return "\n".join([item_line(item)] + item_notes(item))
+
+    def set_estimates(self, items: dict) -> None:
+        """The last estimate's plan items by scene id (shown in the Provider and Cost columns)."""
+        if items or self.estimates:
+            self.estimates = items
+            self.refresh_all()
 
     def _status(self, scene: Scene, take: Optional[Take]) -> str:
         if take is None:
@@ -191,7 +225,7 @@ class SceneTableModel(QAbstractTableModel):
 
     def _set_provider(self, scene: Scene, provider: Optional[str]) -> bool:
         """The scene's own provider (None: the project's), as an undoable edit."""
-        if provider == (scene.overrides.provider if scene.overrides is not None else None):
+        if provider == scene.render.provider:
             return False
         try:
             self.session.apply(SetSceneProvider(scene.id, provider))

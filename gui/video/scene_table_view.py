@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QMenu, QPushButton,
@@ -29,6 +29,9 @@ class SceneTableWidget(QWidget):
         super().__init__(parent)
         self.session = session
         self.model = model
+        #: the length of a new scene (the video tab hands in the render settings' answer: the project's choice, or
+        #: the model's default length)
+        self.default_length: Callable[[], float] = lambda: 5.0
         self.table = QTableView(objectName="sceneTable")
         self.table.setModel(model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
@@ -121,7 +124,7 @@ class SceneTableWidget(QWidget):
             return
         ids = self.selected_ids()
         index = self.model.row_of(ids[-1]) + 1 if ids else None
-        edit = self._apply(AddScene(index=index, duration=project.render.duration,
+        edit = self._apply(AddScene(index=index, duration=self.default_length(),
                                     prompt="", title=f"Scene {len(project.scenes) + 1}"))
         if edit is not None:
             self.select_ids([edit.scene.id])

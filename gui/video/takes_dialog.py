@@ -11,7 +11,7 @@ from core.errors import ImageAIError
 from core.video.scene_edits import SelectTake
 from gui.video.project_session import ProjectSession
 
-HEADERS = ("Chosen", "Created", "Provider / model", "Status", "Cost", "Seed", "Render time", "Clip")
+HEADERS = ("Chosen", "Created", "Provider / model", "Status", "Cost", "Seed", "Render time", "Clip", "Notes")
 
 
 class TakesDialog(QDialog):
@@ -62,7 +62,8 @@ class TakesDialog(QDialog):
                       take.provider + (f" / {take.model}" if take.model else ""),
                       take.status + (f": {take.error}" if take.error else ""),
                       f"${take.cost:.2f}", "" if take.seed is None else str(take.seed),
-                      f"{seconds:.0f} s" if seconds is not None else "", take.clip_path or "")
+                      f"{seconds:.0f} s" if seconds is not None else "", take.clip_path or "",
+                      "; ".join(take.notes))  # the plan's adjustments and ignored settings, as shown before
             for c, v in enumerate(values):
                 item = QTableWidgetItem(v)
                 item.setData(Qt.UserRole, take.id)

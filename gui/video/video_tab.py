@@ -12,10 +12,13 @@ from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QMessageBox, QPro
 
 from core.config import Settings
 from core.errors import ImageAIError
-from core.render.events import RenderEvent, RenderPlan, RenderSummary
+from core.render.events import RenderEvent, RenderSummary, RunPlan
 from core.video.project import ACTIVE_STATUSES
 from gui.async_runner import AsyncRunner
+from gui.video.cost_dialog import CostDialog
 from gui.video.export_group import ExportGroup
+from gui.video.plan_notes import problem_lines, run_notes, summary_text
+from gui.video.plan_worker import PlanResult
 from gui.video.preview import PreviewWidget
 from gui.video.project_session import ProjectSession
 from gui.video.provider_delegate import ProviderDelegate
@@ -31,10 +34,15 @@ from gui.video.thumbnails import ThumbnailCache
 
 log = logging.getLogger(__name__)
 EVENT_LEVELS = {"failed": "error", "retry": "warning", "cancelled": "warning", "progress": "debug", "log": "debug"}
+MAX_NOTES_SHOWN = 4
 
 
 class VideoTab(QWidget):
     render_settings_changed = Signal()
+    #: an estimate is on screen (cost line, notes, table): its PlanResult
+    estimate_shown = Signal(object)
+    #: a render above the cost threshold waits for the user: the CostDialog
+    confirmation_requested = Signal(object)
 
     def __init__(self, session: ProjectSession, runner: AsyncRunner, settings: Settings,
                  parent: Optional[QWidget] = None):
@@ -56,6 +64,12 @@ class VideoTab(QWidget):
         self.references = ReferenceImagesWidget(session)
         self.export_group = ExportGroup(session)
         self.controller = RenderController(session, runner, settings, self)
+        self.scenes.default_length = self.render_group.default_scene_length
+        self.cost_dialog: Optional[CostDialog] = None
+        self._estimate_token: Optional[int] = None
+        self._estimate_ok: Optional[bool] = None  # the last estimate: renders something (None: not known yet)
+        self._run_token: Optional[int] = None  # the plan being made for a run
+        self._run_request: tuple = (None, False)
         self._build_layout()
         self._connect()
 
@@ -82,6 +96,10 @@ class VideoTab(QWidget):
         self.retry_button = QPushButton("Retry failed", objectName="retryFailedButton", enabled=False)
         self.cost_label = QLabel("", objectName="costLabel")
         self.cost_label.setWordWrap(True)
+        self.plan_notes = QLabel("", objectName="planNotes")
+        self.plan_notes.setWordWrap(True)
+        self.plan_notes.setStyleSheet("color:#8d4e00")
+        self.plan_notes.setVisible(False)
         self.overall = QProgressBar(objectName="renderProgress")
         self.overall.setRange(0, 1000)
         self.overall.setValue(0)
@@ -103,6 +121,7 @@ class VideoTab(QWidget):
         top_lay.addWidget(self.scenes, 1)
         top_lay.addLayout(controls)
         top_lay.addLayout(cost_row)
+        top_lay.addWidget(self.plan_notes)
 
         bottom = QSplitter(Qt.Horizontal)
         bottom.addWidget(self.console)
@@ -134,6 +153,10 @@ class VideoTab(QWidget):
     def _connect(self) -> None:
         for source in (self.render_group, self.scene_model, self.scenes, self.references, self.export_group):
             source.problem.connect(self.console.error)
+        self.render_group.notice.connect(self.console.info)
+        self.controller.planned.connect(self._on_planned)
+        self.controller.waiting.connect(lambda text: self.console.warning(f"Render: {text}"))
+        self.force_check.toggled.connect(self._schedule_estimate)
         self.export_group.message.connect(self.console.log)
         self.export_group.preview_requested.connect(self.preview.play)
         self.scenes.preview_requested.connect(self.preview.play)
@@ -167,6 +190,8 @@ class VideoTab(QWidget):
     # --- selection and cost estimate ------------------------------------------------------------------------
     def _on_project(self) -> None:
         self.console.info(f"Opened project “{self.session.project.name}” ({self.session.store.folder})")
+        self._estimate_ok = None
+        self.scene_model.set_estimates({})
         self._on_selection(self.scenes.selected_ids())
 
     def _on_selection(self, ids: list[str]) -> None:
@@ -183,33 +208,77 @@ class VideoTab(QWidget):
     def _schedule_estimate(self) -> None:
         self._estimate_timer.start()
 
-    def update_estimate(self) -> Optional[RenderPlan]:
-        """Validate and price what Generate Videos would render, and show it. Returns the plan (None if invalid)."""
+    def busy(self) -> bool:
+        """A render runs, is being planned, or waits for the user to confirm its cost."""
+        return self.controller.is_running() or self._run_token is not None or self.cost_dialog is not None
+
+    def update_estimate(self) -> None:
+        """Ask for the plan of what Generate Videos would render (validation, cost, adjustments, ignored settings).
+        It is made off the GUI thread; `estimate_shown` follows when it is on screen."""
         if self.session.store is None or not self.render_group.ready:
-            return None  # the providers are still being checked; asking one now could block the window
+            return  # the providers are still being checked
         self._update_retry()
         if not self.session.project.scenes:
+            self._estimate_token = None
             self.cost_label.setText("Add a scene to render.")
+            self._set_notes([])
             self.generate_button.setEnabled(False)
-            return None
-        try:
-            plan = self.controller.plan(self._target_ids(), self.force_check.isChecked())
-        except ImageAIError as exc:
-            self.cost_label.setText(f"<span style='color:#c62828'>Cannot render: {_html(str(exc))}</span>")
-            self.generate_button.setEnabled(False)
-            return None
-        todo = [i for i in plan.to_render]
-        skipped = len(plan.items) - len(todo)
-        text = f"Estimated cost: <b>${plan.total_cost:.2f}</b> for {len(todo)} scene(s)"
-        if skipped:
-            text += f"; {skipped} already rendered with these settings"
-        self.cost_label.setText(text)
-        self.generate_button.setEnabled(not self.controller.is_running() and bool(todo))
-        return plan
+            return
+        self._estimate_token = self.controller.plan_async(self._target_ids(), self.force_check.isChecked())
+        self._estimate_ok = None  # until it answers, a click plans afresh anyway
+        self._update_generate()
+        if not self.cost_label.text():
+            self.cost_label.setText("Estimating the cost…")
+
+    def _update_generate(self) -> None:
+        has_scenes = self.session.project is not None and bool(self.session.project.scenes)
+        self.generate_button.setEnabled(self.render_group.ready and has_scenes and not self.busy()
+                                        and self._estimate_ok is not False)
+
+    def _on_planned(self, result: PlanResult) -> None:
+        if result.purpose == "estimate":
+            if result.token == self._estimate_token:
+                self._show_plan(result)
+                self.estimate_shown.emit(result)
+        elif result.token == self._run_token:
+            self._run_token = None
+            if result.purpose == "resume":
+                self._resume_planned(result)
+            else:
+                self._generate_planned(result)
+
+    def _show_plan(self, result: PlanResult) -> None:
+        if result.error is not None:
+            lines = problem_lines(result.error)
+            self.cost_label.setText("<span style='color:#c62828'>Cannot render: "
+                                    + "<br>".join(_html(x) for x in lines) + "</span>")
+            self._set_notes([])
+            self.scene_model.set_estimates({})
+            self.render_group.set_plan(None)
+            self._estimate_ok = False
+        else:
+            plan = result.plan
+            total = f"${plan.total_cost:.2f}"
+            self.cost_label.setText(_html(summary_text(plan)).replace(total, f"<b>{total}</b>", 1))
+            self._set_notes(run_notes(plan))
+            self.scene_model.set_estimates({i.scene_id: i for i in plan.items})
+            self.render_group.set_plan(plan)
+            self._estimate_ok = bool(plan.to_render)
+        self._update_generate()
+
+    def _set_notes(self, notes: list[str]) -> None:
+        """The plan's adjustments and ignored settings, beside the cost (the first few; all in the tooltip)."""
+        shown = notes[:MAX_NOTES_SHOWN]
+        text = "<br>".join(_html(n) for n in shown)
+        if len(notes) > len(shown):
+            text += f"<br><i>… and {len(notes) - len(shown)} more (hover to read all)</i>"
+        self.plan_notes.setText(text)
+        self.plan_notes.setToolTip("\n".join(notes))
+        self.plan_notes.setVisible(bool(notes))
 
     def _update_retry(self) -> None:
         failed = self.failed_scene_ids()
-        self.retry_button.setEnabled(bool(failed) and not self.controller.is_running())
+        self.retry_button.setEnabled(bool(failed) and not self.busy())
         self.retry_button.setText(f"Retry failed ({len(failed)})" if failed else "Retry failed")
 
     def failed_scene_ids(self) -> list[str]:
@@ -223,54 +292,78 @@ class VideoTab(QWidget):
 
     # --- rendering ------------------------------------------------------------------------------------------
     def generate(self, scene_ids: Optional[list[str]] = None) -> bool:
-        """Plan, show the cost, ask above the threshold, then start. Returns whether a render started."""
-        if self.controller.is_running() or not self.render_group.ready:
+        """Plan the render off the GUI thread, show its cost and notes, ask above the threshold, then run that very
+        plan. Returns whether planning started (the run follows when the plan is ready and, if asked, confirmed)."""
+        if self.busy() or not self.render_group.ready or self.session.store is None:
             return False
         ids = scene_ids if scene_ids is not None else self._target_ids()
-        force = self.force_check.isChecked()
-        try:
-            plan = self.controller.plan(ids, force)
-        except ImageAIError as exc:
-            self.console.error(f"Cannot render: {exc}")
-            self.cost_label.setText(f"<span style='color:#c62828'>Cannot render: {_html(str(exc))}</span>")
-            return False
+        self._run_request = (ids, self.force_check.isChecked())
+        self._run_token = self.controller.plan_async(ids, self.force_check.isChecked(), "generate")
+        self.generate_button.setEnabled(False)
+        self.retry_button.setEnabled(False)
+        self.cost_label.setText("Planning the render…")
+        return True
+
+    def _generate_planned(self, result: PlanResult) -> None:
+        if result.error is None and result.request.revision != self.session.revision:
+            # the project changed while the plan was made: plan again, so the cost shown is the cost paid
+            ids, force = self._run_request
+            self._run_token = self.controller.plan_async(ids, force, "generate")
+            return
+        self._show_plan(result)
+        if result.error is not None:
+            self.console.error("Cannot render: " + "; ".join(problem_lines(result.error)))
+            self._update_retry()
+            return
+        plan = result.plan
         if not plan.to_render:
             self.console.info("Nothing to render: every scene is already rendered with these settings "
                               "(tick “Always new take” to render again)")
-            return False
-        cost = plan.total_cost
-        self.cost_label.setText(f"Estimated cost: <b>${cost:.2f}</b> for {len(plan.to_render)} scene(s)")
-        if cost > self.settings.confirm_cost_above and not self.confirm_cost(plan):
-            self.console.info(f"Render not started (estimated ${cost:.2f})")
-            return False
-        self.controller.start(plan, ids, force)
-        return True
+            self._update_retry()
+            return
+        if plan.total_cost > self.settings.confirm_cost_above:
+            self._ask(plan)
+        else:
+            self.controller.start(plan)
+
+    def _ask(self, plan: RunPlan) -> None:
+        dialog = CostDialog(plan, self)
+        self.cost_dialog = dialog
+        dialog.finished.connect(lambda code, d=dialog: self._answered(d, code))
+        dialog.open()
+        self.confirmation_requested.emit(dialog)
+
+    def _answered(self, dialog: CostDialog, code: int) -> None:
+        self.cost_dialog = None
+        dialog.deleteLater()
+        if code == CostDialog.Accepted and not self.controller.is_running():
+            self.controller.start(dialog.plan)  # the plan the user read: nothing is prepared again
+            return
+        self.console.info(f"Render not started (estimated ${dialog.plan.total_cost:.2f})")
+        self._update_generate()
+        self._update_retry()
 
     def resume_submitted(self) -> bool:
         """Follow the jobs this project submitted before the app closed: they are paid for, so they are polled by
-        their job ids and nothing is submitted again. Returns whether a run started."""
+        their job ids and nothing is submitted again. Returns whether planning the resume started."""
         store = self.session.store
-        if store is None or self.controller.is_running():
+        if store is None or self.busy():
             return False
         ids = [s.id for s in store.project.scenes
                if any(t.status in ACTIVE_STATUSES and t.remote_job_id for t in s.takes)]
         if not ids:
             return False
-        try:
-            plan = self.controller.plan(ids)
-        except ImageAIError as exc:
-            self.console.error(f"Cannot resume the submitted jobs: {exc}")
-            return False
-        self.console.info(f"Resuming {len(ids)} job(s) submitted before the app closed (no new charge)")
-        self.controller.start(plan, ids, False)
+        self._run_token = self.controller.plan_async(ids, False, "resume")
         return True
 
-    def confirm_cost(self, plan: RenderPlan) -> bool:
-        answer = QMessageBox.question(
-            self, "Confirm render cost",
-            f"Rendering {len(plan.to_render)} scene(s) will cost about ${plan.total_cost:.2f}.\n\nStart the render?",
-            QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
-        return answer == QMessageBox.Yes
+    def _resume_planned(self, result: PlanResult) -> None:
+        if result.error is not None:
+            self.console.error(f"Cannot resume the submitted jobs: {result.error}")
+            self._update_generate()
+            return
+        n = len(result.plan.to_render)
+        self.console.info(f"Resuming {n} job(s) submitted before the app closed (no new charge)")
+        self.controller.start(result.plan)
 
     def retry_failed(self) -> bool:
         ids = self.failed_scene_ids()
@@ -280,7 +373,7 @@ class VideoTab(QWidget):
         for sid in self.scenes.selected_ids():
             self.controller.cancel(sid)
 
-    def _on_started(self, plan: RenderPlan) -> None:
+    def _on_started(self, plan: RunPlan) -> None:
         self.generate_button.setEnabled(False)
         self.retry_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -332,6 +425,7 @@ class VideoTab(QWidget):
             self.console.log(level, f"Render finished: {', '.join(parts)}; cost ${result.total_cost:.2f}")
         else:
             self.console.error(f"Render stopped: {result}")
+            self.cost_label.setText(f"<span style='color:#c62828'>Render stopped: {_html(str(result))}</span>")
         self.update_estimate()
 
     def show_takes(self, scene_id: str) -> None:
@@ -345,6 +439,7 @@ class VideoTab(QWidget):
     def shutdown(self) -> None:
         if self.controller.is_running():
             self.controller.cancel(None)
+        self.controller.shutdown()
         self.export_group.shutdown()
         self.preview.stop()
         self.thumbnails.shutdown()

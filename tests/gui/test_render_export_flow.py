@@ -10,6 +10,7 @@ from core.video.media import probe
 from core.video.project_io import ProjectStore
 from gui.video.scene_table_model import COL
 from tests.gui.conftest import PICKY, make_project, render_and_wait
+from tests.gui.helpers import estimate, generate_and_confirm
 
 PROMPTS = ["A red fox in the snow", "A lighthouse at dusk", "A train crossing a bridge"]
 
@@ -68,8 +69,9 @@ def test_render_three_scenes_then_export_and_reopen(open_window, tmp_path, qtbot
     assert [_cell(again, r, "Status").split()[0] for r in range(3)] == ["done"] * 3
     assert again.settings.recent_projects[0] == str(store.folder)
     # nothing to render now: Generate says so instead of paying again
-    again.video_tab.update_estimate()
+    estimate(qtbot, again)
     assert "3 already rendered" in again.video_tab.cost_label.text()
+    assert not again.video_tab.generate_button.isEnabled()
 
 
 def test_render_failure_is_shown_and_project_stays_valid(open_window, tmp_path, qtbot, monkeypatch):
@@ -106,22 +108,18 @@ def test_render_failure_is_shown_and_project_stays_valid(open_window, tmp_path, 
 
 
 def test_cost_above_the_threshold_is_confirmed_first(open_window, tmp_path, qtbot, monkeypatch, settings):
-    from PySide6.QtWidgets import QMessageBox
-
     monkeypatch.setenv("IMAGEAI_PROVIDER_PLUGINS", PICKY)
     store = make_project(tmp_path / "proj", ["one", "two"], provider="picky", duration=2.0)
     settings.confirm_cost_above = 0.5
     window = open_window(store.folder)
     tab = window.video_tab
-    tab.update_estimate()
+    estimate(qtbot, window)
     assert "$1.00" in tab.cost_label.text()  # 2 scenes x 2 s x $0.25/s, shown before anything is spent
-    asked = []
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.No)
-    assert not tab.generate()
-    assert asked and "$1.00" in asked[0]
+    text = generate_and_confirm(qtbot, window, answer=False)
+    assert "$1.00" in text and "scene 1: picky-1, renders 2 s, $0.50" in text
     assert all(not s.takes for s in window.session.project.scenes)
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    assert "Render not started" in tab.console.visible_text()
     with qtbot.waitSignal(tab.controller.finished, timeout=120_000) as blocker:
-        assert tab.generate()
+        generate_and_confirm(qtbot, window, answer=True)
     assert len(blocker.args[0].done) == 2
     assert window.session.project.total_cost == 1.0

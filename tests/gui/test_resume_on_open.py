@@ -8,14 +8,16 @@ from tests.gui.conftest import make_project
 def test_opening_a_project_resumes_submitted_takes(tmp_path, qtbot, open_window):
     store = make_project(tmp_path / "p", ["a lighthouse", "a fox"])
     scene = store.project.scenes[0]
-    settings = store.project.scene_settings(scene)
-    take = Take(provider="animatic", settings=settings.model_dump(mode="json"), status="submitted",
-                remote_job_id="animatic-before-close")
+    layered = store.project.scene_settings(scene)
+    take = Take(provider="animatic", settings=layered.settings.model_dump(mode="json"), status="submitted",
+                remote_job_id="animatic-before-close", request=layered.model_dump(mode="json"))
     scene.takes.append(take)
     store.save()
 
     window = open_window(store.folder)
-    qtbot.waitUntil(lambda: not window.video_tab.controller.is_running(), timeout=60_000)
+    # the resume is planned off the GUI thread, then followed on the loop thread
+    qtbot.waitUntil(lambda: window.session.project.scenes[0].takes[0].status == "done", timeout=60_000)
+    qtbot.waitUntil(lambda: not window.video_tab.busy(), timeout=60_000)
     reloaded = ProjectStore.open(store.folder).project
     resumed = reloaded.scenes[0]
     assert len(resumed.takes) == 1 and resumed.takes[0].status == "done"

@@ -12,10 +12,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
 
 from core.config import Settings
+from core.video.render_settings import RenderSettings
 from core.video.media import count_frames, probe
 from gui.video import combo_utils
 from gui.video.scene_table_model import COL
 from tests.gui.conftest import PICKY, make_project, render_and_wait
+from tests.gui.helpers import estimate
 
 
 def _w(window, cls, name):
@@ -120,32 +122,38 @@ def test_a_scene_gets_its_own_provider_in_the_table(open_window, tmp_path, qtbot
     editor.setCurrentIndex(i)
     editor.activated.emit(i)  # what a click on the entry sends: the choice is committed at once
     scene = window.session.project.scenes[0]
-    assert scene.overrides is not None and scene.overrides.provider == "animatic"
+    assert scene.render.provider == "animatic" and scene.render.model is None
     assert model.data(index) == "animatic" and "own provider" in model.data(index, Qt.ToolTipRole)
-    assert window.session.project.scenes[1].overrides is None
+    assert window.session.project.scenes[1].render.is_empty()
     assert window.save()
     doc = _saved(store)
-    assert doc["scenes"][0]["overrides"]["provider"] == "animatic" and doc["render"]["provider"] == "picky"
-    assert doc["scenes"][1]["overrides"] is None
+    assert doc["scenes"][0]["render"]["provider"] == "animatic" and doc["render"]["provider"] == "picky"
+    assert RenderSettings.model_validate(doc["scenes"][1]["render"]).is_empty()
 
-    # Edit > Undo restores the project default; Redo brings the override back
+    # Edit > Undo restores the project default; Redo brings the scene's own provider back
     assert "provider" in window.undo_action.text()
     window.undo_action.trigger()
-    assert window.session.project.scenes[0].overrides is None and model.data(index) == "picky"
+    assert window.session.project.scenes[0].render.is_empty() and model.data(index) == "picky"
     window.redo_action.trigger()
-    assert window.session.project.scenes[0].overrides.provider == "animatic"
+    assert window.session.project.scenes[0].render.provider == "animatic"
 
-    # the render uses the override: scene 1 by Animatic (free), scene 2 by the project's provider
+    # the estimate of Generate (no selection: all scenes) shows each scene's cost and the plan's notes in the table
     tab.scenes.select_ids([])
+    estimate(qtbot, window)
+    assert model.data(model.index(0, COL["Cost"])) == "~$0.00"
+    assert model.data(model.index(1, COL["Cost"])) == "~$0.25"  # 1 s x $0.25/s by the project's provider
+    assert "scene 2: picky-1, renders 1 s, $0.25" in model.data(model.index(1, COL["Cost"]), Qt.ToolTipRole)
+
+    # the render uses the scene's own provider: scene 1 by Animatic (free), scene 2 by the project's provider
     summary = render_and_wait(qtbot, window)
     assert len(summary.done) == 2, summary
     takes = [s.selected_take for s in window.session.project.scenes]
     assert [t.provider for t in takes] == ["animatic", "picky"]
     assert takes[0].cost == 0 and takes[1].cost > 0
 
-    # "Project default" clears the override (nothing else was set: no overrides at all)
+    # "Project default" clears the scene's own settings (nothing else was set: none at all)
     assert model.setData(index, "", Qt.EditRole)
-    assert window.session.project.scenes[0].overrides is None
+    assert window.session.project.scenes[0].render.is_empty()
 
 
 needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None or
@@ -182,4 +190,4 @@ def test_local_deployment_says_which_device_it_runs_on(open_window, tmp_path, qt
         why = combo_utils.reason(combo, i)
         assert "no GPU" in why and 'ltx_local_device = "cpu"' in why  # what is missing and how to choose the CPU
     assert window.session.project.render.provider == "ltx-video"
-    assert window.session.project.render.deployment == "fal"
+    assert window.session.project.render.deployment is None  # the check chose nothing for the user
