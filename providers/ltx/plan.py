@@ -317,6 +317,7 @@ def prepare(request: RenderRequest) -> RenderPlan:
     elif mode == "video-to-video" and e["schema"] != "ltxv13b":
         expected = source_seconds
         billed = float(source_seconds or length)
+        config.duration = billed  # a retake keeps its source's length
     ltx = LTXPlan(config=config, entry=e, mode=mode, endpoint=endpoint, prompt=prompt, start_image=start_image,
                   references=conditioning_refs, camera_lora=lora, camera_scale=scale, source_seconds=source_seconds,
                   expected_duration=expected, min_duration=min_duration, billed_seconds=billed)
