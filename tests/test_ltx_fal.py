@@ -9,7 +9,8 @@ import pytest
 from core.config import Settings
 from core.video.media import probe
 from providers.ltx import catalog
-from providers.ltx_video import LTXGenerationConfig, LTXVideoProvider, plan_for
+from providers.ltx.plan import prepare
+from providers.ltx_video import LTXVideoProvider
 from tests.test_ltx_support import FAST, Inputs, all_modes, fal, project, render, request_for  # noqa: F401
 
 
@@ -24,9 +25,10 @@ def test_every_fal_mode_reaches_the_right_endpoint_and_lands_in_the_project(fal,
     inputs = Inputs(tmp_path / "in")
     out = project.folder / "clips" / f"{model}-{mode}.mp4"
     req = request_for(model, "fal", mode, inputs, out)
-    plan = plan_for(LTXGenerationConfig.from_request(req))
+    plan = prepare(req).detail
     job, result = render(req)
 
+    assert fal.rejected == []  # every field the backend sent is one this endpoint takes
     sent = fal.requests[-1]
     assert sent["path"] == "/" + plan.endpoint
     assert sent["auth"] == "Key "
@@ -48,7 +50,10 @@ def test_every_fal_mode_reaches_the_right_endpoint_and_lands_in_the_project(fal,
     if mode == "audio":
         assert body["generate_audio"] is True and "Audio: rain on a tin roof" in body["prompt"]
     if mode == "camera-lora":
-        assert body["camera_lora"] == "dolly_in" and body["camera_lora_scale"] == 1.0
+        if plan.schema == "ltx25":  # LTX-2.5's native field takes the camera-LoRA names, no strength
+            assert body["camera_motion"] == "dolly_in" and "camera_lora" not in body
+        else:
+            assert body["camera_lora"] == "dolly_in" and body["camera_lora_scale"] == 1.0
     if mode == "lora":
         assert body["loras"][0]["path"].startswith(fal.url + "/files/") and body["loras"][0]["scale"] == 1.0
         if catalog.entry(model, "fal").get("lora_endpoints"):
@@ -122,7 +127,7 @@ def test_resume_in_a_fresh_provider_polls_the_same_job_without_submitting(fal, p
     async def submit_only():
         p = LTXVideoProvider(Settings(**FAST))
         try:
-            return await p.submit(req)
+            return await p.submit(p.prepare(req))
         finally:
             await p.aclose()
 
@@ -131,7 +136,7 @@ def test_resume_in_a_fresh_provider_polls_the_same_job_without_submitting(fal, p
     async def resume():
         p = LTXVideoProvider(Settings(**FAST))  # a new process knows only the id and the request
         try:
-            return await p.wait(job, req)
+            return await p.wait(job, p.prepare(req))
         finally:
             await p.aclose()
 
@@ -168,26 +173,74 @@ def test_cancel_from_a_fresh_process_finds_the_job(fal, project, tmp_path):
         finally:
             await p.aclose()
 
-    job = asyncio.run(once(lambda p: p.submit(req)))
-    asyncio.run(once(lambda p: p.cancel(job)))
+    job = asyncio.run(once(lambda p: p.submit(p.prepare(req))))
+    asyncio.run(once(lambda p: p.cancel(job)))  # no plan: the endpoint is not known either
     assert fal.jobs[job]["cancelled"]
 
 
-def test_client_generate_validates_and_dispatches(fal, project, tmp_path):
-    from providers.ltx_video import LTXVideoClient
-
+def test_provider_generate_prepares_and_dispatches(fal, project, tmp_path):
     req = request_for("ltx-video-2b", "fal", "image-to-video", Inputs(tmp_path / "in"),
                       project.folder / "clips" / "g.mp4", seed=7, guidance_scale=3.5, num_inference_steps=20)
 
     async def go():
-        client = LTXVideoClient(Settings(**FAST))
+        provider = LTXVideoProvider(Settings(**FAST))
         try:
-            return await client.generate(req)
+            return await provider.generate(req)
         finally:
-            await client.aclose()
+            await provider.aclose()
 
     result = asyncio.run(go())
     body = fal.requests[-1]["body"]
     assert fal.requests[-1]["path"] == "/fal-ai/ltx-video/image-to-video"
     assert (body["seed"], body["guidance_scale"], body["num_inference_steps"]) == (7, 3.5, 20)
     assert result.clip_path.is_file() and result.duration == pytest.approx(5.0, abs=0.2)
+
+
+# ---------------- the fake is as strict as fal: a body with a field the endpoint does not take is refused ----------------
+
+def _fal_endpoints() -> set[str]:
+    out = set()
+    for m in catalog.model_ids():
+        if "fal" in catalog.deployments_of(m):
+            e = catalog.entry(m, "fal")
+            out |= set(e["endpoints"].values()) | set(e.get("lora_endpoints", {}).values())
+            out |= {e["reference_endpoint"]} if e.get("reference_endpoint") else set()
+    return out
+
+
+def test_every_fal_endpoint_in_the_catalog_has_a_field_table():
+    from tests.fakes.ltx_fields import FAL
+    assert _fal_endpoints() - set(FAL) == set()
+
+
+@pytest.mark.parametrize("app,body,field", [
+    ("fal-ai/ltx-2/text-to-video/fast", {"prompt": "x", "seed": 3}, "seed"),  # the hosted API has no seed
+    ("fal-ai/ltx-2/text-to-video", {"prompt": "x", "duration": 12}, "duration"),  # Pro: 6, 8 or 10
+    ("fal-ai/ltx-2/text-to-video", {"prompt": "x", "aspect_ratio": "9:16"}, "aspect_ratio"),  # 2.3 has it, 2 not
+    ("fal-ai/ltx-2.3/image-to-video", {"prompt": "x"}, "image_url"),  # required
+    ("fal-ai/ltx-2-19b/text-to-video", {"prompt": "x", "loras": [{"path": "https://h/x"}]}, "loras"),  # /lora only
+    ("fal-ai/ltx-2-19b/text-to-video", {"prompt": "x", "num_frames": "121"}, "num_frames"),  # ill-typed
+    ("fal-ai/ltx-video-13b-distilled", {"prompt": "x", "guidance_scale": 3}, "guidance_scale"),
+    ("lightricks/ltx-2.5/text-to-video/pro", {"prompt": "x", "resolution": "2160p"}, "resolution"),
+])
+def test_the_fal_fake_refuses_what_the_endpoint_does_not_take(fal, app, body, field):
+    from providers.ltx.fal_backend import _map, apply_base_url
+
+    async def go():
+        client = fc.AsyncClient(key="fal-test-key-0001")
+        try:
+            await client.submit(app, body)
+        finally:
+            if "_client" in vars(client):
+                await (await client._client).aclose()
+
+    apply_base_url(fal.url)
+    try:
+        with pytest.raises(fc.FalClientHTTPError) as err:
+            asyncio.run(go())
+    finally:
+        apply_base_url(None)
+    assert err.value.status_code == 422
+    message = str(_map(err.value, on_submit=True))
+    assert f"{field}:" in message  # the app shows which field, as fal's own answer names it
+    assert fal.counts["submissions"] == 0 and fal.rejected[-1]["app"] == app

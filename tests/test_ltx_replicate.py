@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from core.video.media import probe
-from providers.ltx_video import LTXGenerationConfig, plan_for
+from providers.ltx.plan import prepare
 from tests.test_ltx_support import Inputs, all_modes, project, render, rep, request_for  # noqa: F401
 
 
@@ -13,9 +13,10 @@ def test_every_replicate_mode_reaches_the_right_model_and_lands_in_the_project(r
     inputs = Inputs(tmp_path / "in")
     out = project.folder / "clips" / f"{model}-{mode}.mp4"
     req = request_for(model, "replicate", mode, inputs, out)
-    plan = plan_for(LTXGenerationConfig.from_request(req))
+    plan = prepare(req).detail
     job, result = render(req)
 
+    assert rep.rejected == []  # every input the backend sent is one this model takes
     sent = rep.requests[-1]
     assert sent["path"] == f"/v1/models/{plan.endpoint}/predictions"
     assert sent["prefer"] is None  # no Prefer: wait, which can return "processing" as if final
@@ -36,7 +37,9 @@ def test_every_replicate_mode_reaches_the_right_model_and_lands_in_the_project(r
     if mode == "reference-images":
         assert inp["image"].startswith(rep.url + "/files/")  # ~1 MB: uploaded through /v1/files
     if model.startswith("ltx-2") and "resolution" in inp:
-        assert inp["resolution"] in ("1080p", "2k", "4k")
+        # Replicate's values: 720p (LTX-2.5 only), 1080p, 2k, 4k; never our 1440p / 2160p ids
+        assert inp["resolution"] == {"720p": "720p", "1080p": "1080p", "1440p": "2k", "2160p": "4k"}[
+            plan.config.resolution]
 
     assert out.is_file() and result.clip_path == out
     assert probe(out).duration == pytest.approx(result.duration)
@@ -89,7 +92,40 @@ def test_resume_by_prediction_id_in_a_fresh_provider(rep, project, tmp_path):
         finally:
             await p.aclose()
 
-    job = asyncio.run(once(lambda p: p.submit(req)))
-    result = asyncio.run(once(lambda p: p.wait(job, req)))  # a new process: only the id and the request
+    job = asyncio.run(once(lambda p: p.submit(p.prepare(req))))
+    # a new process: only the id and the request, prepared again
+    result = asyncio.run(once(lambda p: p.wait(job, p.prepare(req))))
     assert result.remote_job_id == job and req.output_path.is_file()
     assert rep.counts["submissions"] == 1
+
+
+# ---------------- the fake is as strict as Replicate: an input the model does not take is refused ----------------
+
+def test_every_replicate_model_in_the_catalog_has_a_field_table():
+    from providers.ltx import catalog
+    from tests.fakes.ltx_fields import REPLICATE
+    models = {ep for m in catalog.model_ids() if "replicate" in catalog.deployments_of(m)
+              for ep in catalog.entry(m, "replicate")["endpoints"].values()}
+    assert models - set(REPLICATE) == set()
+
+
+@pytest.mark.parametrize("model,inp,field", [
+    ("lightricks/ltx-2-fast", {"prompt": "x", "seed": 3}, "seed"),
+    ("lightricks/ltx-2-pro", {"prompt": "x", "duration": 6.0}, "duration"),  # an integer field
+    ("lightricks/ltx-2.5-fast", {"prompt": "x", "camera_motion": "dolly_in"}, "camera_motion"),
+    ("lightricks/ltx-2.3-fast", {"prompt": "x", "resolution": "1440p"}, "resolution"),  # Replicate says "2k"
+    ("lightricks/ltx-video", {"prompt": "x", "guidance_scale": 3}, "guidance_scale"),  # it is "cfg" here
+])
+def test_the_replicate_fake_refuses_what_the_model_does_not_take(rep, model, inp, field):
+    import asyncio
+
+    import replicate
+
+    async def go():
+        client = replicate.Client(api_token="r8_test_token_0001", base_url=rep.url)
+        return await client.models.predictions.async_create(model=model, input=inp)
+
+    with pytest.raises(replicate.exceptions.ReplicateError) as err:
+        asyncio.run(go())
+    assert err.value.status == 422 and f"input.{field}:" in err.value.detail
+    assert rep.counts["submissions"] == 0 and rep.rejected[-1]["model"] == model

@@ -47,7 +47,7 @@ def test_unknown_model_is_refused_with_allowed_ids(name, tmp_path):
     request = RenderRequest(prompt="a test", settings=RenderSettings(provider=name, model="no-such-model"),
                             output_path=tmp_path / "x.mp4")
     with pytest.raises(InvalidRequestError) as err:
-        provider.validate(request)
+        provider.prepare(request)
     assert provider.capabilities().models[0].id in str(err.value)
 
 
@@ -61,7 +61,23 @@ def test_estimate_matches_price_table(name, tmp_path):
     request = RenderRequest(prompt="a test", settings=settings, output_path=tmp_path / "x.mp4")
     expected = (model.price_per_video if model.price_per_video is not None
                 else (model.cost_per_second(settings.resolution) or 0) * settings.duration)
-    assert provider.estimate_cost(request) == pytest.approx(expected)
+    plan = provider.prepare(request)  # no network: the estimate a user sees before paying
+    assert plan.cost == pytest.approx(expected)
+    assert plan.render_seconds == pytest.approx(settings.duration)
+    assert plan.adjustments == []  # every value was one the model offers
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_request_with_nothing_set_takes_the_models_defaults(name, tmp_path):
+    provider = provider_or_skip(name)
+    request = RenderRequest(prompt="a test", settings=RenderSettings(provider=name), output_path=tmp_path / "x.mp4")
+    plan = provider.prepare(request)
+    model = provider.capabilities().model(plan.model)
+    assert plan.adjustments == [] and plan.ignored == []  # nothing was asked for, so nothing differs
+    for key in ("resolution", "aspect_ratio", "fps", "duration"):
+        if key in model.defaults and key in plan.sent:
+            assert plan.sent[key] == model.defaults[key], key
+    assert plan.cost >= 0 and plan.render_seconds > 0 and plan.settings_hash
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n == "animatic"])
@@ -70,12 +86,13 @@ def test_offline_provider_renders_a_playable_clip(name, tmp_path):
     model = provider.capabilities().models[0]
     settings = RenderSettings(provider=name, model=model.id, resolution="480p", fps=24, duration=1.0)
     request = RenderRequest(prompt="contract", settings=settings, output_path=tmp_path / "c.mp4", work_dir=tmp_path)
-    provider.validate(request)
+    plan = provider.prepare(request)
+    provider.check_available(plan)
 
     async def go():
-        job = await provider.submit(request)
+        job = await provider.submit(plan)
         assert isinstance(job, str) and job
-        return await provider.wait(job, request)
+        return await provider.wait(job, plan)
 
     result = asyncio.run(go())
     info = probe(result.clip_path)

@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 from tests.fakes.clips import FakeHandler, FakeService, main
+from tests.fakes.ltx_fields import fal_problems
 
 
 def seconds_for(fake: FakeService, app: str, body: dict) -> float:
@@ -38,6 +39,10 @@ def fps_for(app: str, body: dict) -> int:
 
 
 class FalFake(FakeService):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rejected: list[dict] = []  # bodies refused with 422: {"app", "problems": [(field, why)]}
+
     def job_of(self, path: str):
         # /{owner}/{alias}/requests/{id}[/status|/cancel]; a job is known only under its own app, as on fal
         parts = path.strip("/").split("/")
@@ -94,11 +99,22 @@ class FalHandler(FakeHandler):
             self.send(422, {"detail": [{"loc": ["body"], "msg": "invalid JSON", "type": "value_error"}]})
             return
         app = path.strip("/")
+        problems = fal_problems(app, body)
+        if problems is None:
+            self.send(404, {"detail": f"Application '{app}' not found"})
+            return
+        if problems:
+            # as fal's (pydantic) validation answers: one {loc, msg, type} per wrong field; no job is made
+            with fake.lock:
+                fake.rejected.append({"app": app, "problems": problems})
+            self.send(422, {"detail": [{"loc": ["body", name], "msg": msg, "type": "value_error"}
+                                       for name, msg in problems]})
+            return
         jid = uuid.uuid4().hex[:20]
         owner_alias = "/".join(app.split("/")[:2])
         with fake.lock:
             fake.jobs[jid] = {"app": app, "body": body, "t0": time.monotonic(), "seconds": seconds_for(fake, app, body),
-                              "fps": fps_for(app, body), "audio": bool(body.get("generate_audio")),
+                              "fps": fps_for(app, body), "audio": bool(body.get("generate_audio")) or body.get("retake_mode") == "replace_audio_and_video",
                               "webhook": _webhook(query)}
             queued_before = sum(1 for j in fake.jobs.values() if fake.phase(j) == "queued")
         fake.bump("submissions")

@@ -15,6 +15,7 @@ import uuid
 from datetime import datetime, timezone
 
 from tests.fakes.clips import FakeHandler, FakeService, main
+from tests.fakes.ltx_fields import replicate_problems
 
 
 def seconds_for(fake: FakeService, model: str, inp: dict) -> float:
@@ -29,6 +30,10 @@ def seconds_for(fake: FakeService, model: str, inp: dict) -> float:
 
 
 class ReplicateFake(FakeService):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rejected: list[dict] = []  # inputs refused with 422: {"model", "problems": [(field, why)]}
+
     def prediction(self, pid: str) -> dict:
         job = self.jobs[pid]
         phase = self.phase(job)
@@ -94,8 +99,21 @@ class ReplicateHandler(FakeHandler):
             if not isinstance(body, dict) or not isinstance(body.get("input"), dict):
                 self.send(422, {"title": "Invalid input", "detail": "input is required", "status": 422})
                 return
-            pid = uuid.uuid4().hex[:20]
             inp = body["input"]
+            problems = replicate_problems(model, inp)
+            if problems is None:
+                self.send(404, {"title": "Not found", "detail": f"Model {model} not found", "status": 404})
+                return
+            if problems:
+                # Replicate checks the input against the model's OpenAPI schema before making a prediction
+                with fake.lock:
+                    fake.rejected.append({"model": model, "problems": problems})
+                self.send(422, {"title": "Input validation failed", "status": 422,
+                                "detail": "\n".join(f"- input.{name}: {msg}" for name, msg in problems),
+                                "invalid_fields": [{"type": "invalid", "field": name, "description": msg}
+                                                   for name, msg in problems]})
+                return
+            pid = uuid.uuid4().hex[:20]
             with fake.lock:
                 fake.jobs[pid] = {"model": model, "input": inp, "t0": time.monotonic(), "wall": time.time(),
                                   "seconds": seconds_for(fake, model, inp), "fps": int(inp.get("fps") or 24),
