@@ -17,9 +17,27 @@ def item_notes(item: PlanItem) -> list[str]:
 
 
 def run_notes(plan: RunPlan) -> list[str]:
-    """'scene 3: renders 6 s, the shortest … covers 4.2 s; the export cuts it to 4.2 s', for every scene rendered."""
-    return [f"scene {item.index}: {note}" for item in plan.to_render if not item.resume_take_id
-            for note in item_notes(item)]
+    """'scene 3: renders 6 s, the shortest … covers 4.2 s; the export cuts it to 4.2 s', for every scene rendered; a
+    note that several scenes share is said once for all of them ('scenes 1–4, 6: ignored seed: …')."""
+    scenes_of: dict[str, list[int]] = {}
+    for item in plan.to_render:
+        if not item.resume_take_id:
+            for note in item_notes(item):
+                scenes_of.setdefault(note, []).append(item.index)
+    return [f"{scene_list(indexes)}: {note}" for note, indexes in scenes_of.items()]
+
+
+def scene_list(indexes: list[int]) -> str:
+    """[3] -> 'scene 3'; [1, 2, 3, 5] -> 'scenes 1–3, 5'."""
+    if len(indexes) == 1:
+        return f"scene {indexes[0]}"
+    runs: list[list[int]] = []
+    for i in sorted(set(indexes)):
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return "scenes " + ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
 
 
 def what(item: PlanItem) -> str:

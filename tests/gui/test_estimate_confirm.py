@@ -69,15 +69,14 @@ def test_cost_confirmation_lists_adjustments_and_ignored_settings(open_window, t
     beside = tab.plan_notes.toolTip()
     assert "scene 1: renders 6 s, the shortest ltx-2-fast on fal renders that covers 4.2 s; the export cuts it to " \
            "4.2 s" in beside
-    assert "scene 2: ignored seed: ltx-2-fast on fal takes no seed" in beside
+    assert "scenes 1, 2: ignored seed: ltx-2-fast on fal takes no seed" in beside  # one note for both
     assert tab.plan_notes.isVisible()
 
     text = generate_and_confirm(qtbot, window, answer=False)
     assert "will cost about $0.48" in text
     assert "scene 1: ltx-2-fast on fal, renders 6 s (cut to 4.2 s), $0.24" in text
     assert "scene 1: renders 6 s, the shortest ltx-2-fast on fal renders that covers 4.2 s" in text
-    assert "scene 1: ignored seed: ltx-2-fast on fal takes no seed" in text
-    assert "scene 2: ignored seed" in text
+    assert "scenes 1, 2: ignored seed: ltx-2-fast on fal takes no seed" in text
     assert all(not s.takes for s in window.session.project.scenes)  # cancelled: nothing submitted, nothing paid
 
 

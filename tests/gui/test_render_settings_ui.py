@@ -198,3 +198,17 @@ def test_a_project_opens_as_saved_even_with_choices_this_machine_cannot_render(o
     assert window.session.project.render.model is None  # veo's model does not follow to Animatic
     estimate(qtbot, window)
     assert window.video_tab.generate_button.isEnabled()
+
+
+def test_a_deployment_without_the_chosen_model_falls_back_to_its_default(open_window, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAL_KEY", "fal-test-key-123456")
+    monkeypatch.setenv("REPLICATE_API_TOKEN", "r8_test_token_123456")
+    window = open_window(make_project(tmp_path / "p", ["a"], provider="ltx-video").folder)
+    only_fal = next(m for m in catalog.model_ids() if catalog.deployments_of(m) == ["fal"])
+    _choose(_w(window, QComboBox, "modelCombo"), only_fal)
+    _choose(_w(window, QComboBox, "deploymentCombo"), "replicate")
+    render = window.session.project.render
+    assert render.deployment == "replicate" and render.model is None  # not a model Replicate does not serve
+    assert f"{only_fal} is not offered on Replicate API" in window.video_tab.console.visible_text()
+    model = _w(window, QComboBox, "modelCombo")
+    assert _data(model) == [""] + [m.id for m in catalog.models_for("replicate")]

@@ -153,10 +153,12 @@ def test_settings_dialog_stores_keys_without_showing_them(open_window, tmp_path)
     dialog.url_edits["comfyui_url"].setText("http://127.0.0.1:9999")
     dialog.concurrency["default"].setValue(5)
     dialog.confirm.setValue(2.5)
+    dialog.lock_wait.setValue(12)
     window.apply_settings_dialog(dialog)
     assert secrets.get_key("fal") == "fal-secret-abcdef123"
     assert window.settings.comfyui_url == "http://127.0.0.1:9999"
     assert window.settings.render_concurrency["default"] == 5 and window.settings.confirm_cost_above == 2.5
+    assert window.settings.project_lock_wait_s == 12  # the render lock waits this long for another process
     console = window.video_tab.console.visible_text()
     assert "fal stored" in console and "fal-secret-abcdef123" not in console
     # an error that carries the key is redacted in the console
