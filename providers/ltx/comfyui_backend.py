@@ -1,10 +1,25 @@
-"""The ComfyUI deployment: fills a built-in LTX workflow template (or the user's own, `--workflow FILE.json`), uploads
-the inputs, queues the prompt on one of the configured servers and follows it over the websocket, falling back to
-/history polling when the socket drops, so a finished result is never lost. Job ids are `<prompt_id>@<server>`, so
-a restarted app finds the server of a job again."""
+"""The ComfyUI deployment: fills a built-in LTX workflow template (or the user's own, `--workflow FILE.json`), checks
+it against the server's /object_info, uploads the inputs, queues the prompt on one of the configured servers and
+follows it until its history says it ended, then streams the result into the plan's output path.
+
+- A job id is `<prompt_id>@<server id>`: the id names a configured server (providers/ltx/comfyui_servers.py), never
+  a URL from the project file.
+- Every check (nodes, model files, LoRA, choices, min/max) runs before the first upload, so a refused render leaves
+  nothing on the server; a server that lacks something, or does not answer, is passed over for the next one.
+- Uploads are named by their content (hash + suffix): two clips whose start frames are both `frame.png` each get
+  their own image, and the same image is uploaded once.
+- Waiting: the server keeps only the newest websocket per client id (an older socket with the same id hears
+  nothing more), so every job listens under a client id of its own, derived from its prompt id. One shared socket
+  per server would have to live on one event loop, and the CLI runs a loop per command while the GUI renders on a
+  thread of its own; a per-job id also lets a restarted app listen to a job again. The socket only carries
+  progress and wakes the poller: /history decides, polled every `poll_interval` (the socket may drop or never
+  speak). A prompt that is neither in the history nor queued for LOST_AFTER_POLLS polls in a row is gone (a
+  restarted server forgets its queue): a typed error ends the take within seconds instead of at the timeout.
+"""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import os
 import random
@@ -14,23 +29,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from core.config import Settings
-from core.errors import CancelledError, ImageAIError, InvalidRequestError, TransientError, UnavailableError
-from core.video.media import count_frames, probe
+from core.errors import (BadOutputError, CancelledError, ImageAIError, InvalidRequestError, TransientError,
+                         UnavailableError)
+from core.render.contract import ProgressCallback, ProgressEvent, RenderResult, no_progress
 from core.video.render_settings import frame_size
-from providers.base import ProgressCallback, ProgressEvent, RenderResult, no_progress
 from providers.ltx import camera
-from providers.ltx.backend import LTXBackend
+from providers.ltx import comfyui_output as outputs
 from providers.ltx import comfyui_workflows as wf
-from providers.ltx.comfyui_client import ComfyUIClient, error_from_history
+from providers.ltx.backend import LTXBackend
+from providers.ltx.comfyui_checks import MissingOnServer, options, require
+from providers.ltx.comfyui_client import ComfyUIClient, error_from_history, unreachable
+from providers.ltx.comfyui_servers import HEALTH, SETTING_HINT, ComfyServer, configured_servers, job_id, \
+    server_of_job
 from providers.ltx.local_models import LOCAL_MODELS
 
 if TYPE_CHECKING:
     from providers.ltx.plan import LTXPlan
 
-SPATIAL, TEMPORAL = 32, 8  # LTX VAEs; ComfyUI checks only min/max, so the app snaps (research 4.1)
-VIDEO_EXT = (".mp4", ".webm", ".mov", ".mkv")
-ANIMATED_EXT = (".webp", ".gif", ".png", ".apng")
+SPATIAL, TEMPORAL = 32, 8  # the LTX VAEs; ComfyUI checks only min/max, so the built-in templates snap
 CKPT_HINTS = {"ltx-video-2b": ("2b",), "ltx-video-13b": ("13b",), "ltx-2-19b": ("ltx-2", "ltx2")}
+#: polls in a row in which the server knows nothing of a prompt before it counts as lost
+LOST_AFTER_POLLS = 3
+_UPLOAD = "\x00upload:"  # stands for a file not uploaded yet while the graph is checked
+
+
+def client_id_for(prompt_id: str) -> str:
+    return f"imageai-{prompt_id}"
 
 
 def snap(width: int, height: int, frames: int) -> tuple[int, int, int, list[str]]:
@@ -44,22 +68,25 @@ class ComfyUIBackend(LTXBackend):
     def __init__(self, settings: Settings):
         super().__init__(settings)
         self.poll_interval = settings.poll_interval_s
-        self.client_id = uuid.uuid4().hex
-        self._object_info: dict[str, dict] = {}
-        self._inflight: dict[str, int] = {}
+        self.health = HEALTH
+        self._object_info: dict[str, dict] = {}    # server URL -> /object_info (asked once per session)
+        self._uploaded: dict[str, set[str]] = {}   # server URL -> names uploaded this session
+        self._active: dict[str, str] = {}          # job id -> server id, from submit until the wait ends
         self._rr = itertools.count()
         self._cancelled: set[str] = set()
-        self._seeds: dict[str, Optional[int]] = {}
-        self._finish_info: dict[str, dict] = {}
+        self._seeds: dict[str, int] = {}
 
     # ---- configuration ----------------------------------------------------------------------------------------
-    def servers(self) -> list[str]:
-        raw = self.settings.effective("comfyui_url") or ""
-        return [u.strip().rstrip("/") for u in raw.split(",") if u.strip()]
+    def servers(self) -> list[ComfyServer]:
+        return configured_servers(self.settings)
 
     def unavailable_reason(self) -> Optional[str]:
-        if not self.servers():
-            return "no ComfyUI address: set IMAGEAI_COMFYUI_URL or the comfyui_url setting (commas for several)"
+        try:
+            servers = self.servers()
+        except InvalidRequestError as exc:
+            return str(exc)
+        if not servers:
+            return f"no ComfyUI server configured: set {SETTING_HINT} (commas for several)"
         return None
 
     def check(self, plan: "LTXPlan") -> None:
@@ -67,61 +94,107 @@ class ComfyUIBackend(LTXBackend):
         if s.workflow:
             graph = wf.load_user_workflow(s.workflow)
             wf.fill(graph, self._values(plan, dict.fromkeys(wf.USER_PLACEHOLDERS, 0) | {
-                "image": "x" if plan.config.start_image else None, "end_image": "x" if plan.config.end_image else None}),
-                allowed=wf.USER_PLACEHOLDERS)
-        if plan.config.reference_images:
+                "image": "x" if plan.start_image else None, "end_image": "x" if s.end_image else None,
+                "video": "x" if s.extend_video or s.source_video else None}), allowed=wf.USER_PLACEHOLDERS)
+        if s.reference_images:
             raise InvalidRequestError("reference images are not supported by the ComfyUI templates",
                                       field="reference_images", allowed=["start_image", "end_image", "keyframes"])
-        if plan.config.extend_video and s.extend_direction == "both":
+        if s.extend_video and s.extend_direction == "both":
             raise InvalidRequestError("ComfyUI extends one side per render", field="extend_direction",
                                       allowed=["forward", "backward"])
         if s.lora_path and not s.lora_path.endswith(".safetensors"):
             raise InvalidRequestError("LoRA files are .safetensors", field="lora_path")
-        for name in ("start_image", "end_image", "source_video", "extend_video"):
-            p = getattr(plan, name)
-            if p is not None and not Path(p).is_file():
-                raise InvalidRequestError(f"no such file: {p}", field=name)
+        if not s.workflow and s.keyframes and not (s.start_image and s.end_image):
+            raise InvalidRequestError("keyframes on ComfyUI need a start and an end image", field="end_image")
+        for name, p in self._inputs(plan):
+            if not Path(p).is_file():
+                raise InvalidRequestError(f"no such file: {p}", field=name.split(":")[0])
 
-    # ---- servers ----------------------------------------------------------------------------------------------
-    def _client(self, server: str) -> ComfyUIClient:
-        return ComfyUIClient(server, self.client_id)
-
-    async def connect(self, server: str, needed: set[str]) -> dict:
-        """/object_info of a server (cached), checked for the node classes a workflow needs."""
-        if server not in self._object_info:
-            self._object_info[server] = await self._client(server).object_info()
-        info = self._object_info[server]
-        missing = sorted(needed - set(info))
-        if missing:
-            raise UnavailableError(f"ComfyUI at {server} lacks the nodes {', '.join(missing)}; update ComfyUI or "
-                                   f"install the custom nodes that provide them")
-        return info
-
-    def _pick_server(self) -> str:
-        """The server with the fewest renders in flight from this app; ties go round-robin."""
-        servers = self.servers()
-        if not servers:
-            raise UnavailableError(self.unavailable_reason() or "no ComfyUI server")
-        start = next(self._rr) % len(servers)
-        order = servers[start:] + servers[:start]
-        return min(order, key=lambda s: self._inflight.get(s, 0))
-
+    # ---- what is rendered -------------------------------------------------------------------------------------
     @staticmethod
-    def _choices(info: dict, node: str, field: str) -> list[str]:
-        try:
-            spec = info[node]["input"]["required"][field][0]
-        except (KeyError, IndexError, TypeError):
-            return []
-        return [c for c in spec if isinstance(c, str)] if isinstance(spec, list) else []
+    def _inputs(plan: "LTXPlan") -> list[tuple[str, Path]]:
+        """The files to upload, by the placeholder (or keyframe) that names them."""
+        s = plan.config
+        out = [(k, Path(p)) for k, p in (("image", plan.start_image), ("end_image", s.end_image),
+                                          ("video", s.extend_video or s.source_video)) if p is not None]
+        if s.workflow:  # a workflow of the user's own gets the files its placeholders name, no more
+            used = wf.placeholders(wf.load_user_workflow(s.workflow))
+            return [(k, p) for k, p in out if k in used]
+        return out + [(f"keyframe:{i}", Path(p)) for i, (_, p) in enumerate(s.keyframes)]
+
+    def _shape(self, plan: "LTXPlan") -> tuple[int, int, int, list[str]]:
+        """Width, height and frame count. A custom workflow gets exactly what was asked; the built-in templates
+        snap to the LTX VAE's grid (multiples of 32, 8k+1 frames)."""
+        s = plan.config
+        width, height = (s.width, s.height) if s.width and s.height else frame_size(s.resolution, s.aspect_ratio)
+        frames = s.frames or int(round(s.duration * s.fps)) + 1
+        if s.workflow:
+            return width, height, frames, []
+        return snap(width, height, frames)
+
+    def _values(self, plan: "LTXPlan", extra: dict) -> dict:
+        s = plan.config
+        info = LOCAL_MODELS.get(s.model or "")
+        w, h, f, _ = self._shape(plan)
+        prompt, _, _ = camera.apply(s.prompt, s.camera_motion, s.camera_speed, "prompt")
+        return {"prompt": prompt, "negative_prompt": s.negative_prompt or "", "width": w, "height": h,
+                "num_frames": f, "fps": s.fps, "seed": s.seed if s.seed is not None else 0,
+                "steps": s.num_inference_steps or (info.default_steps if info else 30),
+                "cfg": s.guidance_scale if s.guidance_scale is not None else (info.default_guidance if info else 3.0),
+                "lora_strength": s.lora_scale, "denoise": 0.6, **extra}
+
+    def _extend(self, plan: "LTXPlan") -> dict:
+        """How an extension overlaps its source (the same at submit and after a restart)."""
+        from core.video.media import count_frames
+
+        s = plan.config
+        f = self._shape(plan)[2]
+        src_frames = count_frames(s.extend_video)
+        overlap = max(1, (min(src_frames, (f - 1) // 2 + 1) - 1) // TEMPORAL * TEMPORAL + 1)
+        backward = s.extend_direction == "backward"
+        return {"overlap": overlap, "backward": backward, "overlap_start": 0 if backward else src_frames - overlap,
+                "guide_frame": f - overlap if backward else 0}
+
+    def _graph(self, plan: "LTXPlan", info: dict, names: dict[str, str], seed: int, server: str) -> dict:
+        """The filled graph for one server; MissingOnServer when the server lacks what it needs."""
+        s = plan.config
+        uploads = {k: v for k, v in names.items() if not k.startswith("keyframe:")}
+        extra: dict = {"seed": seed, "image": None, "end_image": None, "video": None, **uploads}
+        skip = frozenset(names.values())  # uploads: not in the server's lists as it answered before them
+        if s.workflow:
+            graph = wf.fill(wf.load_user_workflow(s.workflow), self._values(plan, extra),
+                            allowed=wf.USER_PLACEHOLDERS)
+            require(graph, info, server, skip=skip)
+            return graph
+        mode = {"extend": "extend", "video-to-video": "video-to-video", "first-last-frame": "first-last-frame",
+                "multi-keyframe": "first-last-frame", "image-to-video": "image-to-video"}.get(plan.mode)
+        if mode is None:
+            mode = "image-to-video" if plan.start_image else ("lora" if s.lora_path else "text-to-video")
+        if mode == "extend":
+            extra.update({k: v for k, v in self._extend(plan).items() if k != "backward"})
+        graph = wf.load_template(mode)
+        if s.lora_path and mode != "lora":
+            graph = wf.add_lora(graph, "{{lora_name}}", "{{lora_strength}}")
+        if s.keyframes:
+            f = self._shape(plan)[2]
+            graph = wf.add_keyframe_guides(graph, [
+                (min(f - 1, max(0, int(round(t * s.fps)))), names[f"keyframe:{i}"])
+                for i, (t, _) in enumerate(s.keyframes)])
+        extra["ckpt_name"] = self._checkpoint(info, s.model, server)
+        clips = options(_input(info, "CLIPLoader", "clip_name")) or []
+        t5 = [c for c in clips if "t5" in str(c).lower()] or clips
+        extra["clip_name"] = t5[0] if t5 else "t5xxl_fp16.safetensors"  # the check below names what is missing
+        if s.lora_path:
+            extra["lora_name"] = Path(s.lora_path).name
+        graph = wf.fill(graph, self._values(plan, extra))
+        require(graph, info, server, skip=skip)
+        return graph
 
     def _checkpoint(self, info: dict, model: Optional[str], server: str) -> str:
         configured = self.settings.comfyui_checkpoints.get(model or "")
-        choices = self._choices(info, "CheckpointLoaderSimple", "ckpt_name")
         if configured:
-            if configured not in choices:
-                raise UnavailableError(f"checkpoint {configured} is not installed on {server} "
-                                       f"(found: {', '.join(choices) or 'none'})")
-            return configured
+            return configured  # checked with the rest of the graph
+        choices = [str(c) for c in options(_input(info, "CheckpointLoaderSimple", "ckpt_name")) or []]
         ltx = [c for c in choices if "ltx" in c.lower()]
         hints = CKPT_HINTS.get(model or "", ())
         for c in ltx:
@@ -129,278 +202,267 @@ class ComfyUIBackend(LTXBackend):
                 return c
         if ltx and not hints:
             return ltx[0]
-        raise UnavailableError(f"no LTX checkpoint for {model} on {server} (found: {', '.join(choices) or 'none'}); "
-                               f"put one in ComfyUI's models/checkpoints")
+        raise MissingOnServer(f"ComfyUI server {server} has no LTX checkpoint for {model} (found: "
+                              f"{', '.join(choices) or 'none'}); put one in ComfyUI's models/checkpoints, or name it "
+                              f"in the comfyui_checkpoints setting", field="model")
 
-    # ---- building the prompt ----------------------------------------------------------------------------------
-    def _values(self, plan: "LTXPlan", extra: dict) -> dict:
-        s = plan.config
-        info = LOCAL_MODELS.get(s.model or "")
-        width, height = (s.width, s.height) if s.width and s.height else frame_size(s.resolution, s.aspect_ratio)
-        frames = s.frames or int(round(s.duration * s.fps)) + 1
-        w, h, f, _ = snap(width, height, frames)
-        prompt, _, _ = camera.apply(plan.config.prompt, s.camera_motion, s.camera_speed, "prompt")
-        return {"prompt": prompt, "negative_prompt": plan.config.negative_prompt or "", "width": w, "height": h,
-                "num_frames": f, "fps": s.fps, "seed": s.seed if s.seed is not None else 0,
-                "steps": s.num_inference_steps or (info.default_steps if info else 30),
-                "cfg": s.guidance_scale if s.guidance_scale is not None else (info.default_guidance if info else 3.0),
-                "lora_strength": s.lora_scale, "denoise": 0.6, **extra}
+    # ---- servers ----------------------------------------------------------------------------------------------
+    def _order(self) -> list[ComfyServer]:
+        """Servers that answer, fewest jobs of this app first (ties in turn), then those marked down."""
+        servers = self.servers()
+        if not servers:
+            raise UnavailableError(self.unavailable_reason() or "no ComfyUI server")
+        start = next(self._rr) % len(servers)
+        turn = servers[start:] + servers[:start]
+        load = {s.id: sum(1 for v in self._active.values() if v == s.id) for s in servers}
+        up = [s for s in turn if self.health.down_reason(s.url) is None]
+        down = [s for s in turn if s not in up]
+        return sorted(up, key=lambda s: load[s.id]) + sorted(down, key=lambda s: load[s.id])
 
-    async def build(self, plan: "LTXPlan", server: str, progress: ProgressCallback) -> tuple[dict, dict]:
-        """The filled graph and what finishing the job needs (extension join)."""
-        s = plan.config
-        client = self._client(server)
-        width, height = (s.width, s.height) if s.width and s.height else frame_size(s.resolution, s.aspect_ratio)
-        frames = s.frames or int(round(s.duration * s.fps)) + 1
-        w, h, f, notes = snap(width, height, frames)
-        for n in notes:
-            progress(ProgressEvent(stage="validating", message=f"adjusted: {n}"))
-        seed = s.seed if s.seed is not None else random.randrange(2 ** 32)
-        uploads: dict[str, Optional[str]] = {"image": None, "end_image": None, "video": None}
-        progress(ProgressEvent(stage="uploading", message=f"uploading inputs to {server}"))
-        if plan.config.start_image:
-            uploads["image"] = await client.upload(plan.config.start_image)
-        if plan.config.end_image:
-            uploads["end_image"] = await client.upload(plan.config.end_image)
-        finish: dict = {}
-        extra: dict = {"seed": seed, **uploads}
-        if s.workflow:
-            graph = wf.load_user_workflow(s.workflow)
-            await self.connect(server, wf.node_classes(graph))
-            return wf.fill(graph, self._values(plan, extra), allowed=wf.USER_PLACEHOLDERS), {"seed": seed}
-        keyframes = list(plan.config.keyframes)
-        if plan.config.extend_video:
-            mode = "extend"
-            src_frames = count_frames(plan.config.extend_video)
-            overlap = max(1, (min(src_frames, (f - 1) // 2 + 1) - 1) // TEMPORAL * TEMPORAL + 1)
-            backward = s.extend_direction == "backward"
-            extra.update(video=await client.upload(plan.config.extend_video), overlap=overlap,
-                         overlap_start=0 if backward else src_frames - overlap, guide_frame=f - overlap if backward
-                         else 0)
-            finish = {"extend": str(plan.config.extend_video), "overlap": overlap, "backward": backward}
-        elif plan.config.source_video:
-            mode = "video-to-video"
-            extra["video"] = await client.upload(plan.config.source_video)
-        elif plan.config.end_image or keyframes:
-            mode = "first-last-frame"
-            if not plan.config.start_image or not plan.config.end_image:
-                raise InvalidRequestError("keyframes on ComfyUI need a start and an end image", field="end_image")
-        elif plan.config.start_image:
-            mode = "image-to-video"
-        else:
-            mode = "lora" if s.lora_path else "text-to-video"
-        graph = wf.load_template(mode)
-        if s.lora_path and mode != "lora":
-            graph = wf.add_lora(graph, "{{lora_name}}", "{{lora_strength}}")
-        if keyframes:
-            guides = []
-            for t, path in keyframes:
-                guides.append((min(f - 1, max(0, int(round(t * s.fps)))), await client.upload(Path(path))))
-            graph = wf.add_keyframe_guides(graph, guides)
-        info = await self.connect(server, wf.node_classes(graph))
-        extra["ckpt_name"] = self._checkpoint(info, s.model, server)
-        clips = self._choices(info, "CLIPLoader", "clip_name")
-        t5 = [c for c in clips if "t5" in c.lower()] or clips
-        if not t5:
-            raise UnavailableError(f"no text encoder (t5xxl) in ComfyUI's models/text_encoders on {server}")
-        extra["clip_name"] = t5[0]
-        if s.lora_path:
-            name = Path(s.lora_path).name
-            loras = self._choices(info, "LoraLoaderModelOnly", "lora_name")
-            if name not in loras:
-                raise InvalidRequestError(f"LoRA {name} is not installed on {server}; copy it into ComfyUI's "
-                                          f"models/loras", field="lora_path", allowed=loras)
-            extra["lora_name"] = name
-        finish["seed"] = seed
-        return wf.fill(graph, self._values(plan, extra)), finish
+    async def _info(self, client: ComfyUIClient) -> dict:
+        url = client.base_url
+        if url not in self._object_info:
+            self._object_info[url] = await client.object_info()
+        return self._object_info[url]
+
+    async def _upload_all(self, client: ComfyUIClient, plan: "LTXPlan",
+                          progress: ProgressCallback) -> dict[str, str]:
+        done = self._uploaded.setdefault(client.base_url, set())
+        names: dict[str, str] = {}
+        for key, path in self._inputs(plan):
+            name = await asyncio.to_thread(content_name, path)
+            if name not in done:
+                progress(ProgressEvent(stage="uploading", message=f"uploading {path.name} to {client.server.id}"))
+                name = await client.upload(path, name)
+                done.add(name)
+            names[key] = name
+        return names
 
     # ---- the contract -----------------------------------------------------------------------------------------
     async def submit(self, plan: "LTXPlan", progress: ProgressCallback = no_progress) -> str:
-        server = self._pick_server()
-        self._inflight[server] = self._inflight.get(server, 0) + 1
-        try:
-            graph, finish = await self.build(plan, server, progress)
-            prompt_id = await self._client(server).queue_prompt(graph)
-        except BaseException:
-            self._inflight[server] -= 1
-            raise
-        job_id = f"{prompt_id}@{server}"
-        self._seeds[job_id] = finish.get("seed")
-        self._finish_info[job_id] = finish
-        progress(ProgressEvent(stage="submitted", message=f"queued on {server} as {prompt_id}"))
-        return job_id
+        for note in self._shape(plan)[3]:
+            progress(ProgressEvent(stage="validating", message=f"adjusted: {note}"))
+        seed = plan.config.seed if plan.config.seed is not None else random.randrange(2 ** 32)
+        placeholders = {key: f"{_UPLOAD}{key}" for key, _ in self._inputs(plan)}
+        lacking: list[str] = []
+        unanswered: list[str] = []
+        for server in self._order():
+            client = ComfyUIClient(server, self.health)
+            try:
+                info = await self._info(client)
+                self._graph(plan, info, placeholders, seed, server.id)  # every check, before any upload
+                names = await self._upload_all(client, plan, progress)
+                graph = self._graph(plan, info, names, seed, server.id)
+                prompt_id = str(uuid.uuid4())
+                prompt_id = await client.queue_prompt(graph, prompt_id, client_id_for(prompt_id))
+            except MissingOnServer as exc:
+                lacking.append(str(exc))
+                continue
+            except TransientError as exc:
+                if not unreachable(exc):
+                    raise
+                unanswered.append(str(exc))
+                continue
+            job = job_id(prompt_id, server)
+            self._active[job] = server.id
+            self._seeds[job] = seed
+            progress(ProgressEvent(stage="submitted", message=f"queued on {server.id} as {prompt_id}"))
+            return job
+        if lacking:
+            raise MissingOnServer("; ".join(lacking + unanswered), field="workflow")
+        raise TransientError("no ComfyUI server answers: " + "; ".join(unanswered), not_created=True)
 
-    @staticmethod
-    def _split(job_id: str) -> tuple[str, str]:
-        if "@" not in job_id:
-            raise InvalidRequestError(f"not a ComfyUI job id: {job_id}", field="job_id")
-        prompt_id, server = job_id.split("@", 1)
-        return prompt_id, server
-
-    async def wait(self, job_id: str, plan: "LTXPlan",
-                   progress: ProgressCallback = no_progress) -> RenderResult:
-        prompt_id, server = self._split(job_id)
-        client = self._client(server)
-        retry_possible = False
+    async def wait(self, job_id: str, plan: "LTXPlan", progress: ProgressCallback = no_progress) -> RenderResult:
+        prompt_id, server = server_of_job(job_id, self.settings)
+        client = ComfyUIClient(server, self.health)
+        finished = False
         try:
             entry = await self._follow(client, prompt_id, job_id, progress)
             err = error_from_history(entry)
             if err is not None:
                 raise err
-            progress(ProgressEvent(stage="downloading", message="fetching the clip"))
-            finish = self._finish_info.get(job_id, {})
-            await self._save_output(client, entry, plan, finish)
-            info = probe(plan.config.output_path)
+            progress(ProgressEvent(stage="downloading", message=f"fetching the clip from {server.id}"))
+            info = await self._save_output(client, entry, plan)
             progress(ProgressEvent(stage="done", fraction=1.0))
+            seed = self._seeds.get(job_id)
+            finished = True
             return RenderResult(clip_path=Path(plan.config.output_path), duration=info.duration, width=info.width,
                                 height=info.height, fps=info.fps or plan.config.fps, has_audio=info.has_audio,
-                                remote_job_id=job_id, seed=self._seeds.get(job_id, plan.config.seed))
+                                remote_job_id=job_id, seed=seed if seed is not None else _seed_of(entry))
         except ImageAIError as exc:
-            retry_possible = exc.retryable  # the queue calls wait() again: keep what finishing needs
+            finished = not exc.retryable  # the queue calls wait() again on a retryable error: keep the job
+            raise
+        except BaseException:
+            finished = True
             raise
         finally:
-            if job_id in self._seeds and not retry_possible:
-                self._inflight[server] = max(0, self._inflight.get(server, 1) - 1)
+            if finished:
+                self._active.pop(job_id, None)
                 self._seeds.pop(job_id, None)
-                self._finish_info.pop(job_id, None)
+                self._cancelled.discard(job_id)
 
-    async def _follow(self, client: ComfyUIClient, prompt_id: str, job_id: str, progress: ProgressCallback) -> dict:
-        """Websocket events until the prompt ends; /history decides (also after a dropped socket)."""
-        entry = await client.history(prompt_id)
-        if entry:
-            return entry
-        messages = client.messages()
+    async def _follow(self, client: ComfyUIClient, prompt_id: str, job: str, progress: ProgressCallback) -> dict:
+        """Poll until the history has the prompt; the websocket reports progress and wakes the poll early."""
+        wake = asyncio.Event()
+        listener = asyncio.ensure_future(self._listen(client, prompt_id, progress, wake))
+        misses, last, dropped = 0, None, False
+        try:
+            while True:
+                state, detail = await client.where(prompt_id)
+                if state == "done":
+                    return detail  # type: ignore[return-value]
+                if job in self._cancelled:
+                    raise CancelledError("the ComfyUI prompt was cancelled")
+                if state == "unknown":
+                    misses += 1
+                    if misses >= LOST_AFTER_POLLS:
+                        err = ImageAIError(f"ComfyUI server {client.server.id} no longer knows prompt {prompt_id} "
+                                           f"(it was restarted, or its queue or history was cleared): the render "
+                                           f"is lost there; render the scene again")
+                        err.result_gone = True
+                        raise err
+                else:
+                    misses = 0
+                    if (state, detail) != last:
+                        progress(ProgressEvent(stage="queued", queue_position=detail, message=f"queued on "
+                                               f"{client.server.id} (position {detail})") if state == "queued" else
+                                 ProgressEvent(stage="running", message=f"running on {client.server.id}"))
+                    last = (state, detail)
+                if listener.done() and not dropped:
+                    dropped = True  # said once: the socket is gone, polling goes on
+                    progress(ProgressEvent(stage="running", message="waiting for ComfyUI (polling /history)"))
+                try:
+                    await asyncio.wait_for(wake.wait(), self.poll_interval)
+                except asyncio.TimeoutError:
+                    pass
+                wake.clear()
+        finally:
+            listener.cancel()
+            try:
+                await listener
+            except BaseException:  # the listener's end is of no interest once the poll decided
+                pass
+
+    async def _listen(self, client: ComfyUIClient, prompt_id: str, progress: ProgressCallback,
+                      wake: asyncio.Event) -> None:
+        messages = client.messages(client_id_for(prompt_id))
         try:
             async for msg in messages:
-                data = msg.get("data") or {}
-                if job_id in self._cancelled:
-                    break
+                data = msg.get("data") if isinstance(msg.get("data"), dict) else {}
                 if data.get("prompt_id") not in (None, prompt_id):
                     continue
                 kind = msg.get("type")
-                if kind == "status":
-                    # the socket is open now: a prompt that ended before it opened is already in the history
-                    entry = await client.history(prompt_id)
-                    if entry:
-                        return entry
-                elif kind == "execution_start":
+                if kind == "execution_start":
                     progress(ProgressEvent(stage="running", fraction=0.0, message="started"))
-                elif kind == "progress" and data.get("max"):
-                    progress(ProgressEvent(stage="running", fraction=min(1.0, data["value"] / data["max"]),
-                                           message=f"node {data.get('node')}: {data['value']}/{data['max']}"))
-                elif kind == "execution_error":
-                    raise _execution_error(data)
-                elif kind == "execution_interrupted":
-                    raise CancelledError("the ComfyUI prompt was interrupted")
-                elif kind == "executing" and data.get("node") is None and data.get("prompt_id") == prompt_id:
-                    break
-                elif kind == "execution_success":
-                    break
+                elif kind == "progress" and isinstance(data.get("max"), (int, float)) and data["max"] > 0:
+                    value = data.get("value") if isinstance(data.get("value"), (int, float)) else 0
+                    progress(ProgressEvent(stage="running", fraction=max(0.0, min(1.0, value / data["max"])),
+                                           message=f"node {data.get('node')}: {value}/{data['max']}"))
+                elif kind in ("execution_success", "execution_error", "execution_interrupted") or (
+                        kind == "executing" and data.get("node") is None and data.get("prompt_id") == prompt_id):
+                    wake.set()  # ended: the history has it now
         finally:
             await messages.aclose()
-        # finished, dropped or cancelled: the history has the last word
-        while True:
-            entry = await client.history(prompt_id)
-            if entry:
-                return entry
-            if job_id in self._cancelled:
-                raise CancelledError("the ComfyUI prompt was cancelled")
-            progress(ProgressEvent(stage="running", message="waiting for ComfyUI (polling /history)"))
-            await asyncio.sleep(self.poll_interval)
 
-    async def _save_output(self, client: ComfyUIClient, entry: dict, plan: "LTXPlan", finish: dict) -> None:
-        item = pick_output(entry.get("outputs") or {})
+    async def _save_output(self, client: ComfyUIClient, entry: dict, plan: "LTXPlan"):
+        """Stream the result beside the output path, convert it to H.264 there, check it; the clip's facts. On any
+        failure nothing is left at the output path."""
+        from core.video.media import probe
+        from providers.ltx.transfer import CAP_UNKNOWN_SECONDS, download_cap_bytes
+
+        item = outputs.pick_output(entry.get("outputs") or {})
         if item is None:
-            raise TransientError("the ComfyUI prompt finished without a video or animated image output")
-        data = await client.view(item["filename"], item.get("subfolder", ""), item.get("type", "output"))
-        out = Path(plan.config.output_path)
+            raise BadOutputError("the ComfyUI prompt finished without a video or animated image output (a workflow "
+                                 "needs SaveVideo, SaveWEBM, SaveAnimatedWEBP/PNG or VHS_VideoCombine)")
+        s = plan.config
+        out = Path(s.output_path)
         out.parent.mkdir(parents=True, exist_ok=True)
-        ext = Path(item["filename"]).suffix.lower()
-        fd, raw = tempfile.mkstemp(suffix=ext, prefix=".comfy-", dir=out.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        w, h, f, _ = self._shape(plan)
+        ext = outputs.suffix_of(item["filename"])
+        seconds = plan.expected_duration or ((plan.min_duration or 0.0) + CAP_UNKNOWN_SECONDS)
+        cap = download_cap_bytes(w, h, seconds, self.settings)
+        if ext in outputs.ANIMATED_EXT:
+            cap = max(cap, outputs.animated_cap_bytes(w, h, f))
+        fd, raw_name = tempfile.mkstemp(suffix=ext, prefix=f".{out.stem}.comfy-raw-", dir=out.parent)
+        os.close(fd)
+        raw = Path(raw_name)
+        made = out.with_name(f".{out.stem}.comfy-new.mp4")
         try:
-            if ext in ANIMATED_EXT:
-                frames, fps = animated_frames(Path(raw), plan.config.fps)
-            elif finish.get("extend") or ext != ".mp4":
-                info = probe(Path(raw))
-                frames, fps = _video_array(Path(raw), info.width, info.height), round(info.fps or
-                                                                                       plan.config.fps)
-            else:
-                os.replace(raw, out)
-                return
-            if finish.get("extend"):
-                frames = join_extension(frames, Path(finish["extend"]), finish["overlap"], finish["backward"])
-            from providers.ltx.local_pipelines import write_clip
-            write_clip(frames, int(fps), out)
+            await client.view_to_file(item, raw, cap)
+            await asyncio.to_thread(self._convert, raw, made, item["filename"], plan, w, h, f)
+            try:
+                info = await asyncio.to_thread(probe, made)
+            except InvalidRequestError as exc:
+                raise BadOutputError(f"ComfyUI's output is not a playable clip ({exc})") from None
+            expected = plan.expected_duration
+            if expected and abs(info.duration - expected) > max(0.6, expected * 0.15):
+                raise BadOutputError(f"ComfyUI's clip is {info.duration:.2f} s, expected about {expected:.2f} s")
+            if plan.min_duration and info.duration < plan.min_duration - 0.6:
+                raise BadOutputError(f"ComfyUI's clip is {info.duration:.2f} s, expected at least "
+                                     f"{plan.min_duration:.2f} s")
+            os.replace(made, out)
+            return info.model_copy(update={"path": out})
         finally:
-            if os.path.exists(raw):
-                os.unlink(raw)
+            raw.unlink(missing_ok=True)
+            made.unlink(missing_ok=True)
+
+    def _convert(self, raw: Path, made: Path, name: str, plan: "LTXPlan", w: int, h: int, f: int) -> None:
+        s = plan.config
+        ext = outputs.suffix_of(name)
+        if ext in outputs.ANIMATED_EXT:
+            outputs.animated_to_mp4(raw, made, fps=s.fps, expected_frames=f, width=w, height=h)
+        elif ext == ".mp4":
+            outputs.check_video_file(raw)
+            os.replace(raw, made)
+        elif ext in outputs.VIDEO_EXT:
+            outputs.video_to_mp4(raw, made)
+        else:
+            raise BadOutputError(f"ComfyUI's output {name[:80]!r} is neither a video nor an animated image")
+        if s.extend_video:
+            ext_info = self._extend(plan)
+            joined = made.with_name(made.stem + "-joined.mp4")
+            try:
+                outputs.join_extension(made, Path(s.extend_video), joined, overlap=ext_info["overlap"],
+                                       backward=ext_info["backward"], fps=s.fps)
+                os.replace(joined, made)
+            finally:
+                joined.unlink(missing_ok=True)
 
     async def cancel(self, job_id: str) -> None:
-        prompt_id, server = self._split(job_id)
+        prompt_id, server = server_of_job(job_id, self.settings)
         self._cancelled.add(job_id)
-        client = self._client(server)
-        state = await client.queue_state()
-        running = {item[1] for item in state.get("queue_running", []) if len(item) > 1}
-        if prompt_id in running:
+        client = ComfyUIClient(server, self.health)
+        state, _ = await client.where(prompt_id)
+        if state == "running":
             await client.interrupt(prompt_id)
-        else:
+        elif state == "queued":
             await client.delete_queued(prompt_id)
 
 
-def _execution_error(data: dict) -> ImageAIError:
-    return ImageAIError(f"ComfyUI node {data.get('node_id')} ({data.get('node_type')}) failed: "
-                        f"{data.get('exception_type', '')}: {data.get('exception_message', '')}")
+def _input(info: dict, node: str, field: str) -> Optional[list]:
+    spec = (((info.get(node) or {}).get("input") or {}).get("required") or {}).get(field)
+    return spec if isinstance(spec, list) else None
 
 
-def pick_output(outputs: dict) -> Optional[dict]:
-    """The first video among the outputs, else the first animated image (any node, any of images/gifs/videos)."""
-    items = []
-    for node_id in sorted(outputs, key=lambda k: (not str(k).isdigit(), int(k) if str(k).isdigit() else 0, k)):
-        out = outputs[node_id]
-        animated = any(out.get("animated") or [])
-        for key in ("videos", "gifs", "images"):
-            for item in out.get(key) or []:
-                if isinstance(item, dict) and item.get("filename"):
-                    items.append((item, animated or key == "gifs"))
-    for item, _ in items:
-        if Path(item["filename"]).suffix.lower() in VIDEO_EXT:
-            return item
-    for item, animated in items:
-        ext = Path(item["filename"]).suffix.lower()
-        if ext in (".webp", ".gif") or (ext in (".png", ".apng") and animated):
-            return item
+def content_name(path: Path) -> str:
+    """The upload name of a file: its content's hash and its suffix (the same file is the same name)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    suffix = Path(path).suffix.lower()
+    return f"imageai-{h.hexdigest()[:24]}{suffix if suffix[1:].isalnum() else ''}"
+
+
+def _seed_of(entry: dict) -> Optional[int]:
+    """The seed a finished prompt ran with, read from the graph its history keeps (a restarted app has no other)."""
+    try:
+        graph = entry["prompt"][2]
+    except (KeyError, IndexError, TypeError):
+        return None
+    for node in graph.values() if isinstance(graph, dict) else []:
+        inputs = node.get("inputs") or {} if isinstance(node, dict) else {}
+        for key in ("noise_seed", "seed"):
+            if isinstance(inputs.get(key), int) and not isinstance(inputs.get(key), bool):
+                return inputs[key]
     return None
-
-
-def animated_frames(path: Path, default_fps: int):
-    """Frames (F, H, W, 3) of an animated WebP/GIF/APNG (FFmpeg cannot decode animated WebP), and its frame rate."""
-    import numpy as np
-    from PIL import Image, ImageSequence
-
-    with Image.open(path) as im:
-        frames = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(im)]
-        ms = im.info.get("duration") or 0
-    fps = round(1000 / ms) if ms else default_fps
-    arr = np.stack(frames)
-    h, w = arr.shape[1] // 2 * 2, arr.shape[2] // 2 * 2  # H.264 4:2:0 needs even sides
-    return arr[:, :h, :w], fps
-
-
-def _video_array(path: Path, width: int, height: int):
-    import numpy as np
-    from providers.ltx.local_pipelines import read_video_frames
-
-    return np.stack([np.asarray(f) for f in read_video_frames(path, width, height)])
-
-
-def join_extension(new, source: Path, overlap: int, backward: bool):
-    """Source clip + the new frames (forward), or the new frames + source (backward), dropping the overlap."""
-    import numpy as np
-
-    src = _video_array(source, new.shape[2], new.shape[1])
-    if backward:
-        return np.concatenate([new[: len(new) - overlap], src])
-    return np.concatenate([src, new[overlap:]])
-

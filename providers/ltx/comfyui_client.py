@@ -1,20 +1,26 @@
 """A small client of one ComfyUI server: HTTP routes and the websocket (shared/research/local-backends.md 4.1).
 
 Each call opens its own aiohttp session, so one client works from any event loop (the CLI runs a loop per command,
-the GUI one on a background thread)."""
+the GUI one on a background thread). Errors are typed: a server that refuses the connection is a TransientError
+with `unreachable` set and `not_created` (nothing reached it), and is marked down in the health registry; a
+connection lost mid-request is a TransientError that may have reached the server; a result that is gone or over its
+size cap is a BadOutputError. Results are streamed to a file under a cap, never read whole into memory."""
 from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 from typing import AsyncIterator, Optional
 
 import aiohttp
 
-from core.errors import CancelledError, ImageAIError, InvalidRequestError, TransientError, UnavailableError
+from core.errors import BadOutputError, CancelledError, ImageAIError, InvalidRequestError, TransientError
+from providers.ltx.comfyui_servers import HEALTH, SETTING_HINT, ComfyServer, Health
 
 TIMEOUT = aiohttp.ClientTimeout(total=120, connect=10)
+#: a result may be large: no total limit, but a server that stops sending for this long has failed
+VIEW_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=10, sock_read=120)
+CHUNK = 1 << 16
 
 
 def describe_node_errors(body: dict) -> str:
@@ -31,82 +37,154 @@ def describe_node_errors(body: dict) -> str:
     return "; ".join(parts) or json.dumps(body)[:300]
 
 
-class ComfyUIClient:
-    def __init__(self, base_url: str, client_id: str):
-        self.base_url = base_url.rstrip("/")
-        self.client_id = client_id
+def unreachable(exc: BaseException) -> bool:
+    return bool(getattr(exc, "unreachable", False))
 
-    async def _request(self, method: str, route: str, **kw):
+
+class ComfyUIClient:
+    def __init__(self, server: ComfyServer, health: Health = HEALTH):
+        self.server = server
+        self.base_url = server.url.rstrip("/")
+        self.health = health
+
+    # ---- plumbing ---------------------------------------------------------------------------------------------
+    def _failed(self, route: str, exc: BaseException) -> TransientError:
+        name = self.server.id
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            # the connection was refused or never made: nothing reached the server
+            reason = f"ComfyUI server {name} ({self.base_url}) is not reachable ({exc.os_error.strerror or exc})"
+            self.health.mark_down(self.base_url, reason)
+            err = TransientError(f"{reason}; start it or check {SETTING_HINT}", not_created=True)
+            err.unreachable = True
+            return err
+        if isinstance(exc, asyncio.TimeoutError):
+            return TransientError(f"ComfyUI server {name}: {route} timed out", not_created=False)
+        return TransientError(f"ComfyUI server {name}: {route} failed ({type(exc).__name__}: {exc})",
+                              not_created=False)
+
+    async def _request(self, method: str, route: str, **kw) -> tuple[int, bytes]:
         try:
             async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
                 async with session.request(method, self.base_url + route, **kw) as resp:
                     body = await resp.read()
-                    return resp.status, resp.headers.get("Content-Type", ""), body
-        except (aiohttp.ClientConnectionError, asyncio.TimeoutError, OSError) as exc:
-            raise UnavailableError(f"ComfyUI at {self.base_url} is not reachable ({type(exc).__name__}: {exc}); "
-                                   f"start it or set IMAGEAI_COMFYUI_URL / the comfyui_url setting") from exc
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise self._failed(route, exc) from None
+        self.health.mark_up(self.base_url)
+        return resp.status, body
 
     async def _json(self, method: str, route: str, **kw):
-        status, _, body = await self._request(method, route, **kw)
+        status, body = await self._request(method, route, **kw)
         if status >= 500:
-            raise TransientError(f"ComfyUI {route} answered {status}")
+            raise TransientError(f"ComfyUI server {self.server.id}: {route} answered {status}", not_created=False)
         try:
             data = json.loads(body or b"null")
         except ValueError as exc:
-            raise TransientError(f"ComfyUI {route} answered {status} with no JSON") from exc
+            raise TransientError(f"ComfyUI server {self.server.id}: {route} answered {status} with no JSON",
+                                 not_created=False) from exc
         return status, data
 
+    # ---- routes -----------------------------------------------------------------------------------------------
     async def object_info(self) -> dict:
         status, data = await self._json("GET", "/object_info")
         if status != 200 or not isinstance(data, dict):
-            raise UnavailableError(f"{self.base_url} does not look like a ComfyUI server (/object_info: {status})")
+            raise TransientError(f"{self.base_url} does not look like a ComfyUI server (/object_info: {status})",
+                                 not_created=True)
         return data
 
     async def queue_state(self) -> dict:
         _, data = await self._json("GET", "/queue")
-        return data or {}
+        return data if isinstance(data, dict) else {}
 
-    async def upload(self, path: Path, *, overwrite: bool = True) -> str:
-        form = aiohttp.FormData()
-        form.add_field("image", Path(path).read_bytes(), filename=Path(path).name,
-                       content_type="application/octet-stream")
-        form.add_field("type", "input")
-        form.add_field("overwrite", "true" if overwrite else "false")
-        status, data = await self._json("POST", "/upload/image", data=form)
-        if status != 200:
-            raise InvalidRequestError(f"ComfyUI refused the upload of {Path(path).name} ({status})", field="upload")
+    async def upload(self, path: Path, name: str) -> str:
+        """Upload a file under `name` (overwriting a file of that name); the name to put in the workflow."""
+        with open(path, "rb") as fh:
+            form = aiohttp.FormData()
+            form.add_field("image", fh, filename=name, content_type="application/octet-stream")
+            form.add_field("type", "input")
+            form.add_field("overwrite", "true")
+            status, data = await self._json("POST", "/upload/image", data=form)
+        if status != 200 or not isinstance(data, dict) or not data.get("name"):
+            why = " (larger than the server's --max-upload-size)" if status == 413 else ""
+            raise InvalidRequestError(f"ComfyUI server {self.server.id} refused the upload of {Path(path).name} "
+                                      f"({status}){why}", field="upload")
         sub = data.get("subfolder") or ""
         return f"{sub}/{data['name']}" if sub else data["name"]
 
-    async def queue_prompt(self, graph: dict, prompt_id: Optional[str] = None) -> str:
-        payload = {"prompt": graph, "client_id": self.client_id}
-        if prompt_id:
-            payload["prompt_id"] = prompt_id
-        status, data = await self._json("POST", "/prompt", json=payload)
+    async def queue_prompt(self, graph: dict, prompt_id: str, client_id: str) -> str:
+        payload = {"prompt": graph, "client_id": client_id, "prompt_id": prompt_id}
+        try:
+            status, data = await self._json("POST", "/prompt", json=payload)
+        except TransientError as exc:
+            if exc.not_created:
+                raise
+            # the request may have reached the server: it queued the prompt under our id, or it did not
+            try:
+                state = await self.where(prompt_id)
+            except TransientError:
+                raise exc from None
+            if state[0] == "unknown":
+                exc.not_created = True
+                raise exc from None
+            return prompt_id
         if status == 400:
-            raise InvalidRequestError(f"ComfyUI rejected the workflow: {describe_node_errors(data or {})}",
-                                      field="workflow")
-        if status != 200 or not data or "prompt_id" not in data:
-            raise TransientError(f"ComfyUI /prompt answered {status}", not_created=status >= 500)
-        return data["prompt_id"]
+            raise InvalidRequestError(f"ComfyUI server {self.server.id} rejected the workflow: "
+                                      f"{describe_node_errors(data or {})}", field="workflow")
+        if status != 200 or not isinstance(data, dict) or "prompt_id" not in data:
+            raise TransientError(f"ComfyUI server {self.server.id}: /prompt answered {status}",
+                                 not_created=status >= 500)
+        return str(data["prompt_id"])
 
     async def history(self, prompt_id: str) -> Optional[dict]:
-        """The history entry of a prompt once it has ended, else None."""
+        """The history entry of a prompt once it has ended, else None ({} while queued, running or unknown)."""
         _, data = await self._json("GET", f"/history/{prompt_id}")
-        entry = (data or {}).get(prompt_id)
-        if not entry:
+        entry = data.get(prompt_id) if isinstance(data, dict) else None
+        if not isinstance(entry, dict):
             return None
         status = entry.get("status") or {}
         if not status.get("completed") and status.get("status_str") not in ("error", "success"):
             return None
         return entry
 
-    async def view(self, filename: str, subfolder: str, kind: str) -> bytes:
-        status, _, body = await self._request("GET", "/view", params={"filename": filename, "subfolder": subfolder,
-                                                                     "type": kind})
-        if status != 200:
-            raise TransientError(f"ComfyUI /view {filename} answered {status}")
-        return body
+    async def where(self, prompt_id: str) -> tuple[str, Optional[object]]:
+        """("done", history entry), ("running", None), ("queued", position from 1) or ("unknown", None)."""
+        entry = await self.history(prompt_id)
+        if entry is not None:
+            return "done", entry
+        state = await self.queue_state()
+        if any(_item_id(i) == prompt_id for i in state.get("queue_running") or []):
+            return "running", None
+        pending = sorted((i for i in state.get("queue_pending") or [] if _item_id(i)),
+                         key=lambda i: i[0] if isinstance(i[0], (int, float)) else 0)
+        for pos, item in enumerate(pending, 1):
+            if _item_id(item) == prompt_id:
+                return "queued", pos
+        # it may have ended between the two requests: the history has it then
+        entry = await self.history(prompt_id)
+        return ("done", entry) if entry is not None else ("unknown", None)
+
+    async def view_to_file(self, item: dict, dest: Path, cap: int) -> int:
+        """Stream one output file to `dest` under `cap` bytes; the bytes written."""
+        from providers.ltx.transfer import stream_to_file
+
+        params = {"filename": str(item["filename"]), "subfolder": str(item.get("subfolder") or ""),
+                  "type": str(item.get("type") or "output")}
+        try:
+            async with aiohttp.ClientSession(timeout=VIEW_TIMEOUT) as session:
+                async with session.get(self.base_url + "/view", params=params) as resp:
+                    if resp.status == 404:
+                        raise BadOutputError(f"ComfyUI server {self.server.id} no longer has the output "
+                                             f"{params['filename']} (deleted from its output folder?)")
+                    if resp.status != 200:
+                        raise TransientError(f"ComfyUI server {self.server.id}: /view {params['filename']} "
+                                             f"answered {resp.status}", not_created=False)
+                    if resp.content_length is not None and resp.content_length > cap:
+                        raise BadOutputError(f"ComfyUI's output {params['filename']} is {resp.content_length} "
+                                             f"bytes, over its {cap} byte cap (set download_cap_mb to allow more)")
+                    return await stream_to_file(resp.content.iter_chunked(CHUNK), dest, cap)
+        except ImageAIError:
+            raise
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            raise self._failed("/view", exc) from None
 
     async def interrupt(self, prompt_id: str) -> None:
         await self._json("POST", "/interrupt", json={"prompt_id": prompt_id})
@@ -114,28 +192,36 @@ class ComfyUIClient:
     async def delete_queued(self, prompt_id: str) -> None:
         await self._json("POST", "/queue", json={"delete": [prompt_id]})
 
-    async def messages(self, heartbeat: float = 30.0) -> AsyncIterator[dict]:
-        """The websocket's JSON messages for this client id; ends when the socket closes (binary previews skipped)."""
-        url = self.base_url.replace("http://", "ws://").replace("https://", "wss://") + f"/ws?clientId={self.client_id}"
+    async def messages(self, client_id: str, heartbeat: float = 30.0) -> AsyncIterator[dict]:
+        """The websocket's JSON messages for one client id; ends when the socket closes (binary previews skipped).
+        The server keeps only the newest socket of a client id, so every job listens under its own id."""
+        url = self.base_url.replace("http://", "ws://").replace("https://", "wss://") + f"/ws?clientId={client_id}"
         try:
             async with aiohttp.ClientSession() as session:
                 async with session.ws_connect(url, heartbeat=heartbeat) as ws:
                     async for msg in ws:
                         if msg.type == aiohttp.WSMsgType.TEXT:
                             try:
-                                yield json.loads(msg.data)
+                                data = json.loads(msg.data)
                             except ValueError:
                                 continue
+                            if isinstance(data, dict):
+                                yield data
                         elif msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
                             break
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
             return
 
 
+def _item_id(item) -> Optional[str]:
+    return str(item[1]) if isinstance(item, (list, tuple)) and len(item) > 1 else None
+
+
 def error_from_history(entry: dict) -> Optional[ImageAIError]:
     """The typed error of a prompt that ended badly, from its history status messages."""
     status = entry.get("status") or {}
-    for event, data in status.get("messages", []):
+    for event, data in status.get("messages") or []:
+        data = data if isinstance(data, dict) else {}
         if event == "execution_error":
             return ImageAIError(f"ComfyUI node {data.get('node_id')} ({data.get('node_type')}) failed: "
                                 f"{data.get('exception_type', '')}: {data.get('exception_message', '')}".strip())
@@ -144,7 +230,3 @@ def error_from_history(entry: dict) -> Optional[ImageAIError]:
     if status.get("status_str") == "error":
         return ImageAIError("the ComfyUI prompt ended with an error")
     return None
-
-
-def monotonic() -> float:
-    return time.monotonic()

@@ -23,7 +23,7 @@ TEMPLATES = {
     "lora": "lora.json",
 }
 USER_PLACEHOLDERS = ("prompt", "negative_prompt", "seed", "width", "height", "num_frames", "fps", "image",
-                     "end_image")
+                     "end_image", "video")
 NUMERIC = {"seed", "width", "height", "num_frames", "fps", "steps", "cfg", "lora_strength", "denoise", "overlap",
            "overlap_start", "guide_frame"}
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}")
@@ -105,7 +105,7 @@ def fill(graph: dict, values: dict[str, Any], *, allowed: tuple[str, ...] | None
                                       allowed=[f"{{{{{a}}}}}" for a in allowed])
     for name in sorted(names):
         if values.get(name) is None:
-            need = {"image": "start_image", "end_image": "end_image"}.get(name, name)
+            need = {"image": "start_image", "end_image": "end_image", "video": "source_video"}.get(name, name)
             raise InvalidRequestError(f"the workflow uses {{{{{name}}}}} but no value was given", field=need)
 
     def sub(v: Any) -> Any:

@@ -1,17 +1,32 @@
-"""A fake ComfyUI server on 127.0.0.1 speaking the real HTTP + websocket protocol (shapes from real ComfyUI 0.3.64
-traffic, shared/research/local-backends.md 4.1/4.4). It validates prompts like ComfyUI (unknown node classes, values
-not in a list, wrong input types -> 400 with node_errors), runs one prompt at a time from a queue, sends the
-execution messages only to the prompt's client id, and writes real small outputs (MP4 through FFmpeg, animated WebP
-through Pillow). Knobs make the next prompt fail (`execution_error`), hang until interrupted, or drop the
-websocket mid-job."""
+"""A fake ComfyUI 0.3.x server on 127.0.0.1 that behaves like the real one where the app's bugs hid (the real
+server's server.py and execution.py; traffic shapes from ComfyUI 0.3.64, shared/research/local-backends.md 4.1/4.4):
+
+- /object_info is the real one recorded from a ComfyUI server (tests/data/comfyui/object_info.json, from
+  shared/data), with the model lists filled from this fake's checkpoints, text encoders and LoRAs, and the
+  LoadImage / LoadVideo lists from its input files; `missing_nodes` removes node classes;
+- /prompt validates like execution.validate_inputs: unknown class, missing required input, bad link, link type,
+  values converted to INT/FLOAT/STRING/BOOLEAN, min/max (not step), combo lists; it takes a client-chosen prompt_id;
+- websockets: the server keeps only the NEWEST socket per client id (an older one with the same id hears nothing
+  more), and when a socket closes its id's entry is dropped, whichever socket it holds (`finally: sockets.pop`);
+- /upload/image with overwrite replaces a file of the same name; LoadImage reads the file when the prompt RUNS;
+- SaveAnimatedWEBP / SaveAnimatedPNG write through Pillow, which merges identical consecutive frames (a batch of 49
+  identical frames comes back as one still frame);
+- /view streams its file; /history of an unknown prompt is {}; one prompt runs at a time, in queue order.
+Faults: `fail_next` (execution_error), `hang_next` (runs until interrupted), `drop_ws_next` (closes the prompt's
+socket mid-run), `junk_next` (a bad output: "png_as_mp4", "short", "truncated", "gif_bomb", "huge", "none"),
+`still` (every frame identical), `output_kind` ("video", "webp", "apng", "webm", "vhs"); `restart()` forgets the
+queue and history as a restarted server does; `stop()` kills it."""
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import subprocess
 import tempfile
 import threading
 import time
 import uuid
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -19,38 +34,43 @@ from aiohttp import WSMsgType, web
 
 from core.video.media import ffmpeg_exe
 
-NODE_CLASSES = [
-    "CheckpointLoaderSimple", "CLIPLoader", "CLIPTextEncode", "LTXVConditioning", "EmptyLTXVLatentVideo",
-    "LTXVScheduler", "KSamplerSelect", "RandomNoise", "CFGGuider", "SamplerCustomAdvanced", "VAEDecode", "VAEEncode",
-    "CreateVideo", "SaveVideo", "SaveWEBM", "SaveAnimatedWEBP", "SaveImage", "LoadImage", "LTXVPreprocess",
-    "LTXVImgToVideo", "LTXVAddGuide", "LTXVCropGuides", "LoadVideo", "GetVideoComponents", "ImageScale",
-    "ImageFromBatch", "SplitSigmasDenoise", "LoraLoaderModelOnly", "KSampler", "EmptyImage",
-]
-INT_INPUTS = {"width", "height", "length", "noise_seed", "seed", "steps", "frame_idx", "batch_index", "batch_size"}
-FLOAT_INPUTS = {"cfg", "fps", "frame_rate", "strength_model", "denoise", "strength"}
-SAMPLERS = {"SamplerCustomAdvanced", "KSampler"}
+OBJECT_INFO = Path(__file__).resolve().parent.parent / "data" / "comfyui" / "object_info.json"
+IMAGE_EXT = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
+VIDEO_EXT = (".mp4", ".webm", ".mov", ".mkv", ".avi")
+SAMPLERS = {"SamplerCustomAdvanced", "KSampler", "SamplerCustom", "KSamplerAdvanced"}
+SAVERS = {"SaveVideo", "SaveWEBM", "SaveAnimatedWEBP", "SaveAnimatedPNG"}
+
+
+@lru_cache(maxsize=1)
+def _recorded() -> str:
+    return OBJECT_INFO.read_text(encoding="utf-8")
 
 
 class FakeComfyUI:
     def __init__(self, *, missing_nodes: tuple[str, ...] = (), steps: int = 4, step_delay: float = 0.02,
                  checkpoints=("ltx-video-2b-v0.9.5.safetensors", "ltxv-13b-0.9.8-distilled.safetensors"),
-                 clips=("t5xxl_fp16.safetensors",), loras=("style.safetensors",)):
-        self.classes = [c for c in NODE_CLASSES if c not in missing_nodes]
+                 clips=("t5xxl_fp16.safetensors",), loras=("style.safetensors",), port: int = 0):
+        self.missing_nodes = set(missing_nodes)
         self.steps, self.step_delay = steps, step_delay
         self.checkpoints, self.clips, self.loras = list(checkpoints), list(clips), list(loras)
-        self.received: list[dict] = []       # every accepted /prompt body
-        self.uploads: dict[str, bytes] = {}
+        self.port = port
+        self.received: list[dict] = []            # every accepted /prompt body
+        self.requests: list[tuple[str, str]] = []  # every request: (method, path)
+        self.uploads: dict[str, bytes] = {}        # the input folder
+        self.inputs_used: dict[str, dict[str, bytes]] = {}  # prompt id -> LoadImage node -> the bytes it read
         self.files: dict[tuple[str, str], bytes] = {}
         self.history: dict[str, dict] = {}
         self.pending: list[tuple[int, str, dict, str]] = []
         self.running: Optional[str] = None
+        self.executed: list[str] = []
         self.interrupts: list[Optional[str]] = []
         self.deleted: list[str] = []
-        self.fail_next = False
-        self.hang_next = False
-        self.drop_ws_next = False
-        self.output_kind = "video"  # video (SaveVideo mp4), webp (SaveAnimatedWEBP), vhs (VHS gifs entry)
-        self._sockets: dict[str, list[web.WebSocketResponse]] = {}
+        self.fail_next = self.hang_next = self.drop_ws_next = False
+        self.junk_next: Optional[str] = None
+        self.still = False
+        self.huge_bytes = 96 * 1024 * 1024
+        self.output_kind = "video"
+        self.sockets: dict[str, web.WebSocketResponse] = {}
         self._interrupt = False
         self._counter = 0
         self._number = 0
@@ -66,76 +86,104 @@ class FakeComfyUI:
         return self
 
     async def _start(self) -> None:
-        app = web.Application(client_max_size=64 * 1024 ** 2)
-        app.add_routes([
-            web.get("/object_info", self.object_info), web.post("/prompt", self.prompt),
-            web.get("/history/{pid}", self.get_history), web.get("/view", self.view),
-            web.post("/upload/image", self.upload), web.get("/queue", self.get_queue),
-            web.post("/queue", self.post_queue), web.post("/interrupt", self.interrupt), web.get("/ws", self.ws),
-        ])
+        @web.middleware
+        async def log(request, handler):
+            self.requests.append((request.method, request.path))
+            return await handler(request)
+
+        app = web.Application(client_max_size=64 * 1024 ** 2, middlewares=[log])
+        routes = [
+            ("GET", "/object_info", self.object_info), ("POST", "/prompt", self.prompt),
+            ("GET", "/prompt", self.prompt_info), ("GET", "/history/{pid}", self.get_history),
+            ("GET", "/history", self.all_history), ("GET", "/view", self.view),
+            ("POST", "/upload/image", self.upload), ("GET", "/queue", self.get_queue),
+            ("POST", "/queue", self.post_queue), ("POST", "/interrupt", self.interrupt),
+            ("GET", "/system_stats", self.system_stats), ("GET", "/ws", self.ws)]
+        for method, path, handler in routes:  # the real server serves each route under /api too
+            app.router.add_route(method, path, handler)
+            app.router.add_route(method, "/api" + path, handler)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        self.port = site._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
         self._work = asyncio.Event()
         self._executor = asyncio.ensure_future(self._execute_loop())
+
+    def call(self, fn, *args):
+        """Run `fn(*args)` on the server's loop (its state is only touched there)."""
+        async def go():
+            return fn(*args)
+        return asyncio.run_coroutine_threadsafe(go(), self.loop).result(10)
+
+    def restart(self) -> None:
+        """Forget the queue and the history and drop every socket, as a restarted server does (files stay)."""
+        async def _restart():
+            self._executor.cancel()
+            self.pending.clear()
+            self.history.clear()
+            self.running = None
+            for ws in list(self.sockets.values()):
+                await ws.close()
+            self.sockets.clear()
+            self._executor = asyncio.ensure_future(self._execute_loop())
+        asyncio.run_coroutine_threadsafe(_restart(), self.loop).result(10)
 
     def stop(self) -> None:
         async def _stop():
             self._executor.cancel()
-            for socks in self._sockets.values():
-                for ws in socks:
-                    await ws.close()
+            for ws in list(self.sockets.values()):
+                await ws.close()
             await self._runner.cleanup()
+        if not self._thread.is_alive():
+            return
         asyncio.run_coroutine_threadsafe(_stop(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
 
-    # ---- HTTP routes --------------------------------------------------------------------------------------------
-    async def object_info(self, request):
-        info = {c: {"input": {"required": {}}, "output": [], "name": c} for c in self.classes}
-        if "CheckpointLoaderSimple" in info:
-            info["CheckpointLoaderSimple"]["input"]["required"]["ckpt_name"] = [self.checkpoints, {}]
-        if "CLIPLoader" in info:
-            info["CLIPLoader"]["input"]["required"]["clip_name"] = [self.clips, {}]
-        if "LoraLoaderModelOnly" in info:
-            info["LoraLoaderModelOnly"]["input"]["required"]["lora_name"] = [self.loras, {}]
-        return web.json_response(info)
+    # ---- /object_info -------------------------------------------------------------------------------------------
+    def info(self) -> dict:
+        info = {k: v for k, v in json.loads(_recorded()).items() if k not in self.missing_nodes}
+        models = {"ckpt_name": self.checkpoints, "clip_name": self.clips, "clip_name1": self.clips,
+                  "clip_name2": self.clips, "lora_name": self.loras}
+        for node in info.values():
+            for section in ("required", "optional"):
+                for name, spec in (node["input"].get(section) or {}).items():
+                    if name in models and isinstance(spec, list) and isinstance(spec[0], list):
+                        spec[0] = list(models[name])
+        if "LoadImage" in info:
+            info["LoadImage"]["input"]["required"]["image"][0] = sorted(
+                n for n in self.uploads if n.lower().endswith(IMAGE_EXT))
+        if "LoadVideo" in info:
+            info["LoadVideo"]["input"]["required"]["file"][1]["options"] = sorted(
+                n for n in self.uploads if n.lower().endswith(VIDEO_EXT))
+        return info
 
+    async def object_info(self, request):
+        return web.json_response(self.info())
+
+    # ---- /prompt, as execution.validate_prompt --------------------------------------------------------------------
     def _validate(self, graph: dict) -> Optional[dict]:
+        info = self.info()
         for nid, node in graph.items():
-            if node.get("class_type") not in self.classes:
-                return {"error": {"type": "invalid_prompt", "message": f"Cannot execute because node "
-                                  f"{node.get('class_type')} does not exist.", "details": f"Node ID '#{nid}'",
-                                  "extra_info": {}}, "node_errors": {}}
-        errors = {}
-        lists = {("CheckpointLoaderSimple", "ckpt_name"): self.checkpoints, ("CLIPLoader", "clip_name"): self.clips,
-                 ("LoraLoaderModelOnly", "lora_name"): self.loras, ("LoadImage", "image"): list(self.uploads),
-                 ("LoadVideo", "file"): list(self.uploads)}
+            if not isinstance(node, dict) or "class_type" not in node:
+                return _top("invalid_prompt", "Cannot execute because a node is missing the class_type property.",
+                            f"Node ID '#{nid}'")
+            if node["class_type"] not in info:
+                return _top("invalid_prompt", f"Cannot execute because node {node['class_type']} does not exist.",
+                            f"Node ID '#{nid}'")
+        if not any(info[n["class_type"]].get("output_node") for n in graph.values()):
+            return _top("prompt_no_outputs", "Prompt has no outputs", "")
+        node_errors = {}
         for nid, node in graph.items():
-            for name, value in node.get("inputs", {}).items():
-                allowed = lists.get((node["class_type"], name))
-                err = None
-                if allowed is not None and value not in allowed:
-                    err = {"type": "value_not_in_list", "message": "Value not in list",
-                           "details": f"{name}: '{value}' not in {allowed}"}
-                elif isinstance(value, list):
-                    continue
-                elif name in INT_INPUTS and not (isinstance(value, int) and not isinstance(value, bool)):
-                    err = {"type": "invalid_input_type", "message": "Failed to convert an input value to a INT value",
-                           "details": f"{name}, {value!r}"}
-                elif name in FLOAT_INPUTS and not isinstance(value, (int, float)):
-                    err = {"type": "invalid_input_type", "message": "Failed to convert an input value to a FLOAT "
-                           "value", "details": f"{name}, {value!r}"}
-                if err:
-                    err["extra_info"] = {"input_name": name, "received_value": value}
-                    errors.setdefault(nid, {"errors": [], "dependent_outputs": [], "class_type": node["class_type"]})
-                    errors[nid]["errors"].append(err)
-        if errors:
-            return {"error": {"type": "prompt_outputs_failed_validation", "message": "Prompt outputs failed "
-                              "validation", "details": "", "extra_info": {}}, "node_errors": errors}
+            errors = _node_errors(graph, node, info)
+            if errors:
+                node_errors[nid] = {"errors": errors, "dependent_outputs": [], "class_type": node["class_type"]}
+        if node_errors:
+            body = _top("prompt_outputs_failed_validation", "Prompt outputs failed validation", "")
+            body["node_errors"] = node_errors
+            return body
         return None
 
     async def prompt(self, request):
@@ -147,30 +195,55 @@ class FakeComfyUI:
         problem = self._validate(graph)
         if problem:
             return web.json_response(problem, status=400)
-        pid = body.get("prompt_id") or str(uuid.uuid4())
+        pid = str(body.get("prompt_id") or uuid.uuid4())
         self._number += 1
         self.received.append(body)
-        self.pending.append((self._number, pid, graph, body.get("client_id", "")))
+        self.pending.append((self._number, pid, graph, str(body.get("client_id", ""))))
         self._work.set()
         return web.json_response({"prompt_id": pid, "number": self._number, "node_errors": {}})
+
+    async def prompt_info(self, request):
+        return web.json_response({"exec_info": {"queue_remaining": len(self.pending) + bool(self.running)}})
 
     async def get_history(self, request):
         pid = request.match_info["pid"]
         return web.json_response({pid: self.history[pid]} if pid in self.history else {})
 
+    async def all_history(self, request):
+        return web.json_response(self.history)
+
     async def view(self, request):
-        key = (request.query.get("subfolder", ""), request.query["filename"])
+        key = (request.query.get("subfolder", ""), request.query.get("filename", ""))
         if key not in self.files:
             return web.Response(status=404)
-        ctype = {".mp4": "video/mp4", ".webp": "image/webp", ".webm": "video/webm"}.get(Path(key[1]).suffix,
-                                                                                         "application/octet-stream")
-        return web.Response(body=self.files[key], content_type=ctype)
+        data = self.files[key]
+        resp = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        if data == b"HUGE":  # a body far over any cap, sent chunked: only a streaming reader stops in time
+            await resp.prepare(request)
+            chunk = b"\0" * (1 << 20)
+            try:
+                for _ in range(self.huge_bytes // len(chunk)):
+                    await resp.write(chunk)
+            except (ConnectionError, RuntimeError):
+                pass
+            return resp
+        resp.content_length = len(data)
+        await resp.prepare(request)
+        for i in range(0, len(data), 1 << 16):
+            await resp.write(data[i:i + (1 << 16)])
+        return resp
 
     async def upload(self, request):
         form = await request.post()
         f = form["image"]
-        name = f.filename
-        self.uploads[name] = f.file.read()
+        name = Path(f.filename).name
+        if form.get("overwrite") not in ("true", "1"):
+            stem, ext = Path(name).stem, Path(name).suffix
+            i = 1
+            while name in self.uploads:
+                name = f"{stem} ({i}){ext}"
+                i += 1
+        self.uploads[name] = f.file.read()  # overwrite: the same name is the same file, whatever it held before
         return web.json_response({"name": name, "subfolder": "", "type": "input"})
 
     async def get_queue(self, request):
@@ -193,25 +266,29 @@ class FakeComfyUI:
             self._interrupt = True
         return web.json_response({})
 
+    async def system_stats(self, request):
+        return web.json_response({"system": {"os": "posix", "comfyui_version": "0.3.64-fake"},
+                                  "devices": [{"name": "cpu", "type": "cpu", "index": None}]})
+
     async def ws(self, request):
-        cid = request.query.get("clientId") or uuid.uuid4().hex
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        self._sockets.setdefault(cid, []).append(ws)
-        await ws.send_json({"type": "status", "data": {"status": {"exec_info": {"queue_remaining": len(
-            self.pending) + (1 if self.running else 0)}}, "sid": cid}})
+        sid = request.query.get("clientId") or uuid.uuid4().hex
+        self.sockets[sid] = ws  # the newest socket of an id replaces the older one
         try:
+            await ws.send_json({"type": "status", "data": {"status": {"exec_info": {
+                "queue_remaining": len(self.pending) + bool(self.running)}}, "sid": sid}})
             async for msg in ws:
                 if msg.type == WSMsgType.ERROR:
                     break
         finally:
-            if ws in self._sockets.get(cid, []):
-                self._sockets[cid].remove(ws)
+            self.sockets.pop(sid, None)  # as the real server: even when a newer socket holds the id now
         return ws
 
     # ---- execution ----------------------------------------------------------------------------------------------
     async def _send(self, cid: str, kind: str, data: dict) -> None:
-        for ws in list(self._sockets.get(cid, [])):
+        ws = self.sockets.get(cid)
+        if ws is not None:
             try:
                 await ws.send_json({"type": kind, "data": data})
             except (ConnectionError, RuntimeError):
@@ -240,9 +317,13 @@ class FakeComfyUI:
             await self._send(cid, kind, data)
 
         fail, hang, drop = self.fail_next, self.hang_next, self.drop_ws_next
+        junk, self.junk_next = self.junk_next, None
         self.fail_next = self.hang_next = self.drop_ws_next = False
+        self.executed.append(pid)
         await send("execution_start", {})
         await send("execution_cached", {"nodes": []})
+        self.inputs_used[pid] = {nid: self.uploads.get(n["inputs"].get("image"), b"") for nid, n in graph.items()
+                                 if n["class_type"] == "LoadImage"}  # read when the prompt runs, as the real one
         outputs = {}
         for nid in sorted(graph, key=lambda k: int(k) if str(k).isdigit() else 0):
             node = graph[nid]
@@ -258,10 +339,9 @@ class FakeComfyUI:
                         return
                     step += 1
                     await send("progress", {"value": min(step, self.steps), "max": self.steps, "node": nid})
-                    if drop and self._sockets.get(cid):  # the first step a client listens to
+                    if drop and cid in self.sockets:  # the first step a client listens to
                         drop = False
-                        for ws in list(self._sockets.get(cid, [])):
-                            await ws.close()
+                        await self.sockets[cid].close()
                     await asyncio.sleep(self.step_delay)
                 if fail:
                     await send("execution_error", {
@@ -270,8 +350,9 @@ class FakeComfyUI:
                         "traceback": ["..."], "current_inputs": {}, "current_outputs": {}})
                     self._record(pid, graph, {}, "error", messages)
                     return
-            if node["class_type"] in ("SaveVideo", "SaveAnimatedWEBP", "SaveWEBM"):
-                out = await asyncio.get_running_loop().run_in_executor(None, self._make_output, graph, node)
+            if node["class_type"] in SAVERS and junk != "none":
+                out = await asyncio.get_running_loop().run_in_executor(None, self._make_output, pid, graph, node,
+                                                                       junk)
                 outputs[nid] = out
                 await send("executed", {"node": nid, "display_node": nid, "output": out})
         await send("execution_success", {})
@@ -283,34 +364,148 @@ class FakeComfyUI:
                              "status": {"status_str": status, "completed": status == "success",
                                         "messages": messages}, "meta": {}}
 
-    def _make_output(self, graph: dict, node: dict) -> dict:
-        width, height, length, fps = 64, 64, 9, 24
+    # ---- outputs ------------------------------------------------------------------------------------------------
+    def _frames(self, pid: str, graph: dict, width: int, height: int, length: int) -> list:
+        from PIL import Image
+        start = next((v for v in self.inputs_used.get(pid, {}).values() if v), None)
+        base = Image.open(io.BytesIO(start)).convert("RGB").resize((width, height)) if start else None
+        frames = []
+        for k in range(length):
+            if base is not None and (k == 0 or self.still):
+                frames.append(base)
+            else:
+                frames.append(Image.new("RGB", (width, height), (90, 80, 160) if self.still else
+                                        (20 * k % 255, 80, 160)))
+        return frames
+
+    def _make_output(self, pid: str, graph: dict, node: dict, junk: Optional[str]) -> dict:
+        width, height, length, fps = 64, 64, 9, 24.0
         for n in graph.values():
             i = n["inputs"]
             if n["class_type"] in ("EmptyLTXVLatentVideo", "LTXVImgToVideo"):
-                width, height, length = i["width"], i["height"], i["length"]
+                width, height, length = int(i["width"]), int(i["height"]), int(i["length"])
             if n["class_type"] == "CreateVideo" and not isinstance(i.get("fps"), list):
-                fps = i["fps"]
+                fps = float(i["fps"])
+        if node["class_type"] != "SaveVideo" and not isinstance(node["inputs"].get("fps"), list):
+            fps = float(node["inputs"].get("fps", fps))
+        width, height = width // 2 * 2, height // 2 * 2
+        if junk == "short":
+            length = max(2, length // 3)
         self._counter += 1
         prefix = str(node["inputs"].get("filename_prefix", "ComfyUI"))
         sub, _, base = prefix.rpartition("/")
-        kind = self.output_kind
-        if kind == "webp":
-            from PIL import Image
-            name = f"{base}_{self._counter:05d}_.webp"
-            frames = [Image.new("RGB", (width, height), (20 * k % 255, 80, 160)) for k in range(length)]
-            path = self._tmp / name
-            frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(1000 / fps), lossless=True)
-            self.files[(sub, name)] = path.read_bytes()
-            return {"images": [{"filename": name, "subfolder": sub, "type": "output"}], "animated": [True]}
-        name = f"{base}_{self._counter:05d}_.mp4"
+        kind = {"SaveAnimatedWEBP": "webp", "SaveAnimatedPNG": "apng", "SaveWEBM": "webm"}.get(
+            node["class_type"], self.output_kind)
+        frames = self._frames(pid, graph, width, height, length)
+        if junk == "gif_bomb":  # a few hundred bytes that claim a 9000x9000 canvas and hundreds of frames
+            name = f"{base}_{self._counter:05d}_.gif"
+            self.files[(sub, name)] = gif_bomb()
+            return {"gifs": [{"filename": name, "subfolder": sub, "type": "output", "format": "image/gif"}]}
+        if kind in ("webp", "apng"):
+            ext = ".webp" if kind == "webp" else ".png"
+            name = f"{base}_{self._counter:05d}_{ext}"
+            buf = io.BytesIO()
+            extra = {"lossless": True} if kind == "webp" else {}
+            frames[0].save(buf, format="WEBP" if kind == "webp" else "PNG", save_all=True,
+                           append_images=frames[1:], duration=int(1000.0 / fps), **extra)  # ComfyUI's own call
+            self.files[(sub, name)] = buf.getvalue()
+            return {"images": [{"filename": name, "subfolder": sub, "type": "output"}], "animated": [length != 1]}
+        ext = ".webm" if kind == "webm" else ".mp4"
+        name = f"{base}_{self._counter:05d}_{ext}"
         path = self._tmp / name
-        subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "lavfi", "-i",
-                        f"testsrc=size={width}x{height}:rate={fps}", "-frames:v", str(length), "-pix_fmt", "yuv420p",
-                        str(path)], check=True, timeout=60)
-        self.files[(sub, name)] = path.read_bytes()
+        codec = ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "40"] if ext == ".webm" else \
+            ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart"]
+        subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s",
+                        f"{width}x{height}", "-r", f"{fps:g}", "-i", "-", *codec, str(path)],
+                       input=b"".join(f.tobytes() for f in frames), check=True, timeout=60)
+        data = path.read_bytes()
+        if junk == "png_as_mp4":
+            buf = io.BytesIO()
+            frames[0].save(buf, format="PNG")
+            data = buf.getvalue()
+        elif junk == "truncated":
+            data = data[: len(data) // 3]
+        elif junk == "huge":
+            data = b"HUGE"
+        self.files[(sub, name)] = data
         entry = {"filename": name, "subfolder": sub, "type": "output"}
         if kind == "vhs":
             return {"gifs": [{**entry, "format": "video/h264-mp4", "frame_rate": fps}]}
         return {"images": [entry], "animated": [True]}
+
+
+def _top(kind: str, message: str, details: str) -> dict:
+    return {"error": {"type": kind, "message": message, "details": details, "extra_info": {}}, "node_errors": {}}
+
+
+def _types_match(received: str, wanted) -> bool:
+    if not isinstance(wanted, str) or "*" in (received, wanted):
+        return True
+    return bool(set(received.split(",")) & set(wanted.split(",")))
+
+
+def _node_errors(graph: dict, node: dict, info: dict) -> list[dict]:
+    spec_all = info[node["class_type"]]["input"]
+    inputs = node.get("inputs") or {}
+    errors = []
+    for section in ("required", "optional"):
+        for name, spec in (spec_all.get(section) or {}).items():
+            kind, extra = spec[0], (spec[1] if len(spec) > 1 and isinstance(spec[1], dict) else {})
+            if name not in inputs:
+                if section == "required":
+                    errors.append({"type": "required_input_missing", "message": "Required input is missing",
+                                   "details": name, "extra_info": {"input_name": name}})
+                continue
+            val = inputs[name]
+            if isinstance(val, list):
+                if len(val) != 2 or str(val[0]) not in graph:
+                    errors.append({"type": "bad_linked_input", "message": "Bad linked input, must be a length-2 "
+                                   "list of [node_id, slot_index]", "details": name,
+                                   "extra_info": {"input_name": name, "received_value": val}})
+                    continue
+                origin = info[graph[str(val[0])]["class_type"]]["output"]
+                got = origin[val[1]] if isinstance(val[1], int) and 0 <= val[1] < len(origin) else "?"
+                if not _types_match(got if isinstance(got, str) else "*", kind):
+                    errors.append({"type": "return_type_mismatch", "message": "Return type mismatch between linked "
+                                   "nodes", "details": f"{name}, {got} != {kind}",
+                                   "extra_info": {"input_name": name, "received_type": got, "linked_node": val}})
+                continue
+            try:
+                val = {"INT": int, "FLOAT": float, "STRING": str, "BOOLEAN": bool}.get(kind, lambda v: v)(val) \
+                    if isinstance(kind, str) else val
+            except (TypeError, ValueError) as ex:
+                errors.append({"type": "invalid_input_type", "message": f"Failed to convert an input value to a "
+                               f"{kind} value", "details": f"{name}, {val}, {ex}",
+                               "extra_info": {"input_name": name, "received_value": val}})
+                continue
+            if "min" in extra and isinstance(val, (int, float)) and val < extra["min"]:
+                errors.append({"type": "value_smaller_than_min", "message": f"Value {val} smaller than min of "
+                               f"{extra['min']}", "details": name, "extra_info": {"input_name": name,
+                                                                                   "received_value": val}})
+                continue
+            if "max" in extra and isinstance(val, (int, float)) and val > extra["max"]:
+                errors.append({"type": "value_bigger_than_max", "message": f"Value {val} bigger than max of "
+                               f"{extra['max']}", "details": name, "extra_info": {"input_name": name,
+                                                                                   "received_value": val}})
+                continue
+            choices = kind if isinstance(kind, list) else extra.get("options") if kind == "COMBO" else None
+            if choices is not None and val not in choices:
+                shown = f"(list of length {len(choices)})" if len(choices) > 20 else str(choices)
+                errors.append({"type": "value_not_in_list", "message": "Value not in list",
+                               "details": f"{name}: '{val}' not in {shown}",
+                               "extra_info": {"input_name": name, "received_value": val}})
+    return errors
+
+
+def gif_bomb(side: int = 9000, frames: int = 400) -> bytes:
+    """A GIF of a few KiB whose canvas is side x side pixels, with `frames` tiny distinct frames."""
+    from PIL import Image
+    imgs = [Image.new("P", (1, 1), k % 2) for k in range(frames)]
+    for im in imgs:
+        im.putpalette([0, 0, 0, 255, 255, 255])
+    buf = io.BytesIO()
+    imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], duration=40, disposal=1)
+    data = bytearray(buf.getvalue())
+    data[6:10] = side.to_bytes(2, "little") * 2  # the logical screen: what every decoded frame is drawn on
+    return bytes(data)
 
