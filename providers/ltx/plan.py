@@ -180,7 +180,8 @@ def prepare(request: RenderRequest) -> RenderPlan:
                           defaults["resolution"] if defaults["resolution"] in res_allowed else res_allowed[0])
     aspect = b.choose("aspect_ratio", e["aspect_ratios"], defaults["aspect_ratio"]) if not exact_size else \
         (s.aspect_ratio or defaults["aspect_ratio"])
-    fps = b.choose("fps", [pinned["fps"]] if "fps" in pinned else e["fps"], defaults["fps"], what=f"{s.fps} fps")
+    fps = (s.fps or defaults["fps"]) if open_weights and opts.workflow else b.choose(  # a custom workflow: as given
+        "fps", [pinned["fps"]] if "fps" in pinned else e["fps"], defaults["fps"], what=f"{s.fps} fps")
     durations = [float(d) for d in e.get("durations", [])]
     if "duration" in pinned:
         durations = [float(pinned["duration"])]
