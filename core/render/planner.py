@@ -17,11 +17,26 @@ ProviderFor = Callable[[str], VideoProvider]
 
 
 def resumable_take(scene: Scene) -> Optional[Take]:
-    """The take whose job is still followed: submitted or running, or finished at the service but not fetched."""
+    """The take whose job is still followed: submitted or running, or finished at the service (paid) but not
+    fetched (a failed download or check, or a cancel that came after the job finished)."""
     for take in reversed(scene.takes):
-        if take.remote_job_id and (take.status in ACTIVE_STATUSES or (take.status == "failed" and take.refetch)):
+        if take.remote_job_id and (take.status in ACTIVE_STATUSES or
+                                   (take.status in ("failed", "cancelled") and take.refetch)):
             return take
     return None
+
+
+def resume_item(store: ProjectStore, provider_for: ProviderFor, scene: Scene, index: int,
+                take: Take) -> PlanItem:
+    """The plan item that follows `take`'s job (or fetches its finished result) instead of paying again."""
+    item = PlanItem(scene_id=scene.id, index=index, provider=take.provider, model=take.model,
+                    deployment=take.deployment, resume_take_id=take.id, refetch=take.refetch,
+                    estimated_cost=take.estimated_cost)
+    try:
+        item.plan = resume_plan(store, provider_for, scene, take)
+    except ImageAIError as exc:  # the job is still followed by id; the take says why it could not be
+        item.error = str(exc)
+    return item
 
 
 def plan_run(store: ProjectStore, provider_for: ProviderFor, scene_ids: Optional[list[str]] = None, *,
@@ -52,14 +67,7 @@ def _plan_scene(store: ProjectStore, provider_for: ProviderFor, scene: Scene, in
                 run: Optional[RenderSettings], pay_again: bool) -> PlanItem:
     active = resumable_take(scene)
     if active is not None:
-        item = PlanItem(scene_id=scene.id, index=index, provider=active.provider, model=active.model,
-                        deployment=active.deployment, resume_take_id=active.id, refetch=active.refetch,
-                        estimated_cost=active.estimated_cost)
-        try:
-            item.plan = resume_plan(store, provider_for, scene, active)
-        except ImageAIError as exc:  # the job is still followed by id; the take says why it could not be
-            item.error = str(exc)
-        return item
+        return resume_item(store, provider_for, scene, index, active)
     selected = scene.selected_take
     if not force and selected is not None and selected.provider == "import" and selected.clip_path and \
             store.resolve(selected.clip_path).is_file():

@@ -14,18 +14,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from pathlib import Path
 from typing import Callable, Optional
 
 from core.config import Settings, load_settings
-from core.errors import CancelledError, ImageAIError, ProjectLockedError, UnavailableError
+from core.errors import BadOutputError, CancelledError, ImageAIError, UnavailableError
 from core.render import journal
 from core.render.contract import ProgressEvent, RenderPlan, VideoProvider
 from core.render.events import PlanItem, RenderEvent, RenderSummary, RunPlan
-from core.render.planner import plan_run
+from core.render.outcome import SaveFailed, describe, ending
+from core.render.planner import plan_run, resumable_take, resume_item
 from core.render.requests import clip_rel_path
 from core.render.retry import cancel_job, follow_job, submit_job
 from core.render.verify_step import verify_result
-from core.redaction import redact
 from core.video.project import LedgerEntry, Scene, Take, now
 from core.video.project_io import ProjectStore
 from core.video.render_settings import RenderSettings
@@ -36,8 +38,10 @@ ProviderGetter = Callable[[str, Settings], VideoProvider]
 EventCallback = Callable[[RenderEvent], None]
 
 
-class SaveFailed(Exception):
-    """project.json could not be written after a job was submitted; the job id is in the journal."""
+__all__ = ["RenderQueue", "SaveFailed"]
+
+#: progress stages that come only once the job finished at the service (its result is being fetched)
+FINISHED_STAGES = ("downloading", "done")
 
 
 class RenderQueue:
@@ -51,6 +55,7 @@ class RenderQueue:
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._tasks: dict[str, asyncio.Task] = {}
         self._cancel_all = False
+        self._finished: set[str] = set()  # takes whose job finished at the service (paid) in this run
 
     # --- planning (no network, no money) ---------------------------------------------------------------------
     def provider(self, name: str) -> VideoProvider:
@@ -58,11 +63,29 @@ class RenderQueue:
             self._providers[name] = self._get_provider(name, self.settings)
         return self._providers[name]
 
+    def apply_journal(self) -> int:
+        """Bring back the takes (job ids, charges) an earlier run could not save into project.json; how many.
+        Call it on the store that renders, before planning (the CLI does, under the render lock)."""
+        return journal.apply(self.store)
+
     def plan(self, scene_ids: Optional[list[str]] = None, force: bool = False,
              run: Optional[RenderSettings] = None, pay_again: bool = False) -> RunPlan:
         """Prepare every scene once and price the run. Raises one InvalidRequestError listing every problem of
         every scene before anything is spent."""
         return plan_run(self.store, self.provider, scene_ids, force=force, run=run, pay_again=pay_again)
+
+    def _follow_journalled(self, plan: RunPlan) -> RunPlan:
+        """A plan made before the journal was applied: scenes whose paid job came back from it follow that job."""
+        index = {s.id: i + 1 for i, s in enumerate(self.store.project.scenes)}
+        for n, item in enumerate(plan.items):
+            try:
+                scene = self.store.project.scene(item.scene_id)
+            except KeyError:
+                continue
+            active = resumable_take(scene)
+            if active is not None and item.resume_take_id != active.id:
+                plan.items[n] = resume_item(self.store, self.provider, scene, index[scene.id], active)
+        return plan
 
     def check_available(self, plan: RunPlan) -> None:
         """Every provider a run submits to can run here (key, SDK, GPU, server); all reasons at once."""
@@ -81,13 +104,19 @@ class RenderQueue:
     async def run(self, scene_ids: Optional[list[str]] = None, force: bool = False,
                   run: Optional[RenderSettings] = None, *, plan: Optional[RunPlan] = None,
                   pay_again: bool = False) -> RenderSummary:
-        journal.apply(self.store)
-        plan = plan or self.plan(scene_ids, force, run, pay_again)
+        restored = self.apply_journal()
+        if plan is None:
+            plan = self.plan(scene_ids, force, run, pay_again)
+        elif restored:
+            plan = self._follow_journalled(plan)
         self.check_available(plan)
         if plan.to_render:
             self.store.check_writable("clips")  # an unwritable clips folder fails before anything is paid for
+            self._clean_leftovers()
         summary = RenderSummary()
         self._cancel_all = False
+        self._finished.clear()
+        touched: list[tuple[Scene, str]] = []
         jobs = []
         for item in plan.items:
             scene = self.store.project.scene(item.scene_id)
@@ -95,16 +124,23 @@ class RenderQueue:
                 summary.skipped.append(scene.id)
                 self._emit("skipped", scene, scene.selected_take, message=item.skip_reason)
             elif item.resume_take_id:
+                touched.append((scene, item.resume_take_id))
                 jobs.append((scene, self._follow(scene, scene.take(item.resume_take_id), item, summary)))
             else:
+                touched.append((scene, item.take_id))
                 jobs.append((scene, self._render_new(scene, item, summary)))
         try:
             for scene, coro in jobs:
                 self._tasks[scene.id] = asyncio.ensure_future(coro)
             if self._tasks:
-                await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+                results = await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+                for (scene, _), result in zip(jobs, results):
+                    if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                        log.error("render of scene %s ended by %r", scene.id, result)
+                        summary.failed.setdefault(scene.id, describe(result)[0])
         finally:
             self._tasks.clear()
+            self._settle(touched, summary)
             await self.aclose()
         summary.total_cost = round(sum(t.cost for sid in summary.done
                                        if (t := self.store.project.scene(sid).selected_take)), 4)
@@ -161,8 +197,8 @@ class RenderQueue:
         what = "fetching the result of" if take.refetch else "resuming"
         self._emit("submitted", scene, take, message=f"{what} job {take.remote_job_id}")
         try:
-            if item.error:
-                raise ImageAIError(f"job {take.remote_job_id} cannot be followed: {item.error}")
+            if item.error:  # the job is kept: the next render tries to follow it again
+                raise UnavailableError(f"job {take.remote_job_id} cannot be followed: {item.error}")
             async with self._slot(take):
                 await self._wait(provider, scene, take, item.plan, summary)
         except asyncio.CancelledError:
@@ -172,11 +208,14 @@ class RenderQueue:
 
     async def _wait(self, provider: VideoProvider, scene: Scene, take: Take, plan: RenderPlan,
                     summary: RenderSummary) -> None:
+        self._check_staging(plan)
         result = await follow_job(provider, take.remote_job_id, plan, self._progress(scene, take),
                                   retries=self.settings.render_retries, timeout_s=self.settings.render_timeout_s,
                                   on_retry=self._on_retry(scene, take))
+        self._finished.add(take.id)
         self._charge(scene, take, result.cost)  # the service charged: recorded whatever the clip's fate
         try:
+            self._check_inside(Path(result.clip_path))
             final = self.store.output_path(clip_rel_path(scene, take))
             await asyncio.to_thread(verify_result, result, plan, final)
         except ImageAIError as exc:
@@ -194,6 +233,24 @@ class RenderQueue:
         summary.done.append(scene.id)
         self._emit("done", scene, take, fraction=1.0, cost=result.cost, message=take.clip_path)
 
+    def _check_staging(self, plan: RenderPlan) -> None:
+        """The folder the provider writes the clip into still lies inside the project and can be written (checked
+        before each wait: a folder swapped for a link out of the project since planning is refused)."""
+        staged = Path(plan.request.output_path)
+        try:
+            self.store.check_writable(os.path.relpath(staged.parent, self.store.folder))
+        except ImageAIError as exc:
+            exc.local = True  # this machine's problem, not the job's: it is followed again once fixed
+            raise
+
+    def _check_inside(self, clip: Path) -> None:
+        """A clip a provider wrote out of the project (through a link swapped in mid-job) is removed, never used."""
+        if clip.resolve().is_relative_to(self.store.folder):
+            return
+        clip.unlink(missing_ok=True)
+        raise BadOutputError(f"the clip was written to {clip.resolve()}, outside the project folder "
+                             f"{self.store.folder} (a link out of the folder); it was removed")
+
     def _charge(self, scene: Scene, take: Take, cost: float) -> None:
         if any(e.take_id == take.id for e in self.store.project.ledger):
             return  # a result fetched again is not charged again
@@ -203,9 +260,14 @@ class RenderQueue:
 
     async def _cancelled(self, provider: VideoProvider, scene: Scene, take: Take, plan: Optional[RenderPlan],
                          summary: RenderSummary) -> None:
-        await cancel_job(provider, take.remote_job_id, plan)
         take.status = "cancelled"
         take.error, take.error_kind = "cancelled by the user", CancelledError.kind
+        if take.id in self._finished:  # paid already: charged, and its result can still be fetched
+            self._charge(scene, take, plan.cost if plan is not None else take.estimated_cost)
+            take.refetch = True
+            take.error += f" after job {take.remote_job_id} finished; the next render fetches its result"
+        else:
+            await cancel_job(provider, take.remote_job_id, plan)
         take.finished_at = now()
         summary.cancelled.append(scene.id)
         self._save_quietly(scene, take, summary)
@@ -213,54 +275,72 @@ class RenderQueue:
 
     def _ended(self, scene: Scene, take: Take, exc: BaseException, summary: RenderSummary,
                plan: Optional[RenderPlan]) -> None:
-        if isinstance(exc, SaveFailed):
-            message, kind = str(exc), "save_failed"
-        elif isinstance(exc, ImageAIError):
-            message, kind = str(exc), exc.kind
-            if take.remote_job_id and getattr(exc, "job_finished", False):
-                # finished and paid at the service: fetch it again by id next time, never submit again
-                take.refetch = True
-                if plan is not None and not any(e.take_id == take.id for e in self.store.project.ledger):
-                    self._charge(scene, take, plan.cost)
-                message += f"; job {take.remote_job_id} finished at the service: the next render fetches it again"
-            if getattr(exc, "result_gone", False):
-                take.refetch, take.result_gone = False, True
-        elif isinstance(exc, (KeyboardInterrupt, SystemExit)):
+        if isinstance(exc, (KeyboardInterrupt, SystemExit)):
             raise exc
-        else:
-            log.exception("render of scene %s failed", scene.id, exc_info=exc)
-            message, kind = f"{type(exc).__name__}: {exc}", "internal"
-        if take.status in ("submitted", "running") and kind in ("save_failed",):
-            pass  # the job is still followed on the next run (its id is in the journal)
-        else:
-            take.status = "failed"
-        message = redact(message)  # whatever a service put in its error, no key reaches project.json
-        take.error, take.error_kind = message, kind
-        take.finished_at = now()
-        summary.failed[scene.id] = message
+        if not isinstance(exc, ImageAIError):
+            log.error("render of scene %s failed", scene.id, exc_info=exc)
+        end = ending(take, exc, finished=take.id in self._finished)
+        if end.charged:
+            self._charge(scene, take, plan.cost if plan is not None else take.estimated_cost)
+        take.status, take.error, take.error_kind = end.status, end.message, end.kind
+        take.refetch, take.result_gone = end.refetch, end.result_gone
+        if end.status == "failed":
+            take.finished_at = now()
+        summary.failed[scene.id] = end.message
         if not isinstance(exc, SaveFailed):
             self._save_quietly(scene, take, summary)
-        self._emit("failed", scene, take, message=message, error_kind=kind)
+        self._emit("failed", scene, take, message=end.message, error_kind=end.kind)
+
+    def _settle(self, touched: list[tuple[Scene, str]], summary: RenderSummary) -> None:
+        """After the run: no take of it is left queued or running (a task that ended some other way)."""
+        changed = None
+        for scene, take_id in touched:
+            take = next((t for t in scene.takes if t.id == take_id), None)
+            if take is None or take.status not in ("queued", "running"):
+                continue
+            if take.remote_job_id:
+                take.status = "submitted"  # followed again next time
+            else:
+                take.status, take.error, take.error_kind = "failed", "the render ended before its job was made", \
+                    "internal"
+            summary.failed.setdefault(scene.id, take.error or f"job {take.remote_job_id} is followed next time")
+            changed = (scene, take)
+        if changed:
+            self._save_quietly(*changed, summary)
+
+    def _clean_leftovers(self) -> None:
+        """Partial downloads a killed render left (their process is gone) are removed before this one starts."""
+        try:
+            from core.render.staging import clean_staging
+            from core.video.leftovers import clean_leftovers
+            clean_leftovers(self.store.folder)
+            clean_staging(self.store)
+        except Exception as exc:  # cleaning up must never stop a render
+            log.warning("cleaning leftovers of %s: %s", self.store.folder, exc)
 
     # --- saving ----------------------------------------------------------------------------------------------
     def _save(self, scene: Scene, take: Take) -> None:
         try:
             self.store.save()
-        except (OSError, ProjectLockedError) as exc:
+        except Exception as exc:  # a full disk, a read-only folder, a lock held too long, an unreadable file
+            reason = describe(exc)[0]
             if not take.remote_job_id:
-                raise  # nothing was submitted: the take simply fails
+                raise SaveFailed(f"project.json could not be written ({reason}); nothing was submitted") from exc
+            charges = [e for e in self.store.project.ledger if e.take_id == take.id]
             try:
-                where = journal.record(self.store.folder, scene.id, take)
+                where = journal.record(self.store.folder, scene.id, take, charges)
             except OSError as jexc:
-                raise SaveFailed(f"job {take.remote_job_id} was submitted but neither project.json ({exc}) nor the "
-                                 f"journal ({jexc}) could be written: note the job id") from exc
-            raise SaveFailed(f"job {take.remote_job_id} was submitted but project.json could not be written ({exc}); "
-                             f"its id is kept in {where} and the next render follows it") from exc
+                raise SaveFailed(f"job {take.remote_job_id} was submitted but neither project.json ({reason}) nor "
+                                 f"the journal ({jexc}) could be written: note the job id",
+                                 job_id=take.remote_job_id) from exc
+            raise SaveFailed(f"job {take.remote_job_id} was submitted but project.json could not be written "
+                             f"({reason}); its id is kept in {where} and the next render follows it",
+                             job_id=take.remote_job_id) from exc
 
     def _save_quietly(self, scene: Scene, take: Take, summary: RenderSummary) -> None:
         try:
             self._save(scene, take)
-        except (SaveFailed, OSError, ProjectLockedError) as exc:
+        except SaveFailed as exc:
             summary.failed[scene.id] = f"{summary.failed.get(scene.id, '')}; {exc}".strip("; ")
 
     # --- plumbing --------------------------------------------------------------------------------------------
@@ -282,8 +362,10 @@ class RenderQueue:
                 take.status = "running"
                 try:
                     self._save(scene, take)
-                except (SaveFailed, OSError, ProjectLockedError) as exc:  # the id is journalled; the render goes on
+                except SaveFailed as exc:  # the id is journalled; the render goes on
                     log.warning("saving the running state: %s", exc)
+            if event.stage in FINISHED_STAGES:
+                self._finished.add(take.id)  # from here the job is paid: a failure is fetched again, not paid
             self._emit("progress", scene, take, fraction=event.fraction, message=event.message or event.stage)
         return on_progress
 

@@ -13,9 +13,13 @@ def clip_rel_path(scene: Scene, take: Take) -> str:
     return f"clips/{scene.id}_{take.id}.mp4"
 
 
+#: where providers write clips before their check (core/render/staging.py cleans it)
+STAGING_DIR = "clips/.incoming"
+
+
 def staging_rel_path(scene: Scene, take_id: str) -> str:
     """Where a provider writes a clip before it is verified (a failed clip never takes the clip path)."""
-    return f"clips/.incoming/{scene.id}_{take_id}.mp4"
+    return f"{STAGING_DIR}/{scene.id}_{take_id}.mp4"
 
 
 def scene_request(store: ProjectStore, scene: Scene, run: Optional[RenderSettings] = None,

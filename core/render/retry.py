@@ -5,8 +5,9 @@ this module decides what is tried again:
   service's Retry-After (never pay twice). fal-client already retries a 429 / ingress error of its own POST once
   the job is known not to exist, and Replicate's client never retries a POST: those attempts are not counted here;
 - wait (follow an existing job, which costs nothing): repeated on retryable errors (transient, rate limited) with
-  backoff; the count starts again whenever the job reports progress, so a long render survives sporadic failed
-  polls but a service that stays down ends the take after `retries` tries in a row;
+  backoff; the count starts again whenever the job reports progress it had not reported before, so a long render
+  survives sporadic failed polls but a service that stays down, or a finished job whose download keeps failing
+  (its logs replayed on every try are no news), ends the take after `retries` tries in a row;
 - one deadline covers the whole wait, retries included; past it the remote job is cancelled (timeout).
 """
 from __future__ import annotations
@@ -60,9 +61,15 @@ async def follow_job(provider: VideoProvider, job_id: str, plan: RenderPlan, pro
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     attempts = _Attempts()
+    seen: set[tuple] = set()
 
     def alive(event: ProgressEvent) -> None:
-        attempts.count = 0  # the job answers: earlier failed polls were passing trouble
+        # news from the job (not a replay: each new wait of a finished job reports its logs again) means earlier
+        # failed polls were passing trouble
+        key = (event.stage, event.message, event.fraction, event.queue_position)
+        if key not in seen:
+            seen.add(key)
+            attempts.count = 0
         progress(event)
 
     async def one_wait() -> RenderResult:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.errors import UnavailableError
 from core.render.contract import RenderPlan, RenderResult
 
 
@@ -16,8 +17,11 @@ def verify_result(result: RenderResult, plan: RenderPlan, final: Path) -> None:
         report = verify_clip(staged, expected_duration=plan.expected_seconds,
                              min_duration=plan.render_seconds if plan.expected_seconds is None else None,
                              need_audio=bool(plan.sent.get("include_audio")))
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staged, final)
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, final)
+        except OSError as exc:
+            raise UnavailableError(f"the checked clip cannot be moved to {final} ({exc.strerror or exc})") from None
     finally:
         if staged.exists() and staged != final:
             staged.unlink()
