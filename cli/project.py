@@ -239,6 +239,9 @@ def cmd_render(args) -> int:
         scene_ids = [scenes[n - 1].id for n in numbers] if numbers else None
         labels = {s.id: f"scene {i + 1}" for i, s in enumerate(scenes)}
         queue = RenderQueue(store, load_settings(), provider_getter=registry.get, on_event=ProgressPrinter(labels))
+        restored = queue.apply_journal()  # job ids an earlier run could not save: followed, never paid again
+        if restored:
+            say(f"restored {restored} paid job id(s) that an earlier render could not save into project.json")
         plan = queue.plan(scene_ids, force=args.force, run=run, pay_again=args.pay_again)
         items = [plan_item_row(i) for i in plan.items]
         for i in plan.to_render:
@@ -265,7 +268,8 @@ def cmd_render(args) -> int:
                      "clip": str(store.resolve(selected.clip_path)) if selected and selected.clip_path else None,
                      "duration": scene.duration, "rendered_seconds": take.rendered_seconds if take else None,
                      "cost": take.cost if take else 0.0, "notes": take.notes if take else [],
-                     "error": take.error if take and take.status == "failed" else None,
+                     "error": take.error if take and (take.status == "failed" or scene.id in summary.failed)
+                     else None,
                      "skipped": scene.id in summary.skipped})
     if args.json:
         emit_json({"project": str(store.folder), "scenes": rows, "total_cost": summary.total_cost,
