@@ -16,11 +16,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     command = argv[0] if argv else ""
     rest = argv[1:]
     json_mode = "--json" in argv
+    if command == "project" and rest[:1] == ["export"]:
+        from cli.export import project_export_main  # straight there: a re-export needs no render machinery
+        return guarded(lambda: project_export_main(rest[1:]), json_mode)
     if command == "project":
         from cli.project import project_main
         return guarded(lambda: project_main(rest), json_mode)
     if command == "compare":
-        from cli.export import compare_main
+        from cli.compare import compare_main
         return guarded(lambda: compare_main(rest), json_mode)
     if command == "local":
         from cli.local import local_main

@@ -15,7 +15,8 @@ from typing import Optional
 
 from core.child_process import child_kwargs
 from core.config import Settings, load_settings
-from core.errors import InvalidRequestError, TransientError
+from core.errors import TransientError
+from core.video.leftovers import owner_tag
 from core.video.media import check_playable_clip, ffmpeg_exe
 from core.render.planning import InputFacts, PlanBuilder, finish_plan
 from core.video.render_settings import ASPECT_RATIOS, RESOLUTIONS, frame_size
@@ -106,7 +107,7 @@ class AnimaticProvider(VideoProvider):
         progress(ProgressEvent(stage="running", fraction=0.0, message="drawing frames"))
         with tempfile.TemporaryDirectory(prefix="animatic-", dir=request.work_dir or out.parent) as tmp:
             base, caption = await asyncio.to_thread(_draw_layers, request, width, height, Path(tmp))
-            partial = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:6]}.part.mp4")
+            partial = out.with_name(f".{out.stem}.{owner_tag()}-{uuid.uuid4().hex[:6]}.part.mp4")
             cmd = _ffmpeg_command(ffmpeg_exe(self.settings.ffmpeg_path), base, caption, width, height, fps,
                                   duration, partial)
             try:

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from core.errors import InvalidRequestError
 from core.video.ffmpeg_command import FFmpegCommand, head
 from core.video.filters import chain, literal, num, path_value
+from core.video.leftovers import partial_path
 from core.video.media import MediaInfo, probe
 
 MAX_HEIGHT = 1080
@@ -94,7 +95,6 @@ def compare_clips(a: Path, b: Path, output: Path, labels: Optional[Sequence[str]
                   ffmpeg: Optional[str] = None, progress: Optional[Callable[[float], None]] = None,
                   cancel: Optional[threading.Event] = None) -> list[ClipRow]:
     import os
-    import uuid
 
     from core.config import load_settings
     from core.video.exporter import find_font
@@ -110,7 +110,7 @@ def compare_clips(a: Path, b: Path, output: Path, labels: Optional[Sequence[str]
             raise InvalidRequestError(f"{info.path.name}: the file holds no video", field="clip")
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(f".{output.stem}.partial-{uuid.uuid4().hex[:8]}{output.suffix or '.mp4'}")
+    tmp = partial_path(output)
     cmd = build_side_by_side(ffmpeg, infos[0], infos[1], labels, tmp, find_font())
     cmd.args.insert(-1, "-f")
     cmd.args.insert(-1, "mp4")

@@ -15,6 +15,8 @@ from typing import Callable, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.child_process import child_kwargs
+
 from core.errors import CancelledError, InvalidRequestError
 from core.video.media import ffmpeg_exe
 from providers.ltx.local_device import DevicePlan
@@ -280,7 +282,7 @@ def read_video_frames(path: Path, width: int, height: int) -> list:
 
     proc = subprocess.run([ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path), "-vf",
                            f"scale={width}:{height}", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                          capture_output=True, timeout=600)
+                          capture_output=True, timeout=600, **child_kwargs())
     size = width * height * 3
     if proc.returncode != 0 or len(proc.stdout) < size:
         raise InvalidRequestError(f"{path.name}: no video frames could be read", field="video")
@@ -313,7 +315,8 @@ def write_clip(video, fps: int, output: Path, *, audio=None, sample_rate: int = 
             cmd += ["-i", wav, "-map", "0:v", "-map", "1:a", "-c:a", "aac", "-af", "apad", "-shortest"]
         cmd += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast", "-crf", "18",
                 "-movflags", "+faststart", tmp]
-        proc = subprocess.run(cmd, input=np.ascontiguousarray(video).tobytes(), capture_output=True, timeout=600)
+        proc = subprocess.run(cmd, input=np.ascontiguousarray(video).tobytes(), capture_output=True, timeout=600,
+                              **child_kwargs())
         if proc.returncode != 0:
             raise RuntimeError("FFmpeg could not write the clip: " + proc.stderr.decode(errors="replace")[-500:])
         os.replace(tmp, output)
