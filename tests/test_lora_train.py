@@ -18,6 +18,7 @@ from core.video.media import ffmpeg_exe, probe
 from core.video.render_settings import RenderSettings
 from providers.base import RenderRequest
 from providers.ltx.local_backend import LocalBackend
+from providers.ltx.plan import prepare
 from providers.ltx.local_pipelines import read_video_frames
 from tests.fakes.tiny_ltx import tiny_models  # noqa: F401  (session fixture)
 
@@ -70,13 +71,16 @@ def test_train_lowers_loss_resumes_and_changes_the_output(capsys, tiny_models, d
     try:
         frames = []
         for name, lora in (("base", None), ("tuned", str(tmp_path / "full.safetensors"))):
+            options = dict(model_path=str(tiny_models["ltx"]), device="cpu", width=64, height=64, frames=9,
+                           num_inference_steps=2, **({"lora_path": lora} if lora else {}))
             req = RenderRequest(prompt="a red square", output_path=tmp_path / f"{name}.mp4", settings=RenderSettings(
-                provider="ltx-video", model="ltx-video-2b", deployment="local", model_path=str(tiny_models["ltx"]),
-                device="cpu", width=64, height=64, frames=9, seed=3, num_inference_steps=2, lora_path=lora))
+                provider="ltx-video", model="ltx-video-2b", deployment="local", seed=3, options=options))
+            plan = prepare(req).detail
+            backend.check(plan)
 
             async def go():
-                job = await backend.submit(req)
-                return await backend.wait(job, req)
+                job = await backend.submit(plan)
+                return await backend.wait(job, plan)
             clip = asyncio.run(go()).clip_path
             frames.append(np.stack([np.asarray(f, dtype=np.int16) for f in read_video_frames(clip, 64, 64)]))
             assert probe(clip).width == 64

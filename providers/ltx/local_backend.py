@@ -233,7 +233,7 @@ class LocalBackend(LTXBackend):
 
     # ---- workers ----------------------------------------------------------------------------------------------
     def _worker_for(self, plan: "LTXPlan", progress: ProgressCallback) -> Worker:
-        from providers.ltx.local_device import detect_cached, plan
+        from providers.ltx.local_device import detect_cached, plan as device_plan
 
         info, source = self._model(plan)
         device = self._device(plan)
@@ -244,7 +244,7 @@ class LocalBackend(LTXBackend):
                 if worker.idle_timer:
                     worker.idle_timer.cancel()
                 return worker
-            the_plan = plan(info, device, detect_cached())
+            the_plan = device_plan(info, device, detect_cached())
             progress(ProgressEvent(stage="queued", message=f"starting the local worker: {the_plan.describe()}"))
             worker = Worker(source, the_plan.model_dump_json(), on_exit=self._forget)
             self._workers[key] = worker
