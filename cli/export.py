@@ -13,6 +13,8 @@ from typing import Callable, Optional
 
 from pydantic import ValidationError
 
+from cli.flags import validation_error
+
 from core.errors import CancelledError, ImageAIError, InvalidRequestError
 from core.video.export import (AUDIO_CODECS, CLIP_AUDIO_MODES, EXPORT_RESOLUTIONS, FORMATS, TRANSITIONS,
                                VIDEO_CODECS, WATERMARK_POSITIONS, ExportSettings, TextOverlay, parse_bitrate)
@@ -76,6 +78,13 @@ def _asset_flag(store, value: Optional[str], field: str) -> Optional[str]:
     src = Path(value).expanduser()
     if not src.is_file():
         raise InvalidRequestError(f"{value}: no such file", field=field)
+    if field == "--lut":
+        from core.video.lut import check_lut
+        check_lut(src, field)  # checked before it is copied in: a bad LUT saved would fail every export
+    elif field == "--watermark":
+        from core.video.media import is_image
+        if not is_image(src):
+            raise InvalidRequestError(f"{src.name} is not an image", field=field, allowed=["PNG", "JPEG", "WebP"])
     return store.import_asset(src, "references")
 
 
@@ -115,9 +124,9 @@ def updated_settings(store, args: argparse.Namespace) -> ExportSettings:
             data["output_path"] = store.relative(out)
     try:
         settings = ExportSettings.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidRequestError(first.get("msg", "invalid").removeprefix("Value error, ")) from None
+    except ValidationError as exc:  # every problem, each named by the flag the user typed
+        flag_of = {field: dest for dest, field in simple.items()}
+        raise validation_error(exc, lambda loc: "--" + flag_of.get(loc, loc).replace("_", "-")) from None
     settings.resolved()  # refuse a format/codec pair before anything is saved
     return settings
 
@@ -191,11 +200,8 @@ def project_export_main(argv: list[str]) -> int:
                 bar.close()
         _save(store, settings)
     except CancelledError as exc:
-        _say(f"error: {exc}; the previous export was left as it was")
-        return exc.exit_code
-    except ImageAIError as exc:
-        _say(f"error: {exc}")
-        return exc.exit_code
+        raise CancelledError(f"{exc}; the previous export was left as it was") from None
+    # other typed errors reach cli.output.guarded: a message on stderr, the exit code, and with --json one object
     if args.json:
         _emit_json(result.model_dump(mode="json"))
     else:

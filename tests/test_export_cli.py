@@ -56,16 +56,22 @@ def test_output_inside_the_project_is_saved_relative(project, capsys):
     assert ProjectStore.open(project.folder).project.export.output_path == "exports/cut-2.mp4"
 
 
+def export_cli(args: list[str]) -> int:
+    """`python main.py project export ...` in process: typed errors become exit codes in cli.output.guarded."""
+    from cli.main import main as cli_main
+    return cli_main(["project", "export", *args])
+
+
 def test_bad_choices_exit_2_name_the_allowed_values_and_are_not_saved(project, capsys):
-    rc = project_export_main([str(project.folder), "--format", "webm", "--codec", "h264"])
+    rc = export_cli([str(project.folder), "--format", "webm", "--codec", "h264"])
     err = capsys.readouterr().err
     assert rc == 2 and "error:" in err and "allowed: vp9, auto" in err
     assert ProjectStore.open(project.folder).project.export.format == "mp4"
-    assert project_export_main([str(project.folder), "--text", "no times"]) == 2
+    assert export_cli([str(project.folder), "--text", "no times"]) == 2
     assert "TEXT@START-END" in capsys.readouterr().err
-    assert project_export_main([str(project.folder), "--transition", "spin"]) == 2
+    assert export_cli([str(project.folder), "--transition", "spin"]) == 2
     assert "fade" in capsys.readouterr().err
-    assert project_export_main([str(project.folder / "nope")]) == 2
+    assert export_cli([str(project.folder / "nope")]) == 2
 
 
 def test_default_export_goes_to_the_projects_exports_folder(project, capsys):

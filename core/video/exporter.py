@@ -29,6 +29,7 @@ from core.video.leftovers import clean_leftovers, partial_path
 from core.video.media import MediaInfo, ffmpeg_exe
 from core.video.project_io import ProjectStore
 from core.video.segment_cache import CACHE_DIR, SegmentCache, key_of
+from core.video.lut import check_lut
 from core.video.timeline import Timeline, plan_timeline
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,8 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
     for i, c in enumerate(clips, start=1):
         if not c.has_video:
             raise InvalidRequestError(f"scene {i}: {c.path.name} holds no video", field="scenes")
+    if lut_path:
+        check_lut(lut_path)
     fx = fc.EffectInputs(fontfile=find_font() if settings.texts else None, lut=lut_path, watermark=wm_path)
     effect_hash: dict = {"lut": cache.facts(lut_path, need_probe=False)[1] if lut_path else None}
     if wm_path:
