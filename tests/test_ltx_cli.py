@@ -136,3 +136,52 @@ def test_sigkill_during_project_render_then_resume_pays_once(quick_polls, tmp_pa
     finally:
         fake.send_signal(signal.SIGTERM)
         fake.wait(10)
+
+
+# ---------------- what the new render path does with values a model cannot take ----------------
+
+def test_estimate_lists_the_adjusted_length_and_the_ignored_settings(fal, tmp_path):
+    proc = cli("--provider", "ltx-video", "--deployment", "fal", "--model", "ltx-2-pro", "--duration", "7",
+               "--seed", "5", "-p", "x", "-o", str(tmp_path / "o.mp4"), "--estimate", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    # Pro renders 6, 8 or 10 s: a 7 s scene is rendered at 8 s (and billed so), the export cuts it to 7 s
+    assert (out["render_seconds"], out["cut_seconds"]) == (8.0, 7.0)
+    assert out["estimated_cost"] == pytest.approx(0.06 * 8)
+    assert [a["field"] for a in out["adjustments"]] == ["duration"]
+    # the hosted LTX-2 API has no seed: not an error, not sent, said so
+    assert [i["field"] for i in out["ignored"]] == ["seed"] and "no seed" in out["ignored"][0]["reason"]
+    assert fal.requests == []
+
+
+def test_a_clip_rendered_longer_than_the_scene_is_cut_to_it(fal, quick_polls, tmp_path):
+    out = tmp_path / "seven.mp4"
+    proc = cli("--provider", "ltx-video", "--deployment", "fal", "--model", "ltx-2-pro", "--duration", "7",
+               "-p", "a kite", "-o", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert fal.requests[-1]["body"]["duration"] == 8  # what the model renders
+    assert probe(out).duration == pytest.approx(7.0, abs=0.1)  # what the user asked for
+
+
+def test_longer_than_the_model_renders_exits_2_naming_the_lengths(fal, tmp_path):
+    proc = cli("--provider", "ltx-video", "--deployment", "fal", "--model", "ltx-2-pro", "--duration", "12",
+               "-p", "x", "-o", str(tmp_path / "o.mp4"), "--json")
+    assert proc.returncode == 2
+    assert "at most 10 s" in proc.stdout and "allowed: 6, 8, 10" in proc.stdout
+    assert fal.requests == []
+
+
+def test_an_inherited_value_is_adapted_an_explicit_one_exits_2(fal, quick_polls, tmp_path):
+    d = tmp_path / "proj"
+    # the project says 720p; LTX-2 Fast starts at 1080p
+    assert cli("project", "new", str(d), "--provider", "ltx-video", "--deployment", "fal", "--model", "ltx-2-fast",
+               "--resolution", "720p").returncode == 0
+    assert cli("project", "add-scene", str(d), "-p", "a harbour at dawn", "--duration", "6").returncode == 0
+    refused = cli("project", "render", str(d), "--resolution", "720p", "--json")  # this run's own choice
+    assert refused.returncode == 2 and "720p" in refused.stdout + refused.stderr and fal.requests == []
+    proc = cli("project", "render", str(d), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert fal.requests[-1]["body"]["resolution"] == "1080p"
+    take = ProjectStore.open(d).project.scenes[0].selected_take
+    assert take.settings["resolution"] == "1080p"
+    assert any("720p" in note and "1080p" in note for note in take.notes)  # the take says what changed
