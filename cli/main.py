@@ -28,6 +28,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     if command == "local":
         from cli.local import local_main
         return guarded(lambda: local_main(rest), json_mode)
+    if command == "image":
+        from cli.image import image_main
+        return guarded(lambda: image_main(rest), json_mode)
     if command == "lora":
         from cli.local import lora_main
         return guarded(lambda: lora_main(rest), json_mode)

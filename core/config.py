@@ -20,6 +20,8 @@ ENV_OVERRIDES = {
     "replicate_url": "IMAGEAI_REPLICATE_URL",
     "gemini_url": "IMAGEAI_GEMINI_URL",
     "vertex_url": "IMAGEAI_VERTEX_URL",
+    "openai_url": "IMAGEAI_OPENAI_URL",
+    "stability_url": "IMAGEAI_STABILITY_URL",
     "comfyui_url": "IMAGEAI_COMFYUI_URL",
     "ffmpeg_path": "IMAGEAI_FFMPEG",
 }
@@ -32,6 +34,8 @@ class Settings(BaseModel):
     replicate_url: Optional[str] = None
     gemini_url: Optional[str] = None
     vertex_url: Optional[str] = None       # Vertex AI (Veo); None: {location}-aiplatform.googleapis.com
+    openai_url: Optional[str] = None       # the openai SDK's base_url (with /v1); None: api.openai.com
+    stability_url: Optional[str] = None    # None: https://api.stability.ai
     veo_poll_interval_s: float = Field(10.0, ge=0.05, le=120)  # Veo operations take minutes: poll gently
     comfyui_url: Optional[str] = "http://127.0.0.1:8188"  # one address, or several separated by commas
     comfyui_servers: dict[str, str] = Field(default_factory=dict)  # id -> URL; when set, instead of comfyui_url

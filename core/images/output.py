@@ -1,0 +1,86 @@
+"""Writing a delivered image: decoded (a reply that is not an image is a BadOutputError), cropped to the asked shape
+around its centre and scaled to the asked size, saved in the format the output's suffix names, through a temp file
+beside it that carries this process's owner tag (the leftovers cleaner never removes it while we write)."""
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+from core.errors import BadOutputError, InvalidRequestError
+from core.video.leftovers import owner_tag
+
+FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+
+
+def check_output_path(path: Path) -> None:
+    if Path(path).suffix.lower() not in FORMATS:
+        raise InvalidRequestError(f"output {Path(path).name} must be an image file", field="output",
+                                  allowed=list(FORMATS))
+
+
+def variant_paths(output: Path, count: int) -> list[Path]:
+    """out.png for one image; out-1.png, out-2.png, ... for variants."""
+    output = Path(output)
+    if count == 1:
+        return [output]
+    return [output.with_name(f"{output.stem}-{i + 1}{output.suffix}") for i in range(count)]
+
+
+def fit(image, width: int, height: int):
+    """Crop to width:height around the centre, then scale to exactly width x height."""
+    from PIL import Image
+
+    w, h = image.size
+    if (w, h) == (width, height):
+        return image
+    target = width / height
+    if w / h > target:  # too wide: cut the sides
+        new_w = max(1, round(h * target))
+        left = (w - new_w) // 2
+        image = image.crop((left, 0, left + new_w, h))
+    elif w / h < target:  # too tall: cut top and bottom
+        new_h = max(1, round(w / target))
+        top = (h - new_h) // 2
+        image = image.crop((0, top, w, top + new_h))
+    return image.resize((width, height), Image.Resampling.LANCZOS)
+
+
+def decode(data: bytes, what: str):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise BadOutputError(f"{what} returned data that is not an image ({len(data)} bytes: {exc})") from None
+    return image
+
+
+def write_image(data: bytes, dest: Path, width: int, height: int, *, what: str) -> tuple[int, int]:
+    """Write the image in `data` to `dest` at width x height; returns the size the service delivered."""
+    return save_image(decode(data, what), dest, width, height)
+
+
+def save_image(image, dest: Path, width: int, height: int) -> tuple[int, int]:
+    dest = Path(dest)
+    rendered = image.size
+    fmt = FORMATS.get(dest.suffix.lower(), "PNG")
+    out = fit(image, width, height)
+    if fmt == "JPEG" and out.mode not in ("RGB", "L"):
+        out = out.convert("RGB")
+    elif out.mode not in ("RGB", "RGBA", "L"):
+        out = out.convert("RGBA" if "A" in out.mode else "RGB")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{dest.name}.{owner_tag()}-", suffix=".part", dir=dest.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            out.save(fh, format=fmt)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(name, dest)
+    finally:
+        if os.path.exists(name):
+            os.unlink(name)
+    return rendered
