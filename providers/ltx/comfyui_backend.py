@@ -253,13 +253,18 @@ class ComfyUIBackend(LTXBackend):
                 self._graph(plan, info, placeholders, seed, server.id)  # every check, before any upload
                 names = await self._upload_all(client, plan, progress)
                 graph = self._graph(plan, info, names, seed, server.id)
-                prompt_id = str(uuid.uuid4())
-                prompt_id = await client.queue_prompt(graph, prompt_id, client_id_for(prompt_id))
             except MissingOnServer as exc:
                 lacking.append(str(exc))
                 continue
+            except TransientError as exc:  # nothing is queued yet: another server may take the scene
+                unanswered.append(str(exc))
+                continue
+            prompt_id = str(uuid.uuid4())
+            try:
+                # a server older than prompt_id in /prompt names its own id: then only the polls follow the job
+                prompt_id = await client.queue_prompt(graph, prompt_id, client_id_for(prompt_id))
             except TransientError as exc:
-                if not unreachable(exc):
+                if not (exc.not_created and unreachable(exc)):
                     raise
                 unanswered.append(str(exc))
                 continue

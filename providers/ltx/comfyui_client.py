@@ -18,7 +18,7 @@ from core.errors import BadOutputError, CancelledError, ImageAIError, InvalidReq
 from providers.ltx.comfyui_servers import HEALTH, SETTING_HINT, ComfyServer, Health
 
 TIMEOUT = aiohttp.ClientTimeout(total=120, connect=10)
-#: a result may be large: no total limit, but a server that stops sending for this long has failed
+#: a result (or an upload) may be large: no total limit, but a transfer that stalls this long has failed
 VIEW_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=10, sock_read=120)
 CHUNK = 1 << 16
 
@@ -50,9 +50,10 @@ class ComfyUIClient:
     # ---- plumbing ---------------------------------------------------------------------------------------------
     def _failed(self, route: str, exc: BaseException) -> TransientError:
         name = self.server.id
-        if isinstance(exc, aiohttp.ClientConnectorError):
+        if isinstance(exc, (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError)):
             # the connection was refused or never made: nothing reached the server
-            reason = f"ComfyUI server {name} ({self.base_url}) is not reachable ({exc.os_error.strerror or exc})"
+            why = getattr(getattr(exc, "os_error", None), "strerror", None) or "connection timed out"
+            reason = f"ComfyUI server {name} ({self.base_url}) is not reachable ({why})"
             self.health.mark_down(self.base_url, reason)
             err = TransientError(f"{reason}; start it or check {SETTING_HINT}", not_created=True)
             err.unreachable = True
@@ -62,9 +63,10 @@ class ComfyUIClient:
         return TransientError(f"ComfyUI server {name}: {route} failed ({type(exc).__name__}: {exc})",
                               not_created=False)
 
-    async def _request(self, method: str, route: str, **kw) -> tuple[int, bytes]:
+    async def _request(self, method: str, route: str, timeout: aiohttp.ClientTimeout = TIMEOUT,
+                       **kw) -> tuple[int, bytes]:
         try:
-            async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
+            async with aiohttp.ClientSession(timeout=timeout) as session:
                 async with session.request(method, self.base_url + route, **kw) as resp:
                     body = await resp.read()
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
@@ -102,7 +104,8 @@ class ComfyUIClient:
             form.add_field("image", fh, filename=name, content_type="application/octet-stream")
             form.add_field("type", "input")
             form.add_field("overwrite", "true")
-            status, data = await self._json("POST", "/upload/image", data=form)
+            # a source video may take long to send: no total limit, only a stalled transfer fails
+            status, data = await self._json("POST", "/upload/image", data=form, timeout=VIEW_TIMEOUT)
         if status != 200 or not isinstance(data, dict) or not data.get("name"):
             why = " (larger than the server's --max-upload-size)" if status == 413 else ""
             raise InvalidRequestError(f"ComfyUI server {self.server.id} refused the upload of {Path(path).name} "
