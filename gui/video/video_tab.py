@@ -250,14 +250,19 @@ class VideoTab(QWidget):
     def _show_plan(self, result: PlanResult) -> None:
         if result.error is not None:
             lines = problem_lines(result.error)
+            shown = lines[:MAX_NOTES_SHOWN]
+            more = f"<br><i>… and {len(lines) - len(shown)} more (hover to read all)</i>" if len(lines) > len(shown) \
+                else ""
             self.cost_label.setText("<span style='color:#c62828'>Cannot render: "
-                                    + "<br>".join(_html(x) for x in lines) + "</span>")
+                                    + "<br>".join(_html(x) for x in shown) + more + "</span>")
+            self.cost_label.setToolTip("\n".join(lines))
             self._set_notes([])
             self.scene_model.set_estimates({})
             self.render_group.set_plan(None)
             self._estimate_ok = False
         else:
             plan = result.plan
+            self.cost_label.setToolTip("")
             total = f"${plan.total_cost:.2f}"
             self.cost_label.setText(_html(summary_text(plan)).replace(total, f"<b>{total}</b>", 1))
             self._set_notes(run_notes(plan))

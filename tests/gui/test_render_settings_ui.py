@@ -177,7 +177,24 @@ def test_controls_of_other_providers_follow_their_models(open_window, tmp_path, 
     assert "Picky" in group.seed.toolTip()  # another provider's model that takes one
     assert "makes no audio" in group.audio.toolTip()
     _choose(provider, "picky")
-    assert group.seed.isEnabled() and not group.negative.isEnabled()
+    assert group.seed.isEnabled() and group.negative.isEnabled()  # its catalog says it takes both
+
+
+def test_a_setting_the_plan_ignores_is_disabled_with_the_plans_reason(open_window, tmp_path, monkeypatch, qtbot):
+    from tests.gui.conftest import PICKY
+
+    monkeypatch.setenv("IMAGEAI_PROVIDER_PLUGINS", PICKY)
+    window = open_window(make_project(tmp_path / "p", ["a"], provider="picky").folder)
+    negative = _w(window, QLineEdit, "negativePromptEdit")
+    assert negative.isEnabled()
+    negative.setText("blurry")
+    negative.editingFinished.emit()
+    estimate(qtbot, window)
+    why = "picky-1 reads a negative prompt only with a start frame"
+    assert f"scene 1: ignored negative_prompt: {why}" in window.video_tab.plan_notes.toolTip()
+    assert not negative.isEnabled() and negative.toolTip() == f"Ignored by the last estimate: {why}"
+    assert negative.text() == "blurry" and window.session.project.render.negative_prompt == "blurry"  # kept
+    assert window.video_tab.render_group.seed.isEnabled()  # what the plan sent stays enabled
 
 
 def test_a_project_opens_as_saved_even_with_choices_this_machine_cannot_render(open_window, tmp_path, qtbot):
