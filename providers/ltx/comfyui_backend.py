@@ -23,7 +23,6 @@ import hashlib
 import itertools
 import os
 import random
-import tempfile
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
@@ -388,10 +387,8 @@ class ComfyUIBackend(LTXBackend):
         cap = download_cap_bytes(w, h, seconds, self.settings)
         if ext in outputs.ANIMATED_EXT:
             cap = max(cap, outputs.animated_cap_bytes(w, h, f))
-        fd, raw_name = tempfile.mkstemp(suffix=ext, prefix=f".{out.stem}.comfy-raw-", dir=out.parent)
-        os.close(fd)
-        raw = Path(raw_name)
-        made = out.with_name(f".{out.stem}.comfy-new.mp4")
+        raw = outputs.temp_beside(out, ext)
+        made = outputs.temp_beside(out, ".mp4")
         try:
             await client.view_to_file(item, raw, cap)
             await asyncio.to_thread(self._convert, raw, made, item["filename"], plan, w, h, f)
@@ -425,7 +422,7 @@ class ComfyUIBackend(LTXBackend):
             raise BadOutputError(f"ComfyUI's output {name[:80]!r} is neither a video nor an animated image")
         if s.extend_video:
             ext_info = self._extend(plan)
-            joined = made.with_name(made.stem + "-joined.mp4")
+            joined = outputs.temp_beside(made, ".mp4")
             try:
                 outputs.join_extension(made, Path(s.extend_video), joined, overlap=ext_info["overlap"],
                                        backward=ext_info["backward"], fps=s.fps)

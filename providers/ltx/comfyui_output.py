@@ -186,8 +186,12 @@ def join_extension(new: Path, source: Path, dest: Path, *, overlap: int, backwar
           "-crf", "18", "-movflags", "+faststart"], dest)
 
 
-def _temp_beside(dest: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(suffix=".mp4", prefix=f".{dest.stem}.comfy-", dir=dest.parent)
+def temp_beside(dest: Path, suffix: str = ".mp4") -> Path:
+    """A fresh temp file beside `dest`, named as a partial download of this process, so that a later run removes
+    it once this process is gone (core.video.leftovers)."""
+    from core.video.leftovers import owner_tag
+
+    fd, tmp = tempfile.mkstemp(suffix=f".part{suffix}", prefix=f".{dest.stem[:40]}.{owner_tag()}-", dir=dest.parent)
     os.close(fd)
     return Path(tmp)
 
@@ -196,7 +200,7 @@ def _run(cmd: list[str], dest: Path) -> None:
     """Run an FFmpeg command whose last argument is added here: a temp file beside `dest`, renamed into place."""
     from core.child_process import child_kwargs
 
-    tmp = _temp_beside(dest)
+    tmp = temp_beside(dest)
     try:
         try:
             proc = subprocess.run(cmd + [str(tmp)], capture_output=True, text=True, errors="replace",
@@ -214,7 +218,7 @@ def _encode(cmd: list[str], dest: Path, frames) -> None:
     """Feed raw frames to FFmpeg's stdin one by one (never all in memory), into a temp file renamed into place."""
     from core.child_process import child_kwargs
 
-    tmp = _temp_beside(dest)
+    tmp = temp_beside(dest)
     try:
         try:
             proc = subprocess.Popen(cmd + [str(tmp)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
