@@ -97,7 +97,8 @@ def test_a_refused_render_uploads_nothing(tmp_path, case):
         end = image(tmp_path, "end.png", (200, 9, 9))
         req = {"node": lambda: request(tmp_path, start_image=start, end_image=end),
                "checkpoint": lambda: request(tmp_path, start_image=start),
-               "lora": lambda: request(tmp_path, start_image=start, lora_path=str(_file(tmp_path / "mine.safetensors"))),
+               "lora": lambda: request(tmp_path, start_image=start,
+                                       lora_path=str(_file(tmp_path / "mine.safetensors"))),
                "workflow model": lambda: request(tmp_path, start_image=start, workflow=str(_workflow(tmp_path))),
                "too small": lambda: request(tmp_path, start_image=start, height=40)}[case]()
         with pytest.raises(InvalidRequestError) as info:
@@ -244,3 +245,24 @@ def test_the_cli_renders_a_custom_workflow_without_a_model(fake, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout)["width"] == 100 and count_frames(out) == 30
     assert graph_of(fake)["4"]["inputs"]["length"] == 30
+
+
+def test_a_server_lacking_a_node_is_passed_over_for_one_that_has_it(tmp_path):
+    lacking, full = FakeComfyUI(missing_nodes=("LTXVAddGuide",)).start(), FakeComfyUI().start()
+    also_lacking = FakeComfyUI(missing_nodes=("LTXVCropGuides",)).start()
+    try:
+        start, end = image(tmp_path, "s.png", (9, 9, 9)), image(tmp_path, "e.png", (99, 9, 9))
+        for _ in range(2):  # whichever server's turn it is
+            r = render(provider_for(lacking, full), request(tmp_path, start_image=start, end_image=end))
+            assert r.remote_job_id.endswith(f"@127.0.0.1:{full.port}")
+        assert not lacking.uploads and not lacking.received and len(full.received) == 2
+        with pytest.raises(InvalidRequestError) as info:
+            render(provider_for(lacking, also_lacking), request(tmp_path, start_image=start, end_image=end))
+        message = str(info.value)
+        assert message.startswith("workflow: ComfyUI server") and "; workflow:" not in message
+        assert f"127.0.0.1:{lacking.port} cannot run this workflow: no node LTXVAddGuide" in message
+        assert f"127.0.0.1:{also_lacking.port} cannot run this workflow: no node LTXVCropGuides" in message
+        assert not also_lacking.uploads and not also_lacking.received
+    finally:
+        for s in (lacking, full, also_lacking):
+            s.stop()

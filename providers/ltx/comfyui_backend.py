@@ -243,7 +243,7 @@ class ComfyUIBackend(LTXBackend):
             progress(ProgressEvent(stage="validating", message=f"adjusted: {note}"))
         seed = plan.config.seed if plan.config.seed is not None else random.randrange(2 ** 32)
         placeholders = {key: f"{_UPLOAD}{key}" for key, _ in self._inputs(plan)}
-        lacking: list[str] = []
+        lacking: list[MissingOnServer] = []
         unanswered: list[str] = []
         for server in self._order():
             client = ComfyUIClient(server, self.health)
@@ -253,7 +253,7 @@ class ComfyUIBackend(LTXBackend):
                 names = await self._upload_all(client, plan, progress)
                 graph = self._graph(plan, info, names, seed, server.id)
             except MissingOnServer as exc:
-                lacking.append(str(exc))
+                lacking.append(exc)
                 continue
             except TransientError as exc:  # nothing is queued yet: another server may take the scene
                 unanswered.append(str(exc))
@@ -272,8 +272,10 @@ class ComfyUIBackend(LTXBackend):
             self._seeds[job] = seed
             progress(ProgressEvent(stage="submitted", message=f"queued on {server.id} as {prompt_id}"))
             return job
+        if len(lacking) == 1 and not unanswered:
+            raise lacking[0]
         if lacking:
-            raise MissingOnServer("; ".join(lacking + unanswered), field="workflow")
+            raise MissingOnServer("; ".join([e.reason for e in lacking] + unanswered), field="workflow")
         raise TransientError("no ComfyUI server answers: " + "; ".join(unanswered), not_created=True)
 
     async def wait(self, job_id: str, plan: "LTXPlan", progress: ProgressCallback = no_progress) -> RenderResult:

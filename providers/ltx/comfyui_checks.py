@@ -32,6 +32,10 @@ NODE_PACKS = (
 class MissingOnServer(InvalidRequestError):
     """The server lacks a node, a model file or a choice the workflow needs (another server may have it)."""
 
+    def __init__(self, message: str, **kw):
+        self.reason = message  # without the field's prefix: several servers' reasons are joined into one message
+        super().__init__(message, **kw)
+
 
 def where_from(node_class: str) -> str:
     for prefix, pack in NODE_PACKS:
