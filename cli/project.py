@@ -69,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("export", help="assemble the final video (python main.py project export --help)",
                    add_help=False)
+
+    pick = sub.add_parser("select-take", help="use one of a scene's done takes (e.g. after compare)")
+    pick.add_argument("dir", help="the project folder")
+    pick.add_argument("scene", type=int, help="the scene's number")
+    pick.add_argument("take_id", help="the take's id (project info --json, compare list them)")
+    pick.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
 
 
@@ -78,7 +84,8 @@ def project_main(argv: list[str]) -> int:
         return project_export_main(argv[1:])
     args = build_parser().parse_args(argv)
     return {"new": cmd_new, "add-scene": cmd_add_scene, "add-reference": cmd_add_reference,
-            "remove-reference": cmd_remove_reference, "render": cmd_render, "info": cmd_info}[args.command](args)
+            "remove-reference": cmd_remove_reference, "render": cmd_render, "info": cmd_info,
+            "select-take": cmd_select_take}[args.command](args)
 
 
 def cmd_new(args) -> int:
@@ -326,3 +333,29 @@ def cmd_info(args) -> int:
     for rel in missing:
         say(f"  missing asset: {rel}")
     return EXIT_OK if not missing else EXIT_BAD_INPUT
+
+
+def cmd_select_take(args) -> int:
+    """The scene's selected take (what the export uses): one of its done takes whose clip is on disk."""
+    store = ProjectStore.open(Path(args.dir))
+    scenes = store.project.scenes
+    if not 1 <= args.scene <= len(scenes):
+        raise InvalidRequestError(f"no scene {args.scene}", field="scene",
+                                  allowed=[f"1-{len(scenes)}"] if scenes else ["none: the project has no scenes"])
+    scene = scenes[args.scene - 1]
+    usable = [t for t in scene.takes if t.status == "done" and t.clip_path and store.resolve(t.clip_path).is_file()]
+    take = next((t for t in usable if t.id == args.take_id), None)
+    if take is None:
+        known = next((t for t in scene.takes if t.id == args.take_id), None)
+        why = f"take {args.take_id} is {known.status}" if known else f"scene {args.scene} has no take {args.take_id}"
+        raise InvalidRequestError(f"{why}; a selected take must be done with its clip on disk", field="take_id",
+                                  allowed=[f"{t.id} ({t.provider} {t.model or ''})".replace(" )", ")")
+                                           for t in usable] or ["none: render the scene first"])
+    scene.selected_take_id = take.id
+    store.save()  # merged with what a running render saves meanwhile (no need to wait for it)
+    if args.json:
+        emit_json({"project": str(store.folder), "scene": args.scene, "scene_id": scene.id, "take_id": take.id,
+                   "clip": str(store.resolve(take.clip_path))})
+    else:
+        say(f"scene {args.scene} uses take {take.id} ({take.provider} {take.model or ''}): {take.clip_path}")
+    return EXIT_OK
