@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional
 
 from providers.ltx import catalog as ltx
-from providers.ltx.catalog_data import DEPLOYMENT_ORDER
 from providers.veo import catalog as veo
 
 DOC = Path(__file__).resolve().parent.parent / "Docs" / "Video-Provider-Comparison.md"

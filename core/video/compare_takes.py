@@ -29,7 +29,7 @@ from core.config import Settings
 from core.errors import ImageAIError, InvalidRequestError, invalid_requests
 from core.render import journal
 from core.render.events import PlanItem, RenderEvent, RunPlan
-from core.render.planner import resume_plan
+from core.render.planner import resume_item
 from core.render.queue import ProviderGetter, RenderQueue
 from core.render.requests import scene_request, staging_rel_path
 from core.video.project import ACTIVE_STATUSES, Scene, Take, new_id
@@ -235,14 +235,7 @@ class TakeComparison:
                         plan=plan)
 
     def _resume_item(self, queue: RenderQueue, take: Take) -> PlanItem:
-        item = PlanItem(scene_id=self.scene.id, index=self.number, provider=take.provider, model=take.model,
-                        deployment=take.deployment, resume_take_id=take.id, refetch=take.refetch,
-                        estimated_cost=take.estimated_cost)
-        try:
-            item.plan = resume_plan(self.store, queue.provider, self.scene, take)
-        except ImageAIError as exc:  # the queue ends the take saying why it cannot be followed
-            item.error = str(exc)
-        return item
+        return resume_item(self.store, queue.provider, self.scene, self.number, take)
 
     @property
     def new_cost(self) -> float:
