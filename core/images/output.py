@@ -8,16 +8,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from core.errors import BadOutputError, InvalidRequestError
+from core.errors import BadOutputError
 from core.video.leftovers import owner_tag
 
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
-
-
-def check_output_path(path: Path) -> None:
-    if Path(path).suffix.lower() not in FORMATS:
-        raise InvalidRequestError(f"output {Path(path).name} must be an image file", field="output",
-                                  allowed=list(FORMATS))
 
 
 def variant_paths(output: Path, count: int) -> list[Path]:

@@ -175,7 +175,7 @@ def plan_image(provider: str, caps: ImageCapabilities, request: ImageRequest, *,
     if not request.prompt.strip():
         b.problem("give a prompt: what the image shows", field="prompt")
     if Path(request.output_path).suffix.lower() not in FORMATS:
-        b.problem(f"output {Path(request.output_path).name} must be an image file", field="output",
+        b.problem(f"{Path(request.output_path).name} is not an image file name", field="output",
                   allowed=list(FORMATS))
     width, height = target_size(b)
     sent: dict[str, Any] = {}

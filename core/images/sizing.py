@@ -16,10 +16,10 @@ def parse_size(text: str) -> tuple[int, int]:
     """"1280x720" -> (1280, 720)."""
     m = re.fullmatch(r"\s*(\d{2,5})\s*[xX×]\s*(\d{2,5})\s*", text or "")
     if not m:
-        raise InvalidRequestError(f"size {text!r} is not WIDTHxHEIGHT", field="size", allowed=["e.g. 1280x720"])
+        raise InvalidRequestError(f"{text!r} is not WIDTHxHEIGHT", field="size", allowed=["e.g. 1280x720"])
     w, h = int(m.group(1)), int(m.group(2))
     if not (16 <= w <= 8192 and 16 <= h <= 8192):
-        raise InvalidRequestError(f"size {w}x{h} is out of range", field="size", allowed=["16-8192 per side"])
+        raise InvalidRequestError(f"{w}x{h} is out of range", field="size", allowed=["16-8192 per side"])
     return w, h
 
 
@@ -32,7 +32,7 @@ def ratio_of(aspect: str) -> float:
         a, b = (float(x) for x in aspect.split(":"))
         return a / b
     except (ValueError, ZeroDivisionError):
-        raise InvalidRequestError(f"aspect ratio {aspect!r} is not W:H", field="aspect_ratio",
+        raise InvalidRequestError(f"{aspect!r} is not W:H", field="aspect_ratio",
                                   allowed=["e.g. 16:9"]) from None
 
 
@@ -71,12 +71,12 @@ def free_size(width: int, height: int, *, multiple: int, min_pixels: int = 0, ma
     """The size to ask a free-size model for: the asked shape, scaled into the pixel limits, sides rounded to the
     model's multiple (up, so the render covers the asked size where it can)."""
     w, h = float(width), float(height)
-    if max_ratio:
+    if max_ratio:  # too long a shape: grow the short side (more pixels to crop from, none lost)
         r = w / h
         if r > max_ratio:
-            w = h * max_ratio
+            h = w / max_ratio
         elif 1 / r > max_ratio:
-            h = w * max_ratio
+            w = h / max_ratio
     area = w * h
     if min_pixels and area < min_pixels:
         s = math.sqrt(min_pixels / area)

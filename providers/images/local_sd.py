@@ -128,7 +128,8 @@ class LocalSDProvider(CatalogImageProvider):
         # find_spec, not import: importing torch and diffusers costs seconds, and the worker imports them
         missing = [n for n in ("torch", "diffusers", "transformers") if importlib.util.find_spec(n) is None]
         if missing:
-            return f"local-sd needs torch, diffusers and transformers ({missing[0]} is missing): pip install -e \".[local]\""
+            return (f"local-sd needs torch, diffusers and transformers ({missing[0]} is missing): "
+                    "pip install -e \".[local]\"")
         return None
 
     def finish(self, b: ImagePlanBuilder, m: ImageModelInfo, plan: ImagePlan) -> None:

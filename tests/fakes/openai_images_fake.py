@@ -87,7 +87,8 @@ class OpenAIImagesFake(ImageFake):
                 raise OpenAIError(400, f"Unknown parameter: '{key}'.", param=key, code="unknown_parameter")
         model = body.get("model")
         if not model:
-            raise OpenAIError(400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
+            raise OpenAIError(400, "Missing required parameter: 'model'.", param="model",
+                              code="missing_required_parameter")
         if model in RETIRED or model not in LIVE:
             raise OpenAIError(404, f"The model '{model}' does not exist or you do not have access to it.",
                               param="model", code="model_not_found")
@@ -96,7 +97,8 @@ class OpenAIImagesFake(ImageFake):
             raise OpenAIError(400, "Missing required parameter: 'prompt'.", param="prompt",
                               code="missing_required_parameter")
         if len(prompt) > 32000:
-            raise OpenAIError(400, "prompt is longer than 32000 characters", param="prompt", code="string_above_max_length")
+            raise OpenAIError(400, "prompt is longer than 32000 characters", param="prompt",
+                              code="string_above_max_length")
         for legacy in ("response_format", "style"):
             if legacy in body:
                 raise OpenAIError(400, f"'{legacy}' is not supported for GPT image models.", param=legacy,
