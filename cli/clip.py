@@ -36,10 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 def request_from_args(args: argparse.Namespace, output: Path):
     from core.render.contract import RenderRequest
     from core.video.render_settings import layer_settings
-    settings = settings_from_args(args)
-    if len(args.reference) > 3:
-        raise InvalidRequestError(f"{len(args.reference)} reference images given", field="reference",
-                                  allowed=["at most 3"])
+    settings = settings_from_args(args)  # the provider's prepare checks the references with every other problem
     staging = output.with_name(f".{output.stem}.incoming{output.suffix}")
     return RenderRequest(
         prompt=args.prompt or "", layered=layer_settings([("run", settings)]),
