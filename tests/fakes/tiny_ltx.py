@@ -138,14 +138,18 @@ if __name__ == "__main__":  # python -m tests.fakes.tiny_ltx OUT_DIR: build both
 
 
 def build_lora(model_folder: Path, out_file: Path, *, comfy_keys: bool = False, rank: int = 4, seed: int = 1) -> Path:
-    """A random LoRA for the tiny LTX transformer, in diffusers keys (transformer.…) or ComfyUI keys
+    """A random LoRA for the tiny LTX (or LTX-2) transformer, in diffusers keys (transformer.…) or ComfyUI keys
     (diffusion_model.…), so loading it at scale 1 visibly changes the output."""
+    import json
+
+    import diffusers
     import torch
-    from diffusers import LTXVideoTransformer3DModel
     from peft import LoraConfig, get_peft_model_state_dict
     from safetensors.torch import save_file
 
-    transformer = LTXVideoTransformer3DModel.from_pretrained(Path(model_folder) / "transformer")
+    folder = Path(model_folder) / "transformer"
+    cls = getattr(diffusers, json.loads((folder / "config.json").read_text())["_class_name"])
+    transformer = cls.from_pretrained(folder)
     transformer.add_adapter(LoraConfig(r=rank, lora_alpha=rank, init_lora_weights=False,
                                        target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
     torch.manual_seed(seed)
@@ -163,19 +167,21 @@ def _fixture():
 
     @pytest.fixture(scope="session")
     def tiny_models(tmp_path_factory) -> dict:
-        """Folders of the tiny LTX and LTX-2 pipelines and two LoRA files (diffusers and ComfyUI keys); built once
-        per session under the session's base temp folder, so every test module that imports this shares them."""
+        """Folders of the tiny LTX and LTX-2 pipelines and LoRA files (LTX in diffusers and ComfyUI keys, LTX-2);
+        built once per session under the session's base temp folder, so every test module that imports this
+        shares them."""
         import os
 
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         root = tmp_path_factory.getbasetemp() / "tiny-ltx"
         paths = {"ltx": root / "ltx", "ltx2": root / "ltx2", "lora": root / "lora.safetensors",
-                 "lora_comfy": root / "lora_comfy.safetensors"}
+                 "lora_comfy": root / "lora_comfy.safetensors", "lora_ltx2": root / "lora_ltx2.safetensors"}
         if not (root / "done").exists():
             build_ltx(paths["ltx"])
             build_ltx2(paths["ltx2"])
             build_lora(paths["ltx"], paths["lora"])
             build_lora(paths["ltx"], paths["lora_comfy"], comfy_keys=True, seed=2)
+            build_lora(paths["ltx2"], paths["lora_ltx2"], seed=3)
             (root / "done").write_text("ok")
         return paths
 
