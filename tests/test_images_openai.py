@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import AuthError, ContentRejectedError, PaymentError, RateLimitedError, TransientError
+from core.errors import (AuthError, ContentRejectedError, PaymentError, ProviderTimeoutError, RateLimitedError,
+                         TransientError)
 from tests.fakes.clips import write_image
 from tests.images_support import KEYS, generate, openai_fake, pixels, request, size_of  # noqa: F401
 
@@ -108,3 +109,11 @@ def test_a_bad_key_is_an_auth_error_that_never_shows_the_key(openai_fake, tmp_pa
         generate("openai", request(tmp_path / "x.png"))
     assert err.value.exit_code == 3 and "check the OpenAI API key" in str(err.value)
     assert "sk-revoked-0123456789abcdef" not in str(err.value)  # the service echoed it; the app masked it
+
+
+def test_past_the_deadline_the_request_is_abandoned_and_not_sent_again(openai_fake, tmp_path):
+    openai_fake.inject("generate", {"hang": 3})
+    with pytest.raises(ProviderTimeoutError) as err:
+        generate("openai", request(tmp_path / "x.png"), retries=3, timeout_s=0.5)
+    assert "may still finish it and charge it" in str(err.value) and not (tmp_path / "x.png").exists()
+    assert openai_fake.counts["submit_attempts"] == 1

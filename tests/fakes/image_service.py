@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any, Optional
@@ -77,6 +78,20 @@ class ImageFake(FakeService):
 
 
 class ImageHandler(FakeHandler):
+    def apply_fault(self, where: str) -> bool:
+        """As FakeHandler's, plus {"hang": seconds}: a service that takes that long and then hangs up (the client's
+        deadline ends the request first)."""
+        with self.fake.lock:
+            queue = self.fake.faults.get(where) or []
+            hang = queue[0].get("hang") if queue else None
+            if hang is not None:
+                queue.pop(0)
+        if hang is None:
+            return super().apply_fault(where)
+        time.sleep(float(hang))
+        self.drop()
+        return True
+
     def auth_kind(self) -> str:
         if self.headers.get("x-goog-api-key"):
             return "key"
