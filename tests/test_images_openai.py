@@ -117,3 +117,21 @@ def test_past_the_deadline_the_request_is_abandoned_and_not_sent_again(openai_fa
         generate("openai", request(tmp_path / "x.png"), retries=3, timeout_s=0.5)
     assert "may still finish it and charge it" in str(err.value) and not (tmp_path / "x.png").exists()
     assert openai_fake.counts["submit_attempts"] == 1
+
+
+def test_one_provider_serves_runs_on_two_event_loops(openai_fake, tmp_path):
+    import asyncio
+
+    from core.config import Settings
+    from providers.images.registry import get_image
+
+    provider = get_image("openai", Settings())  # as the GUI keeps it between runs
+
+    async def one(name: str):
+        return await provider.generate(provider.prepare(request(tmp_path / name)))
+
+    first = asyncio.run(one("a.png"))
+    second = asyncio.run(one("b.png"))
+    asyncio.run(provider.aclose())
+    assert size_of(first[0].path) == size_of(second[0].path) == (1280, 720)
+    assert openai_fake.counts["submissions"] == 2

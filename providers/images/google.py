@@ -93,6 +93,8 @@ class GoogleImageProvider(CatalogImageProvider):
     async def aclose(self) -> None:
         client, http = self._client, self._http
         self._client = self._http = None
+        if self._loop is not asyncio.get_running_loop():
+            return  # clients of another (ended) loop died with it: nothing to close here
         if client is not None:
             client.close()
             await client.aio.aclose()

@@ -5,6 +5,7 @@ pay twice; the one policy of core/images/retry.py decides. The address is settin
 (the SDK's base_url, with /v1; plain http allowed)."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import mimetypes
 from pathlib import Path
@@ -33,6 +34,7 @@ class OpenAIImageProvider(CatalogImageProvider):
     def __init__(self, settings=None):
         super().__init__(settings)
         self._client: Any = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
 
     def unavailable_reason(self) -> Optional[str]:
         import importlib.util
@@ -46,13 +48,15 @@ class OpenAIImageProvider(CatalogImageProvider):
             plan.sent["input_fidelity"] = "high"  # keep faces and features of the references
 
     def client(self) -> Any:
-        if self._client is None:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:  # its connection pool belongs to the loop that made it
             reason = self.unavailable_reason()
             if reason:
                 raise UnavailableError(reason)
             import openai
             self._client = openai.AsyncOpenAI(api_key=self.key(), base_url=self.settings.effective("openai_url"),
                                               max_retries=0, timeout=REQUEST_TIMEOUT_S)
+            self._loop = loop
         return self._client
 
     async def deliver(self, plan: ImagePlan, call: ImageCall, progress: ProgressCallback) -> list[Delivered]:
@@ -89,8 +93,8 @@ class OpenAIImageProvider(CatalogImageProvider):
 
     async def aclose(self) -> None:
         client, self._client = self._client, None
-        if client is not None:
-            await client.close()
+        if client is not None and self._loop is asyncio.get_running_loop():
+            await client.close()  # a client of another (ended) loop died with it: nothing to close here
 
 
 def _file(path: Path) -> tuple[str, bytes, str]:

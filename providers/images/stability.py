@@ -8,6 +8,7 @@ scaled to the asked size. core takes no input image. The address is settings.sta
 (plain http allowed)."""
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import re
 from typing import Any, Optional
@@ -35,6 +36,7 @@ class StabilityImageProvider(CatalogImageProvider):
     def __init__(self, settings=None):
         super().__init__(settings)
         self._http: Any = None
+        self._loop: Optional[asyncio.AbstractEventLoop] = None
 
     def finish(self, b: ImagePlanBuilder, m: ImageModelInfo, plan: ImagePlan) -> None:
         endpoint, sd3_model = ENDPOINTS[m.id]
@@ -56,9 +58,11 @@ class StabilityImageProvider(CatalogImageProvider):
         return (self.settings.effective("stability_url") or DEFAULT_URL).rstrip("/")
 
     def http(self) -> Any:
-        if self._http is None:
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._loop is not loop:  # its connection pool belongs to the loop that made it
             import httpx
             self._http = httpx.AsyncClient(timeout=httpx.Timeout(REQUEST_TIMEOUT_S, connect=15.0))
+            self._loop = loop
         return self._http
 
     def form(self, plan: ImagePlan, call: ImageCall) -> tuple[dict[str, str], Optional[dict]]:
@@ -108,8 +112,8 @@ class StabilityImageProvider(CatalogImageProvider):
 
     async def aclose(self) -> None:
         http, self._http = self._http, None
-        if http is not None:
-            await http.aclose()
+        if http is not None and self._loop is asyncio.get_running_loop():
+            await http.aclose()  # a client of another (ended) loop died with it: nothing to close here
 
 
 #: the service's form fields -> the setting that causes them
