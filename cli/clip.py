@@ -13,7 +13,9 @@ DESCRIPTION = """Render one clip, or work on projects.
 Commands:
   python main.py --provider NAME -p PROMPT -o OUT.mp4 [render flags]   one clip
   python main.py project new|add-scene|render|info|export DIR ...        projects (python main.py project --help)
+  python main.py image --provider P -p PROMPT -o OUT.png                 one image (a start or end frame)
   python main.py compare A.mp4 B.mp4 -o side_by_side.mp4                 compare two clips
+  python main.py compare --project DIR --scene N --providers A,B         render one scene with two providers
   python main.py local check                                            local GPU report
   python main.py lora train --data DIR --output FILE.safetensors        LoRA fine-tuning
   python main.py                                                        open the app window
