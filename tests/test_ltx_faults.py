@@ -88,9 +88,6 @@ def test_fal_fatal_faults_end_in_a_typed_error_without_resubmitting(fal, tmp_pat
     assert "fal-test-key" not in take.error
 
 
-@pytest.mark.xfail(strict=True, reason="core/render/retry.py follow_job resets its attempt count on every progress "
-                   "event, and each new wait of a COMPLETED job replays the same log lines: a download that keeps "
-                   "failing is fetched again without end (fix: reset only on an event not seen in an earlier try)")
 def test_fal_download_that_never_completes_is_a_transient_error_and_leaves_no_file(fal, tmp_path):
     store = ltx_store(tmp_path, "fal")
     fal.inject("media", *[{"drop": True}] * 12)
