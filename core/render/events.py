@@ -41,6 +41,8 @@ class PlanItem(BaseModel):
     skip_reason: Optional[str] = None  # set when the scene will not be rendered (already done with these settings)
     resume_take_id: Optional[str] = None  # set when a take's job will be followed (or fetched) instead of paid again
     refetch: bool = False
+    #: a paid take whose result kept failing its check, given up for this new one (--pay-again)
+    replaces_take_id: Optional[str] = None
     error: Optional[str] = None  # a resumed take whose plan cannot be made again
     plan: Any = Field(default=None, exclude=True)  # the provider's RenderPlan (core.render.contract)
 

@@ -1,15 +1,16 @@
 """The job journal: where a paid job's take goes when project.json cannot be written (a full disk, a read-only
-folder) so its job id is never only in memory. One JSON-lines file per project in the config folder; the next
+folder) so its job id is never only in memory. A folder per project in the config folder, one small JSON file per
+take (replaced atomically: the newest state wins, and nothing grows while the disk is short of room); the next
 render of the project applies it and removes it."""
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Iterable
 
+from core.atomic import atomic_write_bytes
 from core.errors import UnavailableError
 from core.paths import config_dir
 from core.video.project import LedgerEntry, Take
@@ -19,44 +20,75 @@ log = logging.getLogger(__name__)
 
 
 def journal_path(project_folder: Path) -> Path:
+    """The project's journal folder (it exists only while it holds takes)."""
     key = hashlib.sha256(str(Path(project_folder).resolve()).encode()).hexdigest()[:16]
-    return config_dir() / "journal" / f"{key}.jsonl"
+    return config_dir() / "journal" / key
 
 
 def record(project_folder: Path, scene_id: str, take: Take, ledger: Iterable[LedgerEntry] = ()) -> Path:
-    """Append the take (with its job id) and its ledger entries to the journal, flushed to disk. Raises OSError when
-    even that fails."""
-    path = journal_path(project_folder)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps({"project": str(Path(project_folder).resolve()), "scene_id": scene_id,
+    """Write the take (with its job id) and its ledger entries to the journal, on disk when this returns. Raises
+    OSError when even that fails."""
+    folder = journal_path(project_folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = json.dumps({"project": str(Path(project_folder).resolve()), "scene_id": scene_id,
                        "take": take.model_dump(mode="json"),
-                       "ledger": [e.model_dump(mode="json") for e in ledger]})
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(line + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+                       "ledger": [e.model_dump(mode="json") for e in ledger]}).encode("utf-8")
+    path = folder / f"{take.id}.json"
+    atomic_write_bytes(path, data)
     return path
+
+
+def note(project_folder: Path, scene_id: str, take: Take) -> Path:
+    """The take (its job id just known) written to the journal at once, before the slower save of project.json:
+    a plain write, no fsync, so the time in which a killed process takes a fresh job id with it is a fraction of
+    a millisecond (the page cache outlives a killed process; project.json's own save then makes it durable)."""
+    folder = journal_path(project_folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{take.id}.json"
+    path.write_text(json.dumps({"project": str(Path(project_folder).resolve()), "scene_id": scene_id,
+                                "take": take.model_dump(mode="json"), "ledger": []}), encoding="utf-8")
+    return path
+
+
+def forget(project_folder: Path, take_ids: Iterable[str]) -> None:
+    """Drop these takes' entries: project.json now holds their newest state (a save worked again)."""
+    folder = journal_path(project_folder)
+    for take_id in take_ids:
+        (folder / f"{take_id}.json").unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:
+        pass  # other takes are still only here (or it was never made)
+
+
+def _entries(folder: Path) -> list[Path]:
+    legacy = folder.with_name(folder.name + ".jsonl")  # one JSON-lines file per project (earlier versions)
+    found = [legacy] if legacy.is_file() else []
+    if folder.is_dir():
+        found += sorted(folder.glob("*.json"))
+    return found
 
 
 def apply(store: ProjectStore) -> int:
     """Merge journalled takes and their charges into the project (the newest state of each take wins), save, remove
     the journal. Returns how many takes it restored. UnavailableError when project.json still cannot be written
     (the journal stays)."""
-    path = journal_path(store.folder)
-    if not path.is_file():
+    files = _entries(journal_path(store.folder))
+    if not files:
         return 0
     latest: dict[tuple[str, str], Take] = {}
     charges: dict[str, LedgerEntry] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            item = json.loads(line)
-            take = Take.model_validate(item["take"])
-            entries = [LedgerEntry.model_validate(e) for e in item.get("ledger") or []]
-        except (ValueError, KeyError, TypeError) as exc:  # a line cut short by the crash that made it
-            log.warning("skipping a damaged journal line in %s: %s", path, exc)
-            continue
-        latest[(item["scene_id"], take.id)] = take
-        charges.update((e.take_id, e) for e in entries)
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                item = json.loads(line)
+                take = Take.model_validate(item["take"])
+                entries = [LedgerEntry.model_validate(e) for e in item.get("ledger") or []]
+            except (ValueError, KeyError, TypeError) as exc:  # a line cut short by the crash that made it
+                log.warning("skipping a damaged journal entry in %s: %s", path, exc)
+                continue
+            latest[(item["scene_id"], take.id)] = take
+            charges.update((e.take_id, e) for e in entries)
     restored = 0
     for (scene_id, take_id), take in latest.items():
         try:
@@ -76,6 +108,11 @@ def apply(store: ProjectStore) -> int:
         store.save()
     except OSError as exc:
         raise UnavailableError(f"project.json cannot be written ({exc.strerror or exc}); the job ids of "
-                               f"{restored} paid render(s) stay in {path} until it can") from None
-    path.unlink()
+                               f"{restored} paid render(s) stay in {journal_path(store.folder)} until it can") from None
+    for path in files:
+        path.unlink(missing_ok=True)
+    try:
+        journal_path(store.folder).rmdir()
+    except OSError:
+        pass  # another render journalled meanwhile, or there was only the legacy file
     return restored

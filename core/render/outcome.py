@@ -2,8 +2,9 @@
 job forgotten.
 
 - the job finished at the service (its result was being fetched or checked): the take fails, is charged (the
-  service billed it whatever the clip's fate) and is fetched again by its id on the next render; a result the
-  service no longer has, or that is still unusable when fetched again, asks for --pay-again instead;
+  service billed it whatever the clip's fate) and is fetched again by its id on the next render (a result that
+  keeps failing its check is rendered anew only with --pay-again); a result the service no longer has asks for
+  --pay-again;
 - the job exists but its state is unknown (the service could not be reached, the key or the clips folder broke,
   project.json could not be written, a bug): the take stays "submitted" and the next render follows the job;
 - anything else (the service refused or failed the job, a timeout cancelled it, nothing was submitted): failed.
@@ -85,11 +86,10 @@ def ending(take: Take, exc: BaseException, *, finished: bool) -> Ending:
         if getattr(exc, "result_gone", False):
             return Ending("failed", kind, f"{message}; job {job} finished but the service no longer has its "
                           f"result: render again (and pay again) with --pay-again", result_gone=True, charged=True)
-        if take.refetch and kind == "bad_output":  # fetched again: the same unusable result
-            return Ending("failed", kind, f"{message}; the result of job {job} was fetched again and is still "
-                          f"unusable: render again (and pay again) with --pay-again", result_gone=True, charged=True)
+        hint = "; if it stays unusable, render it anew (and pay again) with --pay-again" \
+            if kind == "bad_output" else ""
         return Ending("failed", kind, f"{message}; job {job} finished at the service: the next render fetches it "
-                      f"again (nothing is paid again)", refetch=True, charged=True)
+                      f"again (nothing is paid again){hint}", refetch=True, charged=True)
     if job and state_unknown(exc):
         return Ending("submitted", kind, f"{message}; job {job} is followed again on the next render (nothing is "
                       f"paid again)")

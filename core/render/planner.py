@@ -66,7 +66,10 @@ def plan_run(store: ProjectStore, provider_for: ProviderFor, scene_ids: Optional
 def _plan_scene(store: ProjectStore, provider_for: ProviderFor, scene: Scene, index: int, force: bool,
                 run: Optional[RenderSettings], pay_again: bool) -> PlanItem:
     active = resumable_take(scene)
-    if active is not None:
+    replaces = None
+    if active is not None and pay_again and active.refetch and active.error_kind == "bad_output":
+        replaces = active.id  # its paid result keeps failing its check: the user chose to pay for a new one
+    elif active is not None:
         return resume_item(store, provider_for, scene, index, active)
     selected = scene.selected_take
     if not force and selected is not None and selected.provider == "import" and selected.clip_path and \
@@ -79,8 +82,9 @@ def _plan_scene(store: ProjectStore, provider_for: ProviderFor, scene: Scene, in
     item = PlanItem(scene_id=scene.id, index=index, provider=plan.provider, model=plan.model,
                     deployment=plan.deployment, take_id=take_id, estimated_cost=plan.cost,
                     render_seconds=plan.render_seconds, cut_seconds=plan.cut_seconds,
-                    adjustments=[str(a) for a in plan.adjustments], ignored=[str(i) for i in plan.ignored], plan=plan)
-    if not force:
+                    adjustments=[str(a) for a in plan.adjustments], ignored=[str(i) for i in plan.ignored], plan=plan,
+                    replaces_take_id=replaces)
+    if not force and not replaces:
         item.skip_reason = _skip_reason(store, scene, plan, pay_again)
     return item
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Callable, Optional
 
 from core.config import Settings, load_settings
-from core.errors import BadOutputError, CancelledError, ImageAIError, UnavailableError
+from core.errors import BadOutputError, CancelledError, ImageAIError, TransientError, UnavailableError
 from core.render import journal
 from core.render.contract import ProgressEvent, RenderPlan, VideoProvider
 from core.render.events import PlanItem, RenderEvent, RenderSummary, RunPlan
@@ -56,6 +57,8 @@ class RenderQueue:
         self._tasks: dict[str, asyncio.Task] = {}
         self._cancel_all = False
         self._finished: set[str] = set()  # takes whose job finished at the service (paid) in this run
+        self._journaled: set[str] = set()  # takes whose newest state is only in the journal
+        self._journal_lock = threading.Lock()  # saves run on worker threads
 
     # --- planning (no network, no money) ---------------------------------------------------------------------
     def provider(self, name: str) -> VideoProvider:
@@ -113,6 +116,7 @@ class RenderQueue:
         if plan.to_render:
             self.store.check_writable("clips")  # an unwritable clips folder fails before anything is paid for
             self._clean_leftovers()
+        self._close_stale_intents(plan)
         summary = RenderSummary()
         self._cancel_all = False
         self._finished.clear()
@@ -173,8 +177,12 @@ class RenderQueue:
                     request=plan.request.layered.model_dump(mode="json"))
         scene.takes.append(take)
         provider = self.provider(take.provider)
+        if item.replaces_take_id:  # its result is no longer fetched: this take pays for a new one
+            old = scene.take(item.replaces_take_id)
+            old.refetch = False
+            old.error = f"{old.error or 'unusable result'}; rendered again (and paid again) as take {take.id}"
         try:
-            self._save(scene, take)  # the intent, before any request that may create a paid job
+            await self._saved(scene, take)  # the intent, before any request that may create a paid job
             self._emit("queued", scene, take, cost=plan.cost)
             async with self._slot(take):
                 if self._cancel_all:
@@ -184,7 +192,8 @@ class RenderQueue:
                 take.remote_job_id = job_id
                 take.status = "submitted"
                 take.submitted_at = now()
-                self._save(scene, take)  # the job is paid for from here on: its id is never only in memory
+                self._note(scene, take)
+                await self._saved(scene, take)  # the job is paid for from here on: its id is never only in memory
                 self._emit("submitted", scene, take, message=f"job {job_id}")
                 await self._wait(provider, scene, take, plan, summary)
         except asyncio.CancelledError:
@@ -229,7 +238,7 @@ class RenderQueue:
         take.seed = result.seed if result.seed is not None else take.seed
         take.finished_at = now()
         scene.selected_take_id = take.id
-        self._save(scene, take)
+        await self._saved(scene, take)
         summary.done.append(scene.id)
         self._emit("done", scene, take, fraction=1.0, cost=result.cost, message=take.clip_path)
 
@@ -308,6 +317,18 @@ class RenderQueue:
         if changed:
             self._save_quietly(*changed, summary)
 
+    def _close_stale_intents(self, plan: RunPlan) -> None:
+        """Takes an earlier render left "queued" without a job id (it was killed while submitting): the service may
+        have made a job this app cannot look up, so the take says so instead of looking pending forever."""
+        planned = {i.take_id for i in plan.items}
+        for scene in self.store.project.scenes:
+            for take in scene.takes:
+                if take.status == "queued" and not take.remote_job_id and take.id not in planned:
+                    take.status, take.error_kind = "failed", TransientError.kind  # as a submit cut off mid-way
+                    take.error = ("the render ended while this take was being submitted; if the service made the "
+                                  "job, it is not known here (look for it in the service's dashboard)")
+                    take.finished_at = now()
+
     def _clean_leftovers(self) -> None:
         """Partial downloads a killed render left (their process is gone) are removed before this one starts."""
         try:
@@ -319,9 +340,20 @@ class RenderQueue:
             log.warning("cleaning leftovers of %s: %s", self.store.folder, exc)
 
     # --- saving ----------------------------------------------------------------------------------------------
+    async def _saved(self, scene: Scene, take: Take) -> None:
+        """Save on a worker thread: the loop meanwhile goes on with the other jobs (a submit that just answered
+        notes its job id at once instead of waiting behind this save's fsync)."""
+        await asyncio.to_thread(self._save, scene, take)
+
     def _save(self, scene: Scene, take: Take) -> None:
         try:
+            with self._journal_lock:
+                covered = set(self._journaled)  # noted before this save's snapshot: in the file it writes
             self.store.save()
+            if covered:  # project.json holds their newest state now
+                journal.forget(self.store.folder, covered)
+                with self._journal_lock:
+                    self._journaled -= covered
         except Exception as exc:  # a full disk, a read-only folder, a lock held too long, an unreadable file
             reason = describe(exc)[0]
             if not take.remote_job_id:
@@ -329,6 +361,8 @@ class RenderQueue:
             charges = [e for e in self.store.project.ledger if e.take_id == take.id]
             try:
                 where = journal.record(self.store.folder, scene.id, take, charges)
+                with self._journal_lock:
+                    self._journaled.add(take.id)
             except OSError as jexc:
                 raise SaveFailed(f"job {take.remote_job_id} was submitted but neither project.json ({reason}) nor "
                                  f"the journal ({jexc}) could be written: note the job id",
@@ -336,6 +370,16 @@ class RenderQueue:
             raise SaveFailed(f"job {take.remote_job_id} was submitted but project.json could not be written "
                              f"({reason}); its id is kept in {where} and the next render follows it",
                              job_id=take.remote_job_id) from exc
+
+    def _note(self, scene: Scene, take: Take) -> None:
+        """The new job id into the journal first (a fast write): a kill during the save of project.json that
+        follows cannot take it along."""
+        try:
+            journal.note(self.store.folder, scene.id, take)
+            with self._journal_lock:
+                self._journaled.add(take.id)
+        except OSError as exc:  # the save right after still tries (and journals properly if it fails)
+            log.warning("noting job %s in the journal: %s", take.remote_job_id, exc)
 
     def _save_quietly(self, scene: Scene, take: Take, summary: RenderSummary) -> None:
         try:
@@ -359,11 +403,7 @@ class RenderQueue:
     def _progress(self, scene: Scene, take: Take) -> Callable[[ProgressEvent], None]:
         def on_progress(event: ProgressEvent) -> None:
             if event.stage == "running" and take.status == "submitted":
-                take.status = "running"
-                try:
-                    self._save(scene, take)
-                except SaveFailed as exc:  # the id is journalled; the render goes on
-                    log.warning("saving the running state: %s", exc)
+                take.status = "running"  # saved with the next change (on disk both mean: follow this job)
             if event.stage in FINISHED_STAGES:
                 self._finished.add(take.id)  # from here the job is paid: a failure is fetched again, not paid
             self._emit("progress", scene, take, fraction=event.fraction, message=event.message or event.stage)
