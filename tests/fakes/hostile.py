@@ -2,7 +2,8 @@
 
 The base fakes' one-shot faults (`fake.inject(where, {...})`: an HTTP status, a dropped connection, a malformed
 answer, half a clip then a hang-up) stay as they are; this module adds what a hostile service or disk does, in its
-own one-shot queue (`fake.hostile(where, {...})`, or POST /_admin/hostile {"where": [{...}]} to a subprocess fake):
+own one-shot queue (`fake.hostile(where, {...})`, or POST /_admin/hostile {"where": [{...}]} to a subprocess fake;
+POST /_admin/clear drops every queued fault of both kinds):
 
 - "media": {"cut": 0.33}: the clip cut to that fraction, served whole (its Content-Length says so: the download
   "succeeds", and a faststart header still claims the full length); {"seconds": 2}: a whole clip of that length
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import json
 import resource
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -100,8 +102,21 @@ def limit_fsize(project: Path, extra: int) -> Optional[int]:
 class _HostileHandler:
     """Handler side: hostile answers first, the base fake's behaviour otherwise."""
 
+    def setup(self):
+        super().setup()
+        # headers and body go out in separate writes: without this, Nagle's algorithm and the client's delayed ACK
+        # hold each answer on a kept-alive connection ~40 ms, which no real service does
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def hostile_post(self) -> bool:
         path = self.path.split("?")[0]
+        if path == "/_admin/clear":  # every queued fault, the base fake's and ours: a clean service from here on
+            self.body()
+            with self.fake.lock:
+                getattr(self.fake, "faults", {}).clear()
+                self.fake.hostile_faults.clear()
+            self.send(200, {"ok": True})
+            return True
         if path != "/_admin/hostile":
             return False
         spec = json.loads(self.body() or b"{}")
