@@ -188,7 +188,7 @@ def test_2_a_full_disk_right_after_submit_keeps_the_job_id_and_the_next_render_f
     assert f"job {job_id} was submitted but project.json could not be written" in err, err
     on_disk = takes(folder)
     assert [(t.status, t.remote_job_id) for t in on_disk] == [("queued", None)]  # the intent, saved before submit
-    assert job_id in journal_path(folder).read_text()
+    assert any(job_id in p.read_text() for p in journal_path(folder).iterdir())
 
     code, out, err = render(folder)
     assert code == 0, err
@@ -241,6 +241,26 @@ def test_4_a_cut_clip_or_a_short_clip_never_becomes_a_done_take(service, tmp_pat
     code, out, err = render(folder)  # fetched again by id: the service's copy is whole
     assert code == 0, err
     assert fal.counts["submissions"] == 2
+    assert_all_done(folder, fal)
+
+
+def test_4_a_result_that_stays_broken_is_fetched_again_free_and_rendered_anew_only_with_pay_again(fal, tmp_path):
+    folder = make_project(tmp_path / "proj")
+    fal.hostile("media", {"cut": 1 / 3}, {"cut": 1 / 3})
+    for _ in range(2):  # the first fetch and the free one by id: both cut
+        code, out, err = render(folder)
+        assert code == 1 and "--pay-again" in out["scenes"][0]["error"], err
+    [take] = takes(folder)
+    assert take.refetch and not take.result_gone and fal.counts["submissions"] == 1
+    assert [where for where, _ in fal.hostile_used] == ["media", "media"]  # fetched twice, paid once
+
+    code, out, err = render(folder, "--pay-again")  # the user chose to pay for a new job
+    assert code == 0, err
+    assert fal.counts["submissions"] == 2
+    old, new = takes(folder)
+    assert not old.refetch and new.status == "done" and new.id in old.error
+    code, out, err = render(folder)  # the given-up take is not fetched again, the new one is kept
+    assert code == 0 and out["scenes"][0]["skipped"] and fal.counts["downloads"] == 1
     assert_all_done(folder, fal)
 
 
