@@ -72,8 +72,7 @@ class AnimaticProvider(VideoProvider):
                            ("camera_motion", "the animatic always glides slowly"),
                            ("camera_speed", "the animatic always glides slowly"), ("deployment", "it runs here")):
             b.not_taken(field, why)
-        if s.include_audio:
-            b.ignore("include_audio", True, "the animatic has a silent track")
+        b.not_taken("include_audio", "the animatic always has a silent track (the export can add music)")
         for name, what in (("end_image", "an end frame"), ("source_video", "a source video"),
                            ("extend_video", "a clip to extend")):
             if getattr(request, name) is not None:

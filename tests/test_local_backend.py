@@ -235,9 +235,6 @@ def test_camera_motion_uses_a_configured_lora_or_prompt_words(tiny_models, tmp_p
     assert audio["prompt"].endswith("Audio: waves and gulls")
 
 
-@pytest.mark.xfail(strict=True, reason="LocalBackend starts the worker (Popen with child_kwargs' parent-death "
-                   "signal) from an asyncio.to_thread pool thread, so the kernel kills the warm worker when that "
-                   "loop's executor ends; fix: start the process from a thread that outlives it (Worker's reader)")
 def test_the_worker_outlives_the_loop_that_started_it(tiny_models, tmp_path):
     b = LocalBackend(Settings())
     try:

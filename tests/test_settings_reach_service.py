@@ -43,32 +43,10 @@ VARIANTS = {"audio-on": dict(include_audio=True, audio_prompt="rain on a tin roo
 META = ("model", "deployment", "mode", "endpoint")
 
 # Mismatches the suite found that are not fixed yet: (deployment, schema, mode, variant, setting) -> why, "*" for
-# any. A case fails when one listed for it no longer happens, so a fix shows up here at once.
-_NATIVE_SPEED = ("the plan ignores camera_speed on a native camera field even for a motion without a camera LoRA "
-                 "(orbit, zoom), whose prompt wording carries the speed as an adverb (providers/ltx/plan.py)")
-_EXTEND = ("fal's LTX-2/2.3 extend endpoint takes no resolution, aspect ratio, fps or audio switch (the added part "
-           "follows the source clip), yet plan.sent records them as sent")
-_RETAKE = ("fal's LTX-2/2.3 retake endpoint takes no resolution, aspect ratio or fps, yet plan.sent records them")
-_RETAKE_LENGTH = ("a retake keeps the source clip's length: the scene's explicit duration is replaced by it without "
-                  "an adjustment or an ignored note")
-_EXACT_SIZE = ("with the width/height/frames options the local render has that exact size and length, yet plan.sent "
-               "records the set resolution, aspect ratio and duration, replaced without a note (a local "
-               "video-to-video even records the source's length, the retake rule of the hosted APIs)")
-KNOWN: dict[tuple[str, str, str, str, str], str] = {
-    **{(dep, schema, "*", "audio-off", "camera_speed"): _NATIVE_SPEED
-       for dep, schema in (("fal", "ltx25"), ("replicate", "r_ltx23"), ("replicate", "r_ltx23_pro"))},
-    **{("fal", schema, "extend", "*", key): _EXTEND for schema in ("ltx2", "ltx23")
-       for key in ("resolution", "fps", "include_audio")},
-    ("fal", "ltx23", "extend", "*", "aspect_ratio"): _EXTEND,
-    **{("fal", schema, "video-to-video", "*", key): _RETAKE for schema in ("ltx2", "ltx23")
-       for key in ("resolution", "fps")},
-    ("fal", "ltx23", "video-to-video", "*", "aspect_ratio"): _RETAKE,
-    **{(dep, schema, "video-to-video", "*", "duration"): _RETAKE_LENGTH
-       for dep, schema in (("fal", "ltx2"), ("fal", "ltx23"), ("replicate", "r_ltx23_pro"))},
-    **{("local", "open", "*", "*", key): _EXACT_SIZE for key in ("resolution", "aspect_ratio", "duration")},
-    ("animatic", "*", "*", "audio-off", "include_audio"): ("Animatic neither records include_audio=False in "
-                                                          "plan.sent nor lists it as ignored (providers/animatic.py)"),
-}
+# any. A case fails when one listed for it no longer happens, so a fix shows up here at once. (Empty: the first
+# run found a native camera's speed, fal's extend/retake size and rate, a retake's length and the exact local
+# sizes recorded as sent; each is now ignored or adjusted in providers/ltx/plan.py.)
+KNOWN: dict[tuple[str, str, str, str, str], str] = {}
 
 
 def _modes(deployment: str) -> list[tuple[str, str]]:

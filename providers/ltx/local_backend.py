@@ -35,10 +35,8 @@ class Worker:
         env = dict(os.environ)
         env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
         env.setdefault("TOKENIZERS_PARALLELISM", "false")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "providers.ltx.local_worker", "--source", source, "--plan", plan_json],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT), env=env,
-            text=True, encoding="utf-8", bufsize=1, **child_kwargs())
+        args = [sys.executable, "-m", "providers.ltx.local_worker", "--source", source, "--plan", plan_json]
+        self.proc: subprocess.Popen
         self.ready = threading.Event()
         self.finished = threading.Event()  # the process ended and its output is read
         self.exit_code: Optional[int] = None
@@ -50,8 +48,28 @@ class Worker:
         self.lock = threading.Lock()
         self.idle_timer: Optional[threading.Timer] = None
         self._on_exit = on_exit
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        # the parent-death signal (core.child_process) follows the THREAD that started the child: start it on the
+        # reader thread, which lives exactly as long as the worker, never on a short-lived pool thread
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                             stderr=subprocess.PIPE, cwd=str(ROOT), env=env, text=True,
+                                             encoding="utf-8", bufsize=1, **child_kwargs())
+            except BaseException as exc:  # re-raised in the constructor's thread below
+                failure.append(exc)
+                started.set()
+                return
+            started.set()
+            threading.Thread(target=self._read_stderr, daemon=True).start()
+            self._read()
+
+        threading.Thread(target=run, daemon=True, name="local-worker").start()
+        started.wait()
+        if failure:
+            raise failure[0]
 
     @property
     def alive(self) -> bool:

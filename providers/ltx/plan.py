@@ -188,7 +188,7 @@ def prepare(request: RenderRequest) -> RenderPlan:
     cut = request.cut_seconds if request.cut_seconds is not None else s.duration
     if open_weights and opts.frames:
         length = round((opts.frames - 1) / fps, 3)
-    elif mode == "extend" or (mode == "video-to-video" and e["schema"] != "ltxv13b"):
+    elif mode == "extend" or (mode == "video-to-video" and e["schema"] not in ("ltxv13b", "open")):
         length = float(cut if cut is not None else defaults["duration"])  # the added length / the source's
     else:
         length = b.render_length(cut, durations, float(e.get("min_duration", min(durations or [1]))),
@@ -240,8 +240,8 @@ def prepare(request: RenderRequest) -> RenderPlan:
         elif not opts.lora_path.startswith("https://") and not Path(opts.lora_path).is_file():
             b.problem(f"{opts.lora_path}: no such LoRA file", field="lora",
                       allowed=["a .safetensors file", "an https:// URL"])
-    for opt, param, label in (("guidance_scale", "guidance", "a guidance scale"),
-                              ("num_inference_steps", "steps", "an inference-steps setting")):
+    for opt, param, label in (("guidance_scale", "guidance", "guidance scale"),
+                              ("num_inference_steps", "steps", "inference-steps setting")):
         if getattr(opts, opt) is not None and param not in params:
             b.ignore(opt, getattr(opts, opt), f"{b.label} has no {label}; models with it: "
                                               f"{', '.join(_models_with(deployment, param=param)) or 'none here'}")
@@ -281,13 +281,17 @@ def prepare(request: RenderRequest) -> RenderPlan:
         b.problem(f"unknown camera motion {motion!r}", field="camera_motion", allowed=CAMERA_MOTIONS)
     speed = s.camera_speed if s.camera_speed is not None else 1.0
     camera_kind = e.get("camera", "prompt")
-    if s.camera_speed is not None and (motion == "none" or "camera_speed" not in params):
+    # the prompt's wording carries the speed where no camera field takes the motion (zoom, orbit) and for a pan
+    speed_in_prompt = camera_kind == "prompt" or camera.lora_id(motion) is None or motion.startswith("pan_")
+    if s.camera_speed is not None and (motion == "none" or ("camera_speed" not in params and not speed_in_prompt)):
         b.ignore("camera_speed", s.camera_speed, "no camera motion is set" if motion == "none" else
                  f"{b.label}'s camera motion has no speed")
     if request.output_path is None:
         b.problem("no output path", field="output_path")
     b.raise_problems()
 
+    for name, reason in _decided_elsewhere(e, mode, opts):
+        b.not_taken(name, reason)
     ignored = {i.field for i in b.ignored}
     config = LTXGenerationConfig(
         model=model, deployment=deployment, prompt=request.prompt,
@@ -315,10 +319,12 @@ def prepare(request: RenderRequest) -> RenderPlan:
     billed = float(length)
     if mode == "extend":
         expected, min_duration = None, float(length)
-    elif mode == "video-to-video" and e["schema"] != "ltxv13b":
+    elif mode == "video-to-video" and e["schema"] not in ("ltxv13b", "open"):
         expected = source_seconds
         billed = float(source_seconds or length)
         config.duration = billed  # a retake keeps its source's length
+        if cut is not None and abs(float(cut) - billed) > 0.01:
+            b.adjust("duration", cut, billed, f"a retake keeps its source video's length ({billed:g} s)")
     ltx = LTXPlan(config=config, entry=e, mode=mode, endpoint=endpoint, prompt=prompt, start_image=start_image,
                   references=conditioning_refs, camera_lora=lora, camera_scale=scale, source_seconds=source_seconds,
                   expected_duration=expected, min_duration=min_duration, billed_seconds=billed)
@@ -361,11 +367,27 @@ def _references(b: PlanBuilder, e: dict, modes: list[str], mode: str,
     return start_image, refs
 
 
+def _decided_elsewhere(e: dict, mode: str, opts: LTXOptions) -> list[tuple[str, str]]:
+    """Universal settings this request does not send because something else decides them: an edit endpoint keeps
+    its source video's size and rate, exact local sizes and frame counts replace resolution and duration."""
+    out: list[tuple[str, str]] = []
+    if e["schema"] in ("ltx2", "ltx23") and mode in ("extend", "video-to-video"):
+        what = "the extend endpoint keeps" if mode == "extend" else "a retake keeps"
+        out += [(f, f"{what} the source video's {f.replace('_', ' ')}") for f in ("resolution", "fps", "aspect_ratio")]
+        if mode == "extend":
+            out.append(("include_audio", "the extend endpoint keeps the source video's sound"))
+    if e["schema"] == "open" and opts.width and opts.height:
+        out += [(f, "the exact width and height replace it") for f in ("resolution", "aspect_ratio")]
+    if e["schema"] == "open" and opts.frames:
+        out.append(("duration", "the exact frame count replaces it (the export still cuts to the scene)"))
+    return out
+
+
 def _sent(c: LTXGenerationConfig, ltx: LTXPlan, ignored: set[str]) -> dict:
     """What the take records: the resolved values that reach the service (ignored ones left out)."""
-    out = {"model": c.model, "deployment": c.deployment, "resolution": c.resolution, "aspect_ratio": c.aspect_ratio,
-           "fps": c.fps, "duration": c.duration, "include_audio": c.include_audio, "camera_motion": c.camera_motion,
-           "mode": ltx.mode, "endpoint": ltx.endpoint}
+    out = {"model": c.model, "deployment": c.deployment, "mode": ltx.mode, "endpoint": ltx.endpoint}
+    out.update({k: getattr(c, k) for k in ("resolution", "aspect_ratio", "fps", "duration", "include_audio",
+                                           "camera_motion") if k not in ignored})
     for k in ("seed", "negative_prompt", "audio_prompt", "lora_path", "guidance_scale", "num_inference_steps",
               "webhook_url", "width", "height", "frames", "device", "model_path", "workflow"):
         v = getattr(c, k)
