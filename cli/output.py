@@ -28,7 +28,10 @@ def say(message: str) -> None:
 
 
 def emit_json(obj: Any) -> None:
-    print(redact(json.dumps(obj, default=str)), flush=True)
+    try:
+        print(redact(json.dumps(obj, default=str)), flush=True)
+    except BrokenPipeError:  # `... --json | head`: the reader left; nothing more to say to it
+        sys.stdout = None
 
 
 def describe_validation(exc) -> str:

@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     pick = sub.add_parser("select-take", help="use one of a scene's done takes (e.g. after compare)")
     pick.add_argument("dir", help="the project folder")
     pick.add_argument("scene", type=int, help="the scene's number")
-    pick.add_argument("take_id", help="the take's id (project info --json, compare list them)")
+    pick.add_argument("take_id", help="the take's id (`project render --json` and `compare` print take ids)")
     pick.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return p
 
@@ -135,7 +135,8 @@ def cmd_add_scene(args) -> int:
     clip_info = probe(Path(args.clip)) if args.clip else None
     if clip_info is not None and not clip_info.has_video:
         problems.append(InvalidRequestError(f"{args.clip} holds no video stream", field="--clip"))
-    duration = args.duration or (clip_info.duration if clip_info else DEFAULT_SCENE_SECONDS)
+    duration = args.duration or (clip_info.duration if clip_info else
+                                 store.project.render.duration or DEFAULT_SCENE_SECONDS)
     late = [s for s, _ in keyframes if s > duration]
     if late:
         problems.append(InvalidRequestError(f"a keyframe at {max(late):g} s is past the end of the {duration:g} s "

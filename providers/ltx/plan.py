@@ -344,22 +344,21 @@ def _references(b: PlanBuilder, e: dict, modes: list[str], mode: str,
     max_refs = int(e.get("max_reference_images", 0)) if "reference-images" in modes else 0
     stands_in = e.get("reference_endpoint") is None and e["schema"] != "open"
     start_image = request.start_image
-    if stands_in and (start_image is not None or mode not in ("text-to-video", "image-to-video")):
+    why = f"{b.label} takes {'at most ' + str(max_refs) if max_refs else 'no reference images'}"
+    if stands_in and max_refs and (start_image is not None or mode not in ("text-to-video", "image-to-video")):
         max_refs = 0  # the single reference would stand in for a start frame the scene already has
+        why = f"the scene has a start frame (or a video), which a reference stands in for on {b.label}"
     own = list(request.reference_images)
     if len(own) > max_refs:
-        why = ("it already has a start frame, which the reference would stand in for" if stands_in and max_refs == 0
-               and int(e.get("max_reference_images", 0)) else f"{b.label} takes at most {max_refs}")
         b.problem(f"{len(own)} reference images on the scene; {why}", field="reference_images",
-                  allowed=[f"0-{max_refs} images"])
+                  allowed=[f"0-{max_refs} images" if max_refs else "none here"])
         own = own[:max_refs]
     room = max_refs - len(own)
     project = [p for p in request.project_reference_images if p not in own]
     used, left = project[:room], project[room:]
     if left:
         b.adjust("reference_images", [p.name for p in left], [p.name for p in used],
-                 f"{b.label} takes {max_refs} reference image{'s' if max_refs != 1 else ''} here; left out: "
-                 + ", ".join(p.name for p in left))
+                 f"{why}; left out: " + ", ".join(p.name for p in left))
     refs = own + used
     if refs and stands_in:
         # no reference field on this API: the reference becomes the start frame (see Docs/ltx-models.md)
