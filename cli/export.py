@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from cli.flags import validation_error
 
-from core.errors import CancelledError, ImageAIError, InvalidRequestError
+from core.errors import CancelledError, InvalidRequestError
 from core.video.export import (AUDIO_CODECS, CLIP_AUDIO_MODES, EXPORT_RESOLUTIONS, FORMATS, TRANSITIONS,
                                VIDEO_CODECS, WATERMARK_POSITIONS, ExportSettings, TextOverlay, parse_bitrate)
 
@@ -237,12 +237,9 @@ def compare_main(argv: list[str]) -> int:
     p.add_argument("-o", "--output", default="side_by_side.mp4")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    try:
-        rows = run_cancellable(lambda cancel: compare_clips(Path(args.a), Path(args.b), Path(args.output),
-                                                            args.labels, cancel=cancel))
-    except ImageAIError as exc:
-        _say(f"error: {exc}")
-        return exc.exit_code
+    # a typed error reaches cli.output.guarded (stderr, exit code, and with --json one object)
+    rows = run_cancellable(lambda cancel: compare_clips(Path(args.a), Path(args.b), Path(args.output),
+                                                        args.labels, cancel=cancel))
     if args.json:
         _emit_json({"output": str(Path(args.output).resolve()), "clips": [r.model_dump() for r in rows]})
     else:

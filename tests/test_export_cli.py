@@ -137,4 +137,5 @@ def test_compare_shows_render_time_and_cost_for_takes_of_a_project(tmp_path, cap
     doc = json.loads(capsys.readouterr().out)
     assert [c["cost"] for c in doc["clips"]] == [0.4, 1.25]
     assert [c["render_seconds"] for c in doc["clips"]] == [30, 95]
-    assert compare_main([str(clips[0]), str(tmp_path / "missing.mp4"), "-o", str(tmp_path / "x.mp4")]) == 2
+    from cli.main import main as cli_main
+    assert cli_main(["compare", str(clips[0]), str(tmp_path / "missing.mp4"), "-o", str(tmp_path / "x.mp4")]) == 2

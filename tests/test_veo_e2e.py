@@ -175,7 +175,7 @@ def refs(tmp_path):
 
 
 FORBIDDEN = {
-    "4 references": (lambda refs: [a for r in refs for a in ("--reference", str(r))], "allowed: at most 3"),
+    "4 references": (lambda refs: [a for r in refs for a in ("--reference", str(r))], "allowed: 0-3 images"),
     "4k at 4 s": (lambda refs: ["--resolution", "4k", "--duration", "4"], "allowed: 8 s at 4K (2160p)"),
     "21:9": (lambda refs: ["--aspect", "21:9"], "allowed: 16:9, 9:16"),
 }
