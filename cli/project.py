@@ -6,6 +6,7 @@ import asyncio
 import signal
 from pathlib import Path
 
+from cli import scene_edit
 from cli.flags import add_render_flags, parse_keyframe, settings_from_args
 from cli.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ProgressPrinter, emit_json, say
 from core.errors import InvalidRequestError, invalid_requests
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     pick.add_argument("scene", type=int, help="the scene's number")
     pick.add_argument("take_id", help="the take's id (`project render --json` and `compare` print take ids)")
     pick.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    scene_edit.add_parsers(sub)
     return p
 
 
@@ -85,7 +87,7 @@ def project_main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     return {"new": cmd_new, "add-scene": cmd_add_scene, "add-reference": cmd_add_reference,
             "remove-reference": cmd_remove_reference, "render": cmd_render, "info": cmd_info,
-            "select-take": cmd_select_take}[args.command](args)
+            "select-take": cmd_select_take, **scene_edit.COMMANDS}[args.command](args)
 
 
 def cmd_new(args) -> int:

@@ -1,0 +1,331 @@
+"""`project edit-scene|remove-scene|move-scene DIR ...`: the storyboard edits the GUI makes, headless.
+
+Every change goes through core/video/scene_edits.py (the same edit objects the window pushes on its undo stack).
+All input is checked before anything is copied or saved, and every problem is reported at once; takes are never
+touched by an edit (a rendered take stays: its settings hash decides whether `project render` renders again).
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, Optional
+
+from cli.flags import OPTION_FLAGS, SETTING_FLAGS, add_render_flags, parse_keyframe, settings_from_args
+from cli.output import EXIT_OK, emit_json, say
+from core.errors import InvalidRequestError, invalid_requests
+from core.video.project import ACTIVE_STATUSES, MAX_REFERENCE_IMAGES, Keyframe, ReferenceImage, Scene
+from core.video.project_io import ProjectStore
+from core.video.render_settings import RenderSettings
+from core.video.scene_edits import DeleteScenes, EditHistory, MoveScene, SetSceneField, render_with_provider
+
+NONE = "none"  # the value that clears a file input (--image none)
+MAX_SECONDS = 600
+# what --unset takes: the render flag's name (as typed, without --) -> (kind, field)
+UNSET_NAMES = {**{d.replace("_", "-"): ("setting", f) for d, f in SETTING_FLAGS.items() if f != "duration"},
+               **{d.replace("_", "-"): ("option", f) for d, f in OPTION_FLAGS.items()}}
+KEYFRAME_TOLERANCE = 1e-3  # seconds: --remove-keyframe 2.5 matches a keyframe saved at 2.5
+
+
+def add_parsers(sub) -> None:
+    """Register edit-scene, remove-scene and move-scene on `project`'s subparsers."""
+    edit = sub.add_parser("edit-scene", help="change a scene's text, length, inputs or render settings (its takes "
+                                             "stay)")
+    edit.add_argument("dir", help="the project folder")
+    edit.add_argument("scene", type=int, help="the scene's number (as `project info` lists them)")
+    edit.add_argument("-p", "--prompt", help="what the scene shows")
+    edit.add_argument("--title", help="the scene's title")
+    edit.add_argument("--duration", type=float, help="the scene's length in the edit, in seconds")
+    edit.add_argument("--image", metavar="PATH|none", help="start frame (none: no start frame)")
+    edit.add_argument("--end-image", metavar="PATH|none", help="last frame (none: no last frame)")
+    edit.add_argument("--keyframe", action="append", default=[], metavar="SECONDS:PATH",
+                      help="add a keyframe (repeatable; one at the same time is replaced)")
+    edit.add_argument("--remove-keyframe", action="append", default=[], type=float, metavar="SECONDS",
+                      help="remove the keyframe at this time (repeatable)")
+    edit.add_argument("--clear-keyframes", action="store_true", help="remove every keyframe first")
+    edit.add_argument("--reference", action="append", default=[], metavar="PATH",
+                      help=f"add a reference image to this scene (repeatable; at most {MAX_REFERENCE_IMAGES} in all)")
+    edit.add_argument("--clear-references", action="store_true", help="remove the scene's own references first")
+    edit.add_argument("--global-references", dest="global_references", action="store_true", default=None,
+                      help="also use the project's reference images")
+    edit.add_argument("--no-global-references", dest="global_references", action="store_false",
+                      help="use only this scene's references")
+    edit.add_argument("--source-video", metavar="PATH|none", help="video to transform (none: generate instead)")
+    edit.add_argument("--extend", metavar="PATH|none", help="video to extend (none: generate instead)")
+    edit.add_argument("--unset", action="append", default=[], metavar="FIELD",
+                      help="go back to inheriting a render setting from the project, by its flag's name "
+                           "(e.g. --unset camera-motion; repeatable)")
+    edit.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    add_render_flags(edit, with_duration=False)
+
+    remove = sub.add_parser("remove-scene", help="remove scenes with their takes (clip files stay on disk)")
+    remove.add_argument("dir", help="the project folder")
+    remove.add_argument("scenes", help="scene numbers, e.g. 2 or 1,3,5-7")
+    remove.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+    move = sub.add_parser("move-scene", help="move a scene to another place in the storyboard")
+    move.add_argument("dir", help="the project folder")
+    move.add_argument("scene", type=int, help="the scene's number")
+    move.add_argument("--to", type=int, required=True, help="its new number")
+    move.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def scene_at(store: ProjectStore, number: int, field: str = "scene") -> Scene:
+    scenes = store.project.scenes
+    if not 1 <= number <= len(scenes):
+        raise InvalidRequestError(f"no scene {number}", field=field,
+                                  allowed=[f"1-{len(scenes)}"] if scenes else ["none: the project has no scenes"])
+    return scenes[number - 1]
+
+
+def parse_numbers(text: str, count: int) -> list[int]:
+    """'1,3,5-7' -> [1, 3, 5, 6, 7], each a scene of the project."""
+    numbers: list[int] = []
+    try:
+        for part in text.split(","):
+            lo, _, hi = part.strip().partition("-")
+            numbers += range(int(lo), int(hi or lo) + 1)
+    except ValueError:
+        raise InvalidRequestError(f"{text!r} must be scene numbers like 2 or 1,3,5-7", field="scenes") from None
+    bad = [n for n in numbers if not 1 <= n <= count]
+    if bad or not numbers:
+        raise InvalidRequestError(f"no scene {bad[0] if bad else text}", field="scenes",
+                                  allowed=[f"1-{count}"] if count else ["none: the project has no scenes"])
+    return sorted(set(numbers))
+
+
+# ---- edit-scene -------------------------------------------------------------------------------------------------
+
+class _Checks:
+    """Collects every problem of one edit-scene command (each names its flag and what is allowed)."""
+
+    def __init__(self) -> None:
+        self.problems: list[InvalidRequestError] = []
+
+    def add(self, message: str, field: str, allowed: Optional[list] = None) -> None:
+        self.problems.append(InvalidRequestError(message, field=field, allowed=allowed))
+
+    def image(self, path: str, field: str) -> None:
+        from cli.project import check_image_file
+        problem = check_image_file(Path(path).expanduser(), field)
+        if problem:
+            self.problems.append(problem)
+
+    def video(self, path: str, field: str) -> None:
+        from core.video.media import probe
+        p = Path(path).expanduser()
+        if not p.is_file():
+            self.add(f"{p}: no such file", field, ["a video file", NONE])
+            return
+        try:
+            info = probe(p)
+        except InvalidRequestError:
+            info = None
+        if info is None or not info.has_video:
+            self.add(f"{p.name} is not a video FFmpeg can read", field, ["MP4, MOV, WebM or another video", NONE])
+
+
+def _given(value: Optional[str]) -> bool:
+    return value is not None and value.strip().lower() != NONE
+
+
+def _render_changes(args, scene: Scene, project_provider: Optional[str], checks: _Checks) -> Optional[RenderSettings]:
+    """The scene's new render settings, or None when no render flag was given."""
+    try:
+        typed = settings_from_args(args).updated(duration=None)  # --duration is the scene's length, not a setting
+    except InvalidRequestError as exc:
+        checks.problems += getattr(exc, "problems", None) or [exc]
+        typed = RenderSettings()
+    unset_settings: list[str] = []
+    unset_options: list[str] = []
+    typed_fields = set(typed.set_fields()) | {f"options.{k}" for k in typed.options}
+    for name in args.unset:
+        key = name.strip().removeprefix("--").replace("_", "-")
+        key = {"aspect-ratio": "aspect", "include-audio": "audio"}.get(key, key)  # field names work too
+        if key not in UNSET_NAMES:
+            checks.add(f"--unset {name!r} is not a render setting", "--unset", sorted(UNSET_NAMES))
+            continue
+        kind, field = UNSET_NAMES[key]
+        if (field if kind == "setting" else f"options.{field}") in typed_fields:
+            checks.add(f"--unset {key} and --{key} given together", "--unset", ["one of them"])
+        (unset_settings if kind == "setting" else unset_options).append(field)
+    if typed.is_empty() and not args.unset:
+        return None
+    render = scene.render
+    if "provider" in unset_settings or typed.provider is not None:
+        # what belonged to the scene's old provider (model, deployment, options) does not carry over
+        render = render_with_provider(render, typed.provider, project_provider or "animatic")
+    changes: dict[str, Any] = {f: None for f in unset_settings if f != "provider"}
+    changes.update({k: v for k, v in typed.set_fields().items() if k != "provider"})
+    options = {**{k: None for k in unset_options}, **typed.options}
+    return render.updated(**changes, options=options)
+
+
+def _keyframes(args, scene: Scene, checks: _Checks) -> Optional[list[tuple[float, Any]]]:
+    """The scene's keyframes after this command as (seconds, existing Keyframe or a new file's Path), or None when
+    the command leaves them alone. Times past the (new) end of the scene are refused."""
+    if not (args.keyframe or args.remove_keyframe or args.clear_keyframes):
+        return None
+    kept: list[tuple[float, Any]] = [] if args.clear_keyframes else [(k.seconds, k) for k in scene.keyframes]
+    for seconds in args.remove_keyframe:
+        match = [item for item in kept if abs(item[0] - seconds) <= KEYFRAME_TOLERANCE]
+        if not match:
+            checks.add(f"the scene has no keyframe at {seconds:g} s", "--remove-keyframe",
+                       [f"{s:g}" for s, _ in kept] or ["none: the scene has no keyframes"])
+        kept = [item for item in kept if item not in match]
+    for text in args.keyframe:
+        try:
+            seconds, path = parse_keyframe(text)
+        except InvalidRequestError as exc:
+            checks.problems.append(exc)
+            continue
+        checks.image(str(path), "--keyframe")
+        kept = [item for item in kept if abs(item[0] - seconds) > KEYFRAME_TOLERANCE] + [(seconds, path)]
+    return sorted(kept, key=lambda item: item[0])
+
+
+def _late_keyframes(keyframes: list[tuple[float, Any]], duration: float, checks: _Checks, shortened: bool) -> None:
+    late = [s for s, _ in keyframes if s > duration + 1e-6]
+    if not late:
+        return
+    if shortened:
+        checks.add(f"a {duration:g} s scene would leave its keyframe at {max(late):g} s past the end", "--duration",
+                   [f"at least {max(late):g} s", f"with --remove-keyframe {max(late):g}"])
+    else:
+        checks.add(f"a keyframe at {max(late):g} s is past the end of the {duration:g} s scene", "--keyframe",
+                   [f"0-{duration:g} s"])
+
+
+def scene_warnings(store: ProjectStore, scene: Scene) -> list[str]:
+    """What is still wrong with a scene after an edit that did not touch it (said, not refused)."""
+    notes = []
+    for k in scene.keyframes:
+        if not store.resolve(k.image).is_file():
+            notes.append(f"the keyframe at {k.seconds:g} s ({k.image}) is missing: --remove-keyframe {k.seconds:g}")
+        if k.seconds > scene.duration + 1e-6:
+            notes.append(f"the keyframe at {k.seconds:g} s is past the end of the {scene.duration:g} s scene: "
+                         f"--remove-keyframe {k.seconds:g} or a longer --duration")
+    for flag, rel in (("--image", scene.start_frame), ("--end-image", scene.end_frame),
+                      ("--source-video", scene.source_video), ("--extend", scene.extend_video)):
+        if rel and not store.resolve(rel).is_file():
+            notes.append(f"{rel} is missing: {flag} PATH or {flag} none")
+    for r in scene.reference_images:
+        if not store.resolve(r.path).is_file():
+            notes.append(f"the reference {r.path} is missing: --clear-references")
+    return notes
+
+
+def _import(store: ProjectStore, path: str, kind: str) -> str:
+    return store.import_asset(Path(path).expanduser(), kind)
+
+
+def cmd_edit_scene(args) -> int:
+    store = ProjectStore.open(Path(args.dir))
+    scene = scene_at(store, args.scene)
+    checks = _Checks()
+    if args.duration is not None and not 0 < args.duration <= MAX_SECONDS:
+        checks.add(f"{args.duration:g} s is not a scene length", "--duration",
+                   [f"more than 0 and at most {MAX_SECONDS} s"])
+    duration = args.duration if args.duration is not None and 0 < args.duration <= MAX_SECONDS else scene.duration
+    for flag, value in (("--image", args.image), ("--end-image", args.end_image)):
+        if _given(value):
+            checks.image(value, flag)
+    for flag, value in (("--source-video", args.source_video), ("--extend", args.extend)):
+        if _given(value):
+            checks.video(value, flag)
+    for path in args.reference:
+        checks.image(path, "--reference")
+    own_refs = 0 if args.clear_references else len(scene.reference_images)
+    if own_refs + len(args.reference) > MAX_REFERENCE_IMAGES:
+        checks.add(f"the scene would have {own_refs + len(args.reference)} reference images", "--reference",
+                   [f"at most {MAX_REFERENCE_IMAGES} (--clear-references removes the scene's own)"])
+    keyframes = _keyframes(args, scene, checks)
+    if keyframes is not None:
+        _late_keyframes(keyframes, duration, checks, shortened=False)
+    elif args.duration is not None and duration < scene.duration:
+        _late_keyframes([(k.seconds, k) for k in scene.keyframes], duration, checks, shortened=True)
+    render = _render_changes(args, scene, store.project.render.provider, checks)
+    if checks.problems:
+        raise invalid_requests(checks.problems)
+
+    # everything checked: copy the files in, then the edits (the same objects the GUI pushes), then one save
+    values: dict[str, Any] = {}
+    for field, value in (("prompt", args.prompt), ("title", args.title), ("duration", args.duration),
+                         ("use_global_references", args.global_references)):
+        if value is not None:
+            values[field] = value
+    for field, value, kind in (("start_frame", args.image, "images"), ("end_frame", args.end_image, "images"),
+                               ("source_video", args.source_video, "clips"), ("extend_video", args.extend, "clips")):
+        if value is not None:
+            values[field] = _import(store, value, kind) if _given(value) else None
+    if keyframes is not None:
+        values["keyframes"] = [k if isinstance(k, Keyframe) else Keyframe(seconds=s, image=_import(store, k, "images"))
+                               for s, k in keyframes]
+    if args.reference or args.clear_references:
+        kept = [] if args.clear_references else list(scene.reference_images)
+        values["reference_images"] = kept + [ReferenceImage(path=_import(store, r, "references"))
+                                             for r in args.reference]
+    if render is not None:
+        values["render"] = render
+    history = EditHistory(store.project, lock=store.lock)
+    changed = []
+    for field, value in values.items():
+        if getattr(scene, field) != value:
+            history.push(SetSceneField(scene.id, field, value))
+            changed.append(field)
+    if changed:
+        store.save()
+    warnings = scene_warnings(store, scene)
+    if args.json:
+        emit_json({"project": str(store.folder), "scene": args.scene, "scene_id": scene.id, "changed": changed,
+                   "warnings": warnings, "takes": len(scene.takes),
+                   "values": scene.model_dump(mode="json", exclude={"takes", "selected_take_id", "id"})})
+    else:
+        say(f"scene {args.scene}: changed {', '.join(changed)}" if changed else f"scene {args.scene}: nothing changed")
+        for note in warnings:
+            say(f"scene {args.scene}: {note}")
+    return EXIT_OK
+
+
+# ---- remove-scene, move-scene -----------------------------------------------------------------------------------
+
+def cmd_remove_scene(args) -> int:
+    store = ProjectStore.open(Path(args.dir))
+    numbers = parse_numbers(args.scenes, len(store.project.scenes))
+    scenes = [store.project.scenes[n - 1] for n in numbers]
+    busy = [(n, t) for n, s in zip(numbers, scenes) for t in s.takes if t.status in ACTIVE_STATUSES]
+    if busy:
+        raise invalid_requests([InvalidRequestError(
+            f"scene {n} has a paid render in progress (take {t.id} is {t.status}); let `project render` finish it "
+            f"first", field="scenes", allowed=["scenes with no render in progress"]) for n, t in busy])
+    removed = [{"scene": n, "scene_id": s.id, "title": s.title, "prompt": s.prompt, "takes": len(s.takes)}
+               for n, s in zip(numbers, scenes)]
+    EditHistory(store.project, lock=store.lock).push(DeleteScenes([s.id for s in scenes]))
+    store.save()
+    if args.json:
+        emit_json({"project": str(store.folder), "removed": removed, "scenes": len(store.project.scenes)})
+    else:
+        for row in removed:
+            say(f"removed scene {row['scene']} with its {row['takes']} take(s) (clip files stay in clips/)")
+        say(f"{len(store.project.scenes)} scene(s) left")
+    return EXIT_OK
+
+
+def cmd_move_scene(args) -> int:
+    store = ProjectStore.open(Path(args.dir))
+    scene = scene_at(store, args.scene)
+    count = len(store.project.scenes)
+    if not 1 <= args.to <= count:
+        raise InvalidRequestError(f"--to {args.to} is outside the storyboard", field="--to", allowed=[f"1-{count}"])
+    if args.to != args.scene:
+        EditHistory(store.project, lock=store.lock).push(MoveScene(scene.id, args.to - 1))
+        store.save()
+    if args.json:
+        emit_json({"project": str(store.folder), "scene_id": scene.id, "from": args.scene, "to": args.to,
+                   "order": [s.id for s in store.project.scenes]})
+    else:
+        say(f"moved scene {args.scene} to {args.to}")
+    return EXIT_OK
+
+
+#: `project` subcommand -> its function (cli/project.py dispatches through this)
+COMMANDS = {"edit-scene": cmd_edit_scene, "remove-scene": cmd_remove_scene, "move-scene": cmd_move_scene}

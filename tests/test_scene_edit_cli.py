@@ -1,0 +1,186 @@
+"""`project edit-scene`, `remove-scene`, `move-scene` through the real CLI: a scripted project is fixed without the
+window, every problem is named at once, nothing is saved from a refused edit, and takes stay."""
+import json
+from pathlib import Path
+
+from core.video.media import count_frames
+from core.video.project_io import ProjectStore
+from core.video.scene_edits import EditHistory, SetSceneField
+from tests.cli_helpers import make_image, run_cli, run_json
+
+
+def saved(proj: Path) -> dict:
+    return json.loads((proj / "project.json").read_text())
+
+
+def new_project(tmp_path, *flags) -> Path:
+    proj = tmp_path / "proj"
+    run_json("project", "new", proj, "--resolution", "480p", "--fps", "12", *flags)
+    return proj
+
+
+def test_a_missing_keyframe_is_fixed_headless_then_the_scene_renders(tmp_path):
+    proj = new_project(tmp_path, "--provider", "ltx-video")
+    start, key = make_image(tmp_path / "start.png"), make_image(tmp_path / "key.png", color=(200, 40, 40))
+    run_json("project", "add-scene", proj, "-p", "a door opens", "--duration", "4", "--image", start,
+             "--keyframe", f"3:{key}")
+    (proj / "images" / "key.png").unlink()  # the scripted project now has a bad keyframe
+    broken = run_cli("project", "render", proj, "--estimate")
+    assert broken.returncode == 2 and "key.png: no such file" in broken.stderr
+
+    out = run_json("project", "edit-scene", proj, "1", "--remove-keyframe", "3")
+    assert out["changed"] == ["keyframes"] and out["warnings"] == []
+    assert saved(proj)["scenes"][0]["keyframes"] == []
+    assert run_json("project", "render", proj, "--estimate")["estimated_cost"] > 0  # the LTX plan takes it now
+    done = run_json("project", "render", proj, "--provider", "animatic")
+    assert done["scenes"][0]["status"] == "done" and count_frames(done["scenes"][0]["clip"]) == 4 * 12
+
+
+def test_a_keyframe_left_past_the_end_by_shortening_is_fixed_by_a_longer_duration(tmp_path):
+    proj = new_project(tmp_path, "--provider", "ltx-video")
+    key = make_image(tmp_path / "key.png")
+    run_json("project", "add-scene", proj, "-p", "waves", "--duration", "5", "--keyframe", f"4:{key}")
+    store = ProjectStore.open(proj)  # shortened as the window does, through the same edit objects
+    EditHistory(store.project, lock=store.lock).push(SetSceneField(store.project.scenes[0].id, "duration", 2.0))
+    store.save()
+    assert "past the end" in run_cli("project", "render", proj, "--estimate").stderr
+    note = run_json("project", "edit-scene", proj, "1", "--prompt", "big waves")["warnings"]
+    assert note == ["the keyframe at 4 s is past the end of the 2 s scene: --remove-keyframe 4 or a longer --duration"]
+
+    out = run_json("project", "edit-scene", proj, "1", "--duration", "4.5")
+    assert out["changed"] == ["duration"] and out["warnings"] == []
+    assert out["values"]["render"]["duration"] is None  # the scene's length is not a render setting
+    done = run_json("project", "render", proj, "--provider", "animatic")
+    assert done["scenes"][0]["status"] == "done" and count_frames(done["scenes"][0]["clip"]) == round(4.5 * 12)
+
+
+def test_every_problem_at_once_and_nothing_saved(tmp_path):
+    proj = new_project(tmp_path)
+    key = make_image(tmp_path / "key.png")
+    run_json("project", "add-scene", proj, "-p", "fox", "--duration", "3", "--keyframe", f"2:{key}")
+    before = (proj / "project.json").read_bytes()
+    text = tmp_path / "notes.png"
+    text.write_text("not an image")
+    proc = run_cli("project", "edit-scene", proj, "1", "--duration", "1", "--image", text, "--unset", "colour",
+                   "--camera-speed", "9", "--keyframe", f"7:{key}", "--extend", tmp_path / "gone.mp4",
+                   "--remove-keyframe", "0.5")
+    assert proc.returncode == 2
+    for expected in ("--image: notes.png is not an image this app can use (allowed: PNG, JPEG, WebP)",
+                     "--unset 'colour' is not a render setting (allowed: ",
+                     "--camera-speed: Input should be less than or equal to 2",
+                     "--keyframe: a keyframe at 7 s is past the end of the 1 s scene (allowed: 0-1 s)",
+                     "gone.mp4: no such file",
+                     "--remove-keyframe: the scene has no keyframe at 0.5 s (allowed: 2)"):
+        assert expected in proc.stderr, (expected, proc.stderr)
+    assert proc.stderr.startswith("error: 6 problems: ")
+    zero = run_cli("project", "edit-scene", proj, "1", "--duration", "0")
+    assert zero.returncode == 2 and "--duration: 0 s is not a scene length (allowed: more than 0" in zero.stderr
+    late = run_cli("project", "edit-scene", proj, "1", "--duration", "1.5")
+    assert late.returncode == 2 and "--remove-keyframe 2" in late.stderr
+    assert (proj / "project.json").read_bytes() == before
+    assert sorted(p.name for p in (proj / "images").iterdir()) == ["key.png"]  # nothing copied in either
+    nosuch = run_cli("project", "edit-scene", proj, "4", "--prompt", "x")
+    assert nosuch.returncode == 2 and "no scene 4 (allowed: 1-1)" in nosuch.stderr
+
+
+def test_inputs_and_render_settings_are_set_cleared_and_inherited_again(tmp_path):
+    proj = new_project(tmp_path, "--camera-motion", "orbit")
+    first, last = make_image(tmp_path / "first.png"), make_image(tmp_path / "last.png", color=(9, 9, 9))
+    refs = [make_image(tmp_path / f"ref{i}.png", color=(i * 60, 0, 0)) for i in range(3)]
+    run_json("project", "add-scene", proj, "-p", "city", "--duration", "2", "--reference", refs[0])
+    clip = tmp_path / "footage.mp4"
+    run_json("--provider", "animatic", "-p", "footage", "--duration", "1", "--resolution", "480p", "-o", clip)
+
+    out = run_json("project", "edit-scene", proj, "1", "--title", "City", "--image", first, "--end-image", last,
+                   "--keyframe", f"1:{first}", "--reference", refs[1], "--source-video", clip,
+                   "--no-global-references", "--camera-motion", "zoom_in", "--camera-speed", "1.5",
+                   "--audio", "--audio-prompt", "traffic", "--seed", "7", "--negative-prompt", "rain")
+    scene = saved(proj)["scenes"][0]
+    assert (scene["title"], scene["start_frame"], scene["end_frame"]) == ("City", "images/first.png", "images/last.png")
+    assert scene["keyframes"] == [{"seconds": 1.0, "image": "images/first.png"}]
+    assert [r["path"] for r in scene["reference_images"]] == ["references/ref0.png", "references/ref1.png"]
+    assert scene["source_video"] == "clips/footage.mp4" and scene["use_global_references"] is False
+    assert {k: scene["render"][k] for k in ("camera_motion", "camera_speed", "include_audio", "audio_prompt",
+                                            "seed", "negative_prompt")} == {
+        "camera_motion": "zoom_in", "camera_speed": 1.5, "include_audio": True, "audio_prompt": "traffic",
+        "seed": 7, "negative_prompt": "rain"}
+    assert out["takes"] == 0
+
+    too_many = run_cli("project", "edit-scene", proj, "1", "--reference", refs[2], "--reference", refs[2])
+    assert too_many.returncode == 2 and "would have 4 reference images" in too_many.stderr
+    run_json("project", "edit-scene", proj, "1", "--image", "none", "--end-image", "none", "--source-video", "none",
+             "--clear-keyframes", "--clear-references", "--reference", refs[2],
+             "--unset", "camera-motion", "--unset", "seed", "--unset", "audio_prompt")
+    scene = saved(proj)["scenes"][0]
+    assert scene["start_frame"] is scene["end_frame"] is scene["source_video"] is None and scene["keyframes"] == []
+    assert [r["path"] for r in scene["reference_images"]] == ["references/ref2.png"]
+    assert scene["render"]["camera_motion"] is scene["render"]["seed"] is scene["render"]["audio_prompt"] is None
+    assert scene["render"]["camera_speed"] == 1.5
+    info = ProjectStore.open(proj)
+    assert info.project.scene_settings(info.project.scenes[0]).settings.camera_motion == "orbit"  # the project's
+    both = run_cli("project", "edit-scene", proj, "1", "--seed", "3", "--unset", "seed")
+    assert both.returncode == 2 and "--unset seed and --seed given together" in both.stderr
+
+
+def test_a_new_provider_drops_the_old_ones_model_and_options(tmp_path):
+    proj = new_project(tmp_path)
+    run_json("project", "add-scene", proj, "-p", "sky", "--duration", "1", "--provider", "ltx-video",
+             "--model", "ltx-2-pro", "--guidance", "3")
+    run_json("project", "edit-scene", proj, "1", "--provider", "animatic")
+    render = saved(proj)["scenes"][0]["render"]
+    assert (render["provider"], render["model"], render["options"]) == ("animatic", None, {})
+    run_json("project", "edit-scene", proj, "1", "--unset", "provider")
+    assert saved(proj)["scenes"][0]["render"]["provider"] is None
+
+
+def test_takes_stay_and_the_settings_hash_decides_what_renders_again(tmp_path):
+    proj = new_project(tmp_path)
+    for name in ("one", "two"):
+        run_json("project", "add-scene", proj, "-p", name, "--duration", "1")
+    first = run_json("project", "render", proj)
+    out = run_json("project", "edit-scene", proj, "2", "--prompt", "two, at night")
+    assert out["takes"] == 1
+    scenes = saved(proj)["scenes"]
+    assert [len(s["takes"]) for s in scenes] == [1, 1]
+    assert scenes[1]["selected_take_id"] == first["scenes"][1]["take_id"]  # the old clip is still the one used
+    again = run_json("project", "render", proj)
+    assert [r["skipped"] for r in again["scenes"]] == [True, False]
+    assert [len(s["takes"]) for s in saved(proj)["scenes"]] == [1, 2]
+    unchanged = run_json("project", "edit-scene", proj, "1", "--prompt", "one")
+    assert unchanged["changed"] == [] and run_json("project", "render", proj)["scenes"][0]["skipped"]
+
+
+def test_remove_and_move_scenes(tmp_path):
+    proj = new_project(tmp_path)
+    for i in range(5):
+        run_json("project", "add-scene", proj, "-p", f"scene {i + 1}", "--duration", "1")
+    run_json("project", "render", proj, "--scenes", "2")
+    clip = proj / saved(proj)["scenes"][1]["takes"][0]["clip_path"]
+    out = run_json("project", "remove-scene", proj, "2,4-5")
+    assert [(r["scene"], r["prompt"], r["takes"]) for r in out["removed"]] == [
+        (2, "scene 2", 1), (4, "scene 4", 0), (5, "scene 5", 0)]
+    assert [s["prompt"] for s in saved(proj)["scenes"]] == ["scene 1", "scene 3"]
+    assert clip.is_file()  # a paid clip is not deleted with its scene
+    bad = run_cli("project", "remove-scene", proj, "3")
+    assert bad.returncode == 2 and "no scene 3 (allowed: 1-2)" in bad.stderr
+    words = run_cli("project", "remove-scene", proj, "first")
+    assert words.returncode == 2 and "must be scene numbers like 2 or 1,3,5-7" in words.stderr
+
+    run_json("project", "add-scene", proj, "-p", "scene 6", "--duration", "1")
+    moved = run_json("project", "move-scene", proj, "3", "--to", "1")
+    assert (moved["from"], moved["to"]) == (3, 1)
+    assert [s["prompt"] for s in saved(proj)["scenes"]] == ["scene 6", "scene 1", "scene 3"]
+    far = run_cli("project", "move-scene", proj, "1", "--to", "9")
+    assert far.returncode == 2 and "--to 9 is outside the storyboard (allowed: 1-3)" in far.stderr
+
+
+def test_a_scene_with_a_render_in_progress_is_not_removed(tmp_path):
+    proj = new_project(tmp_path)
+    run_json("project", "add-scene", proj, "-p", "paid", "--duration", "1")
+    data = saved(proj)
+    data["scenes"][0]["takes"] = [{"id": "t1", "provider": "ltx-video", "status": "submitted",
+                                   "remote_job_id": "job-1"}]
+    (proj / "project.json").write_text(json.dumps(data))
+    proc = run_cli("project", "remove-scene", proj, "1")
+    assert proc.returncode == 2 and "scene 1 has a paid render in progress (take t1 is submitted)" in proc.stderr
+    assert saved(proj)["scenes"][0]["takes"][0]["remote_job_id"] == "job-1"
