@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     pick.add_argument("take_id", help="the take's id (`project render --json` and `compare` print take ids)")
     pick.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     scene_edit.add_parsers(sub)
+    from cli.project_import import add_import_parsers
+    add_import_parsers(sub)  # import, relink
     return p
 
 
@@ -87,7 +89,18 @@ def project_main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     return {"new": cmd_new, "add-scene": cmd_add_scene, "add-reference": cmd_add_reference,
             "remove-reference": cmd_remove_reference, "render": cmd_render, "info": cmd_info,
-            "select-take": cmd_select_take, **scene_edit.COMMANDS}[args.command](args)
+            "select-take": cmd_select_take, **scene_edit.COMMANDS, "import": _cmd_import,
+            "relink": _cmd_relink}[args.command](args)
+
+
+def _cmd_import(args) -> int:
+    from cli.project_import import cmd_import
+    return cmd_import(args)
+
+
+def _cmd_relink(args) -> int:
+    from cli.project_import import cmd_relink
+    return cmd_relink(args)
 
 
 def cmd_new(args) -> int:
