@@ -163,3 +163,55 @@ def test_imported_project_renders_and_exports_with_its_lengths_and_music(song):
     assert abs(info.duration - 5.0) < 0.15 and info.has_audio
     assert level(Path(json.loads(export.stdout)["output_path"]), 2.2, 1.0) > -40  # the music, under a muted clip
     assert song["source"].read_bytes() == song["bytes"]
+
+
+def test_file_names_from_any_os():
+    from core.video.imageai_import import file_name
+    assert file_name("G:\\Downloads\\Suno\\song.wav") == "song.wav"
+    assert file_name("C:/Users/lee/Pictures/a b.png") == "a b.png"
+    assert file_name("/home/lee/clips/scene_1.mp4") == "scene_1.mp4"
+    assert file_name("images\\scene_2.png") == "scene_2.png"
+
+
+def _write(path: Path, doc: dict) -> Path:
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_own_path_first_one_copy_per_file_and_same_names_kept_apart(tmp_path):
+    """A file at its own (absolute, this OS) path is used from there; a file named twice is copied once; a missing
+    file whose name a found one also has gets its own path, which relink then fills."""
+    from core.video.imageai_import import import_imageai, relink
+    (tmp_path / "pics").mkdir()
+    here = make_image(tmp_path / "pics" / "frame.png", 64, 32)
+    doc = {"schema": "imageai.video_project.v1", "name": "Twice", "scenes": [
+        {"duration_sec": 1.0, "prompt": "a", "approved_image": str(here), "end_frame": str(here)},
+        {"duration_sec": 700, "prompt": "b", "approved_image": "E:\\lost\\frame.png"}]}
+    report = import_imageai(_write(tmp_path / "p.iaproj.json", doc), tmp_path / "new")
+    p = _project(tmp_path / "new")
+    one, two = p["scenes"]
+    assert one["start_frame"] == one["end_frame"] == "images/frame.png"
+    assert [a.found for a in report.copied] == [str(here)]
+    assert two["start_frame"] == "images/frame_1.png" and not (tmp_path / "new" / "images" / "frame_1.png").exists()
+    assert two["duration"] == 600.0 and any("scene 2 length 700 s" in n for n in report.not_mapped)
+    found = tmp_path / "found"
+    found.mkdir()
+    make_image(found / "frame.png", 16, 16, (0, 255, 0, 255))
+    out = relink(tmp_path / "new", [found])
+    assert [a.rel for a in out.relinked] == ["images/frame_1.png"] and out.missing == []
+    from PIL import Image
+    assert Image.open(tmp_path / "new" / "images" / "frame_1.png").size == (16, 16)
+    assert Image.open(tmp_path / "new" / "images" / "frame.png").size == (64, 32)
+
+
+def test_a_v1_file_without_its_schema_string_is_still_read(tmp_path):
+    from core.video.imageai_import import import_imageai
+    doc = {"name": "Early", "scenes": [{"duration_sec": 3.0, "source": "la la", "prompt": "sea"}]}
+    report = import_imageai(_write(tmp_path / "old.json", doc), tmp_path / "new")
+    assert report.scenes == 1 and _project(tmp_path / "new")["scenes"][0]["title"] == "lyric: la la"
+
+
+def test_an_existing_project_folder_is_refused(tmp_path):
+    run_cli("project", "new", tmp_path / "mine")
+    proc = run_cli("project", "import", DATA / "veo_project.iaproj.json", tmp_path / "mine")
+    assert proc.returncode == 2 and "a project already exists here" in proc.stderr

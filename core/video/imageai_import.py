@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -104,13 +105,20 @@ def _looks_like_v1(doc: dict) -> bool:
 
 
 # --- finding files --------------------------------------------------------------------------------------------
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+
+
+def is_windows_path(original: str) -> bool:
+    return "\\" in original or bool(_DRIVE.match(original))
+
+
 def file_name(original: str) -> str:
     """The file name of a path from any OS (backslashes and drive letters included)."""
-    return PureWindowsPath(original).name if "\\" in original or ":" in original[:3] else PurePosixPath(original).name
+    return (PureWindowsPath if is_windows_path(original) else PurePosixPath)(original).name
 
 
 def _tail(original: str) -> list[str]:
-    p = PureWindowsPath(original) if "\\" in original or ":" in original[:3] else PurePosixPath(original)
+    p = (PureWindowsPath if is_windows_path(original) else PurePosixPath)(original)
     return [part for part in p.parts if part not in (p.anchor, "")]
 
 
@@ -126,13 +134,14 @@ class Finder:
         name = file_name(original)
         if not name:
             return None
+        foreign = is_windows_path(original) and os.sep != "\\"  # a Windows path read on Linux or macOS
         own = Path(original).expanduser()
-        if ("\\" not in original or os.sep == "\\") and own.is_absolute() and own.is_file():
+        if not foreign and own.is_absolute() and own.is_file():
             return own
         if self.beside is not None:
             tail = _tail(original)
             # beside the source: a relative path, the file's own folder name + name (images/x.png), the bare name
-            for cand in (self.beside / original if not own.is_absolute() and "\\" not in original else None,
+            for cand in (self.beside / original if not foreign and not own.is_absolute() else None,
                          self.beside.joinpath(*tail[-2:]) if len(tail) >= 2 else None, self.beside / name):
                 if cand is not None and cand.is_file():
                     return cand
@@ -153,27 +162,34 @@ class Finder:
 class _Importer:
     def __init__(self, store: ProjectStore, finder: Finder, report: ImportReport):
         self.store, self.finder, self.report = store, finder, report
-        self._planned: set[str] = set()
+        self._taken: set[str] = set()  # relative paths given out, found or missing
+        self._seen: dict[tuple[str, str], str] = {}  # (kind, original) -> rel: a file named twice is copied once
 
     def asset(self, original: Any, kind: str, role: str) -> Optional[str]:
         if not isinstance(original, str) or not original.strip():
             return None
         original = original.strip()
+        if (kind, original) in self._seen:
+            return self._seen[(kind, original)]
         found = self.finder.find(original)
+        rel = self._free_rel(kind, found.name if found is not None else file_name(original) or "missing")
         if found is not None:
-            rel = self.store.import_asset(found, kind)
+            dest = self.store.output_path(rel)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(found, dest)
             self.report.copied.append(Asset(role, original, rel, str(found)))
-            return rel
-        rel = self._missing_rel(kind, file_name(original) or "missing")
-        self.report.missing.append(Asset(role, original, rel))
+        else:
+            self.report.missing.append(Asset(role, original, rel))
+        self._seen[(kind, original)] = rel
         return rel
 
-    def _missing_rel(self, kind: str, name: str) -> str:
+    def _free_rel(self, kind: str, name: str) -> str:
+        # a missing file keeps its name free too, so that relink can put it exactly where the project expects it
         stem, suffix = os.path.splitext(name)
         rel, n = f"{kind}/{name}", 1
-        while rel in self._planned or (self.store.folder / rel).exists():
+        while rel in self._taken or (self.store.folder / rel).exists():
             rel, n = f"{kind}/{stem}_{n}{suffix}", n + 1
-        self._planned.add(rel)
+        self._taken.add(rel)
         return rel
 
 
@@ -212,8 +228,12 @@ def _scene(raw: dict, number: int, imp: _Importer, doc: dict) -> Scene:
     video_model = _video_model(doc)
     source_text = str(raw.get("source") or "").strip()
     prompt = str(raw.get("video_prompt") or raw.get("prompt") or "")
-    scene = Scene(title=f"lyric: {source_text}" if source_text else "", prompt=prompt[:20_000],
-                  duration=min(max(_num(raw.get("duration_sec"), 8.0), 0.1), 600.0),
+    duration = _num(raw.get("duration_sec"), 8.0)  # ImageAI's default scene length
+    if not 0 < duration <= 600:
+        imp.report.not_mapped.append(f"scene {number} length {duration:g} s (allowed: more than 0 and at most "
+                                     f"600 s; set to {min(max(duration, 0.1), 600.0):g} s)")
+    scene = Scene(title=f"lyric: {source_text}"[:20_000] if source_text else "", prompt=prompt[:20_000],
+                  duration=min(max(duration, 0.1), 600.0),
                   use_global_references=bool(raw.get("use_global_references", True)))
     images = [i for i in _dicts(raw.get("images")) if isinstance(i.get("path"), str)]
     chosen = raw.get("approved_image") or (images[0]["path"] if images else None) or raw.get("first_frame")
