@@ -6,7 +6,6 @@ touched by an edit (a rendered take stays: its settings hash decides whether `pr
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 from typing import Any, Optional
 
