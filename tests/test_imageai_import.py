@@ -194,6 +194,8 @@ def test_own_path_first_one_copy_per_file_and_same_names_kept_apart(tmp_path):
     assert [a.found for a in report.copied] == [str(here)]
     assert two["start_frame"] == "images/frame_1.png" and not (tmp_path / "new" / "images" / "frame_1.png").exists()
     assert two["duration"] == 600.0 and any("scene 2 length 700 s" in n for n in report.not_mapped)
+    # the project's own frame.png is not taken for the missing one, even when the project folder is searched
+    assert relink(tmp_path / "new", [tmp_path / "new"]).relinked == []
     found = tmp_path / "found"
     found.mkdir()
     make_image(found / "frame.png", 16, 16, (0, 255, 0, 255))
@@ -215,3 +217,9 @@ def test_an_existing_project_folder_is_refused(tmp_path):
     run_cli("project", "new", tmp_path / "mine")
     proc = run_cli("project", "import", DATA / "veo_project.iaproj.json", tmp_path / "mine")
     assert proc.returncode == 2 and "a project already exists here" in proc.stderr
+
+
+def test_the_imageai_folder_can_be_given(song, tmp_path):
+    dest = tmp_path / "new"
+    run_json("project", "import", song["source"].parent, dest)  # the folder, not the file: its project.iaproj.json
+    assert _project(dest)["scenes"][0]["start_frame"] == "images/scene_0_20251102_v1.png"

@@ -22,6 +22,7 @@ from core.video.project_io import ProjectStore
 from core.video.render_settings import normalize_resolution
 
 SCHEMA = "imageai.video_project.v1"
+IMAGEAI_FILE = "project.iaproj.json"
 IMPORT_DIR = "imported"
 SOURCE_COPY = f"{IMPORT_DIR}/source.json"
 REPORT_FILE = f"{IMPORT_DIR}/report.json"
@@ -125,9 +126,11 @@ def _tail(original: str) -> list[str]:
 class Finder:
     """Looks a file up at its own path, then beside the source file, then by name in the search folders."""
 
-    def __init__(self, beside: Optional[Path], search: Iterable[Path]):
+    def __init__(self, beside: Optional[Path], search: Iterable[Path], exclude: Optional[Path] = None):
         self.beside = beside
         self.search = [Path(s).expanduser() for s in search]
+        # the project being filled: a file already in it is never "found" for another of its paths
+        self.exclude = Path(exclude).resolve() if exclude else None
         self._index: Optional[dict[str, Path]] = None
 
     def find(self, original: str) -> Optional[Path]:
@@ -152,6 +155,9 @@ class Finder:
             self._index = {}
             for root in self.search:
                 for folder, dirs, files in os.walk(root):
+                    if self.exclude and Path(folder).resolve().is_relative_to(self.exclude):
+                        dirs.clear()
+                        continue
                     dirs.sort()
                     for f in sorted(files):
                         self._index.setdefault(f, Path(folder) / f)
@@ -197,6 +203,8 @@ def import_imageai(source: Path, folder: Path, search: Iterable[Path] = ()) -> I
     """Create the project `folder` from the ImageAI file `source`. Files not found are listed in the report and
     kept as missing assets. ProjectFileError if `source` is not an ImageAI project or `folder` holds a project."""
     source = Path(source)
+    if source.is_dir() and (source / IMAGEAI_FILE).is_file():  # the ImageAI project folder itself
+        source = source / IMAGEAI_FILE
     doc = read_imageai(source)
     name = str(doc.get("name") or source.stem)[:500]
     store = ProjectStore.create(Path(folder), name)
@@ -401,7 +409,7 @@ def relink(folder: Path, search: Iterable[Path]) -> RelinkReport:
     known = {a.rel: a for a in imported.missing} if imported else {}
     wanted = list(dict.fromkeys(store.missing_assets() + ([imported.music_pending]
                                                           if imported and imported.music_pending else [])))
-    finder = Finder(None, search)
+    finder = Finder(None, search, exclude=store.folder)
     out = RelinkReport(project=str(store.folder))
     for rel in wanted:
         asset = known.get(rel) or Asset("asset", rel, rel)
