@@ -9,7 +9,7 @@ from cli.output import EXIT_OK, emit_json, say
 
 def add_import_parsers(sub) -> None:
     imp = sub.add_parser("import", help="create a project from an ImageAI video project (project.iaproj.json)")
-    imp.add_argument("source", help="the ImageAI project file (it is only read)")
+    imp.add_argument("source", help="the ImageAI project file, or its folder (only read, never written)")
     imp.add_argument("dir", help="the project folder to create")
     imp.add_argument("--search", action="append", default=[], metavar="DIR",
                      help="a folder to look for its images, clips and music by name (repeatable)")

@@ -131,7 +131,7 @@ class Finder:
         self.search = [Path(s).expanduser() for s in search]
         # the project being filled: a file already in it is never "found" for another of its paths
         self.exclude = Path(exclude).resolve() if exclude else None
-        self._index: Optional[dict[str, Path]] = None
+        self._index: Optional[dict[str, str]] = None
 
     def find(self, original: str) -> Optional[Path]:
         name = file_name(original)
@@ -148,19 +148,20 @@ class Finder:
                          self.beside.joinpath(*tail[-2:]) if len(tail) >= 2 else None, self.beside / name):
                 if cand is not None and cand.is_file():
                     return cand
-        return self._by_name().get(name)
+        hit = self._by_name().get(name)
+        return Path(hit) if hit else None
 
-    def _by_name(self) -> dict[str, Path]:
+    def _by_name(self) -> dict[str, str]:
         if self._index is None:  # one walk of each search folder, first (sorted) match per name wins
             self._index = {}
             for root in self.search:
                 for folder, dirs, files in os.walk(root):
-                    if self.exclude and Path(folder).resolve().is_relative_to(self.exclude):
+                    if self.exclude and self.exclude.parts == Path(folder).resolve().parts[:len(self.exclude.parts)]:
                         dirs.clear()
                         continue
                     dirs.sort()
                     for f in sorted(files):
-                        self._index.setdefault(f, Path(folder) / f)
+                        self._index.setdefault(f, os.path.join(folder, f))  # str: a Path per file costs
         return self._index
 
 
