@@ -1,9 +1,15 @@
-"""`python main.py local check` (GPU detection and what the model needs) and `python main.py lora train` (LoRA
-fine-tuning). torch, diffusers and providers.ltx are imported inside the functions, never at module level, so the
-rest of the CLI stays fast."""
+"""`python main.py local check` (GPU detection and what the model needs), `python main.py local install` (torch in
+the build for this hardware, the `local` extra, the weights: resumable, verified, their folder in settings) and
+`python main.py lora train` (LoRA fine-tuning). --dry-run of install prints every step and changes nothing (no pip,
+no download, no settings write; the hub is asked for the file list, read-only, so the disk check has real numbers).
+torch, diffusers and providers.ltx are imported inside the functions, never at module level, so the rest of the CLI
+stays fast."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import subprocess
+from pathlib import Path
 
 from cli.output import EXIT_OK, EXIT_UNAVAILABLE, emit_json, say
 
@@ -54,11 +60,23 @@ def local_main(argv: list[str]) -> int:
     check.add_argument("--model-path", help="a diffusers LTX pipeline folder")
     check.add_argument("--model", help="model id (ltx-video-2b, ltx-video-13b, ltx-2-19b)")
     check.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    inst = sub.add_parser("install", help="install torch and the local extra, download and verify the weights")
+    build = inst.add_mutually_exclusive_group()
+    for flag in ("cuda", "cpu", "mps"):
+        build.add_argument(f"--{flag}", dest="build", action="store_const", const=flag,
+                           help=f"the {flag.upper()} torch build (default: the one this hardware fits)")
+    inst.add_argument("--models", help="model ids separated by commas (default: ltx-video-2b)")
+    inst.add_argument("--dir", help="folder for the weights, one subfolder per model (default: <data dir>/models)")
+    inst.add_argument("--dry-run", action="store_true", help="print every step and change nothing")
+    inst.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     args = ap.parse_args(argv)
+    if args.command == "install":
+        return install(args)
     return _check(args)
 
 
-def _check(args) -> int:
+def check_report(args) -> tuple[dict, object]:
+    """`local check`'s report (and the model it planned for); args: model, model_path, device."""
     from core.errors import ImageAIError
     from providers.ltx.local_device import choose_device, needs_text, plan
     from providers.ltx.local_models import LocalModel, folder_family, folder_size_gb, local_model
@@ -82,21 +100,33 @@ def _check(args) -> int:
                       plan=the_plan.model_dump(), ok=True)
     except ImageAIError as exc:
         report.update(device=None, ok=False, problem=str(exc))
+    return report, info
+
+
+def _check(args) -> int:
+    report, info = check_report(args)
     if args.json:
         emit_json(report)
     else:
-        mem = f", {acc.memory_gb:g} GB" if acc.kind != "none" else ""
-        say(f"accelerator: {acc.kind.upper() if acc.kind != 'none' else 'none'} ({acc.name}{mem})")
-        say(f"torch {acc.torch_version}, diffusers {acc.diffusers_version or 'not installed'}")
-        say(f"model: {report['needs']}")
-        if "model_path" in report:
-            mp = report["model_path"]
-            say(f"model folder: {mp['path']} ({mp['family'] or 'not a diffusers LTX pipeline'})")
-        if report["ok"]:
-            say(f"local deployment: {report['offered_as']}; {plan(info, report['device'], acc).describe()}")
-        else:
-            say(f"local deployment unavailable: {report['problem']}")
+        print_check(report, info)
     return EXIT_OK if report["ok"] else EXIT_UNAVAILABLE
+
+
+def print_check(report: dict, info) -> None:
+    from providers.ltx.local_device import Accelerator, plan
+
+    acc = Accelerator(**report["accelerator"])
+    mem = f", {acc.memory_gb:g} GB" if acc.kind != "none" else ""
+    say(f"accelerator: {acc.kind.upper() if acc.kind != 'none' else 'none'} ({acc.name}{mem})")
+    say(f"torch {acc.torch_version}, diffusers {acc.diffusers_version or 'not installed'}")
+    say(f"model: {report['needs']}")
+    if "model_path" in report:
+        mp = report["model_path"]
+        say(f"model folder: {mp['path']} ({mp['family'] or 'not a diffusers LTX pipeline'})")
+    if report["ok"]:
+        say(f"local deployment: {report['offered_as']}; {plan(info, report['device'], acc).describe()}")
+    else:
+        say(f"local deployment unavailable: {report['problem']}")
 
 
 def lora_main(argv: list[str]) -> int:
@@ -149,3 +179,96 @@ def _train(args) -> int:
     if args.json:
         emit_json(result.model_dump(mode="json"))
     return EXIT_OK
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_models_dir() -> Path:
+    import platformdirs
+
+    from core.paths import APP_NAME
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "models"
+
+
+def install(args) -> int:
+    from core.config import load_settings, save_settings
+    from core.errors import UnavailableError
+    from providers.ltx import local_install as li
+    from providers.ltx.local_models import DEFAULT_LOCAL_MODEL, local_model
+
+    dry = args.dry_run
+    report: dict = {"dry_run": dry, "steps": []}
+
+    def step(name: str, text: str, **extra) -> None:
+        report["steps"].append({"step": name, "text": text, **extra})
+        if not args.json:
+            say(f"{'[dry run] ' if dry else ''}{name}: {text}")
+
+    ids = [m.strip() for m in (args.models or DEFAULT_LOCAL_MODEL).split(",") if m.strip()]
+    models = [local_model(mid) for mid in ids]  # unknown ids fail here, before anything is done
+    base = Path(args.dir).expanduser() if args.dir else default_models_dir()
+
+    hw = li.probe_hardware()
+    build = li.choose_torch_build(hw, args.build)
+    step("hardware", f"{hw.platform} {hw.machine}" + (f", NVIDIA {hw.gpu_name} (driver {hw.nvidia_driver}, CUDA "
+                                                      f"{hw.cuda_version})" if hw.nvidia_driver else ""))
+    step("torch build", f"{build.kind} ({build.reason})", build=build.model_dump())
+
+    missing = li.missing_packages(build, li.local_extra_requirements(ROOT))
+    commands = li.pip_commands(build, TORCH_VERSION, ROOT)
+    if not missing:
+        step("packages", "the local extra is already installed: pip is not run")
+    else:
+        step("packages", f"missing: {', '.join(missing)}; runs " + " && ".join(" ".join(c) for c in commands),
+             commands=commands)
+        if not dry:
+            for cmd in commands:
+                if subprocess.run(cmd).returncode != 0:
+                    raise UnavailableError(f"pip failed: {' '.join(cmd)} (its output is above)")
+
+    if dry and missing and importlib.util.find_spec("huggingface_hub") is None:
+        step("download", f"{', '.join(ids)} into {base}: the file list and the disk check come once the "
+                         "packages are installed")
+        if args.json:
+            emit_json(report)
+        return EXIT_OK
+    repos = [(m, li.remote_repo(m.repo_id), base / m.id) for m in models]
+    needed = sum(li.bytes_to_fetch(repo, folder) for _, repo, folder in repos)
+    free = li.check_disk(needed, base)
+    step("disk", f"{li.gb(needed)} to download into {base}, {li.gb(free)} free", needed=needed, free=free)
+
+    for m, repo, folder in repos:
+        step("download", f"{m.id}: {repo.repo_id} at {repo.commit[:12]}, {len(repo.files)} files, "
+                         f"{li.gb(repo.size)} into {folder}", model=m.id, folder=str(folder))
+        if dry:
+            continue
+        li.download(repo, folder, log=lambda m: step("resume", m))
+        problems = li.verify(repo, folder)
+        if problems:
+            raise UnavailableError(f"{m.id}: the download does not match the hub ({'; '.join(problems)}); the bad "
+                                   "files were removed: run the same command again to fetch them")
+        step("verify", f"{m.id}: {len(repo.files)} files match the hub's sizes and hashes", model=m.id)
+
+    first = repos[0][2]
+    step("settings", f"ltx_local_path = {first}" + (" and ltx_local_device = cpu" if args.build == "cpu" else ""))
+    if not dry:
+        settings = load_settings()
+        settings.ltx_local_path = str(first)
+        if args.build == "cpu":
+            settings.ltx_local_device = "cpu"
+        save_settings(settings)
+
+    if dry:
+        step("check", f"python main.py local check --model {models[0].id} --model-path {first}")
+        if args.json:
+            emit_json(report)
+        return EXIT_OK
+    check, info = check_report(argparse.Namespace(model=models[0].id, model_path=str(first),
+                                                  device="cpu" if args.build == "cpu" else None))
+    report["check"] = check
+    if args.json:
+        emit_json(report)
+    else:
+        print_check(check, info)
+    return EXIT_OK if check["ok"] else EXIT_UNAVAILABLE
