@@ -9,31 +9,18 @@ from __future__ import annotations
 import functools
 import logging
 import os
-from dataclasses import dataclass
 from typing import Callable, Optional
 
 from core.config import Settings, load_settings
-from core.errors import ImageAIError, InvalidRequestError
 from providers.base import VideoProvider
+from providers.entries import Entry, Status, find_entry, status_of
 from providers.lazy import load_target
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ProviderEntry:
-    name: str
-    display_name: str
-    target: str  # "module:callable" returning a VideoProvider given Settings
-    kind: str = "video"
-
-
-@dataclass(frozen=True)
-class ProviderStatus:
-    name: str
-    display_name: str
-    available: bool
-    reason: str = ""
+ProviderEntry = Entry
+ProviderStatus = Status
 
 
 BUILTIN: tuple[ProviderEntry, ...] = (
@@ -76,10 +63,7 @@ def names() -> list[str]:
 
 
 def _entry(name: str) -> ProviderEntry:
-    for e in entries():
-        if e.name == name:
-            return e
-    raise InvalidRequestError(f"unknown provider {name!r}", field="provider", allowed=names())
+    return find_entry(entries(), name, "provider")
 
 
 def _factory(entry: ProviderEntry) -> Callable[[Settings], VideoProvider]:
@@ -96,16 +80,11 @@ def get(name: str, settings: Optional[Settings] = None) -> VideoProvider:
 
 
 def status(name: str, settings: Optional[Settings] = None) -> ProviderStatus:
-    try:
-        entry = _entry(name)
-    except ImageAIError as exc:
-        return ProviderStatus(name, name, False, str(exc))
-    try:
+    def reason_of(name: str) -> Optional[str]:
         provider = get(name, settings)
-        reason = provider.unavailable_reason() if hasattr(provider, "unavailable_reason") else None
-    except ImageAIError as exc:
-        return ProviderStatus(name, entry.display_name, False, str(exc))
-    return ProviderStatus(name, entry.display_name, not reason, reason or "")
+        return provider.unavailable_reason() if hasattr(provider, "unavailable_reason") else None
+
+    return status_of(name, _entry, reason_of)
 
 
 def statuses(settings: Optional[Settings] = None) -> list[ProviderStatus]:

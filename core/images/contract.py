@@ -24,7 +24,8 @@ from typing import Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.render.contract import Adjustment, IgnoredSetting, ProgressCallback, ProgressEvent, no_progress
+from core.render.contract import (Adjustment, IgnoredSetting, ProgressCallback, ProgressEvent, find_model,
+                                  no_progress)
 
 __all__ = ["ImageModelInfo", "ImageCapabilities", "ImageRequest", "ImagePlan", "ImageCall", "ImageResult",
            "ImageProvider", "Adjustment", "IgnoredSetting", "ProgressEvent", "ProgressCallback", "no_progress",
@@ -93,13 +94,7 @@ class ImageCapabilities(BaseModel):
     offline: bool = False
 
     def model(self, model_id: Optional[str]) -> ImageModelInfo:
-        from core.errors import InvalidRequestError
-        wanted = model_id or self.default_model
-        for m in self.models:
-            if m.id == wanted:
-                return m
-        raise InvalidRequestError(f"unknown model {wanted!r} for {self.display_name}", field="model",
-                                  allowed=[m.id for m in self.models])
+        return find_model(self.models, model_id or self.default_model, self.display_name)
 
 
 class ImageRequest(BaseModel):

@@ -8,39 +8,22 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Iterable, Optional
+from typing import Any
 
-from core.errors import InvalidRequestError, invalid_requests
 from core.images import sizing
-from core.images.contract import (Adjustment, IgnoredSetting, ImageCall, ImageCapabilities, ImageModelInfo,
-                                  ImagePlan, ImageRequest)
+from core.images.contract import ImageCall, ImageCapabilities, ImageModelInfo, ImagePlan, ImageRequest
 from core.images.output import FORMATS, variant_paths
+from core.render.planning import Collector
 
 DEFAULT_STRENGTH = 0.7  # image-to-image: keep the reference's look, let the prompt change the picture
 
 
-class ImagePlanBuilder:
+class ImagePlanBuilder(Collector):
     """Collects problems, adjustments and ignored settings while one image request is prepared."""
 
     def __init__(self, request: ImageRequest, label: str):
+        super().__init__(label)  # "gpt-image-2 on OpenAI": named in every message
         self.request = request
-        self.label = label  # "gpt-image-2 on OpenAI": named in every message
-        self.problems: list[InvalidRequestError] = []
-        self.adjustments: list[Adjustment] = []
-        self.ignored: list[IgnoredSetting] = []
-
-    def problem(self, message: str, *, field: Optional[str] = None, allowed: Optional[Iterable[Any]] = None) -> None:
-        self.problems.append(InvalidRequestError(message, field=field, allowed=allowed))
-
-    def adjust(self, field: str, requested: Any, used: Any, reason: str) -> None:
-        self.adjustments.append(Adjustment(field=field, requested=requested, used=used, reason=reason))
-
-    def ignore(self, field: str, value: Any, reason: str) -> None:
-        self.ignored.append(IgnoredSetting(field=field, value=value, reason=reason))
-
-    def raise_problems(self) -> None:
-        if self.problems:
-            raise invalid_requests(self.problems)
 
 
 def _check_image(b: ImagePlanBuilder, path: Path, field: str) -> None:

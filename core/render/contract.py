@@ -70,14 +70,19 @@ class Capabilities(BaseModel):
     offline: bool = False
 
     def model(self, model_id: Optional[str]) -> ModelInfo:
-        from core.errors import InvalidRequestError
         if model_id is None:
             return self.models[0]
-        for m in self.models:
-            if m.id == model_id:
-                return m
-        raise InvalidRequestError(f"unknown model {model_id!r} for {self.display_name}", field="model",
-                                  allowed=[m.id for m in self.models])
+        return find_model(self.models, model_id, self.display_name)
+
+
+def find_model(models: list, model_id: str, display_name: str):
+    """The catalog entry `model_id` of a provider's models (video or image), or the error listing the ids."""
+    from core.errors import InvalidRequestError
+    for m in models:
+        if m.id == model_id:
+            return m
+    raise InvalidRequestError(f"unknown model {model_id!r} for {display_name}", field="model",
+                              allowed=[m.id for m in models])
 
 
 class RenderRequest(BaseModel):

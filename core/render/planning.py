@@ -15,18 +15,16 @@ LEVEL_WORDS = {"app": "the app default", "project": "the project's setting", "sc
                "run": "this render's setting"}
 
 
-class PlanBuilder:
-    """Collects problems, adjustments and ignored settings while a provider prepares one request."""
+class Collector:
+    """Problems, adjustments and ignored settings gathered while one request is prepared (video or image), so that
+    every problem is raised at once."""
 
-    def __init__(self, request: RenderRequest, label: str):
-        self.request = request
-        self.layered = request.layered
+    def __init__(self, label: str):
         self.label = label  # "ltx-2-fast on fal": named in every message
         self.problems: list[InvalidRequestError] = []
         self.adjustments: list[Adjustment] = []
         self.ignored: list[IgnoredSetting] = []
 
-    # --- collecting ---
     def problem(self, message: str, *, field: Optional[str] = None, allowed: Optional[Iterable[Any]] = None) -> None:
         self.problems.append(InvalidRequestError(message, field=field, allowed=allowed))
 
@@ -39,6 +37,15 @@ class PlanBuilder:
     def raise_problems(self) -> None:
         if self.problems:
             raise invalid_requests(self.problems)
+
+
+class PlanBuilder(Collector):
+    """Collects problems, adjustments and ignored settings while a provider prepares one request."""
+
+    def __init__(self, request: RenderRequest, label: str):
+        super().__init__(label)
+        self.request = request
+        self.layered = request.layered
 
     # --- choosing values ---
     def choose(self, field: str, allowed: Sequence[Any], default: Any, *, what: str = "") -> Any:

@@ -9,15 +9,14 @@ policy of core/images/retry.py decides. The address is settings.gemini_url / IMA
 allowed)."""
 from __future__ import annotations
 
-import asyncio
 import mimetypes
-import re
 from typing import Any, Optional
 
 from core.errors import AuthError, ContentRejectedError, ImageAIError, UnavailableError
 from core.images.contract import ImageCall, ImagePlan, ProgressCallback, ProgressEvent
 from core.secrets import redact
 from providers.images import errors
+from providers.google_genai_common import GenaiClient, retry_delay
 from providers.images.base import CatalogImageProvider, Delivered
 
 REQUEST_TIMEOUT_S = 180.0
@@ -37,9 +36,7 @@ class GoogleImageProvider(CatalogImageProvider):
 
     def __init__(self, settings=None):
         super().__init__(settings)
-        self._client: Any = None
-        self._http: Any = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._genai = GenaiClient(REQUEST_TIMEOUT_S)
 
     def unavailable_reason(self) -> Optional[str]:
         import importlib.util
@@ -51,19 +48,9 @@ class GoogleImageProvider(CatalogImageProvider):
         reason = self.unavailable_reason()
         if reason:
             raise UnavailableError(reason)
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:  # an httpx client belongs to the loop that made it
-            import httpx
-            from google import genai
-            from google.genai import types
-            self._http = httpx.AsyncClient(follow_redirects=True,
-                                           timeout=httpx.Timeout(REQUEST_TIMEOUT_S, connect=15.0))
-            options = types.HttpOptions(base_url=self.settings.effective("gemini_url") or None,
-                                        timeout=int(REQUEST_TIMEOUT_S * 1000), httpx_async_client=self._http)
-            # vertexai=False explicitly: GOOGLE_GENAI_USE_VERTEXAI in the environment must not switch the service
-            self._client = genai.Client(api_key=self.key(), vertexai=False, http_options=options)
-            self._loop = loop
-        return self._client
+        # vertexai=False explicitly: GOOGLE_GENAI_USE_VERTEXAI in the environment must not switch the service
+        return self._genai.get(self.settings.effective("gemini_url"),
+                               lambda: dict(api_key=self.key(), vertexai=False))
 
     def contents(self, plan: ImagePlan) -> list:
         from google.genai import types
@@ -91,15 +78,7 @@ class GoogleImageProvider(CatalogImageProvider):
         return [Delivered(data=image_of(plan.model, response), seed=call.seed)]
 
     async def aclose(self) -> None:
-        client, http = self._client, self._http
-        self._client = self._http = None
-        if self._loop is not asyncio.get_running_loop():
-            return  # clients of another (ended) loop died with it: nothing to close here
-        if client is not None:
-            client.close()
-            await client.aio.aclose()
-        if http is not None:
-            await http.aclose()
+        await self._genai.aclose()
 
 
 def _name(value: Any) -> str:
@@ -138,15 +117,7 @@ def _retry_after(exc: Any) -> Optional[float]:
     value = errors.retry_after_of(getattr(getattr(exc, "response", None), "headers", None))
     if value is not None:
         return value
-    details = getattr(exc, "details", None)
-    try:
-        for item in details.get("error", {}).get("details", []) or []:
-            m = re.fullmatch(r"(\d+(?:\.\d+)?)s", str(item.get("retryDelay", "")))
-            if m:
-                return float(m.group(1))
-    except AttributeError:
-        pass
-    return None
+    return retry_delay(exc)
 
 
 def from_exception(exc: BaseException) -> ImageAIError:

@@ -12,99 +12,28 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import json
-import os
 import queue
-import subprocess
-import sys
 import threading
 import uuid
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
-from core.child_process import child_kwargs
-from core.errors import ERROR_KINDS, ImageAIError, TransientError, UnavailableError
+from core.errors import ERROR_KINDS, ImageAIError
 from core.images.contract import ImageCall, ImageModelInfo, ImagePlan, ProgressCallback, ProgressEvent
 from core.images.planning import ImagePlanBuilder
 from core.video.leftovers import owner_tag
 from providers.images.base import CatalogImageProvider, Delivered
+from providers.worker_process import WorkerProcess
 
-ROOT = Path(__file__).resolve().parents[2]
 OPTIONS = ("model_path", "device", "steps", "guidance")
 
 
-class SDWorker:
-    """One worker process and the thread that reads its messages."""
+class SDWorker(WorkerProcess):
+    """The local-sd worker process (providers.images.local_sd_worker) for one pipeline on one device."""
 
     def __init__(self, source: str, plan_json: str):
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        env.setdefault("TOKENIZERS_PARALLELISM", "false")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "providers.images.local_sd_worker", "--source", source, "--plan", plan_json],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=str(ROOT), env=env,
-            text=True, encoding="utf-8", bufsize=1, **child_kwargs())
-        self.ready = threading.Event()
-        self.finished = threading.Event()
-        self.fatal: Optional[dict] = None
-        self.exit_code: Optional[int] = None
-        self.jobs: dict[str, "queue.Queue[dict]"] = {}
-        self.stderr_tail: list[str] = []
-        self.lock = threading.Lock()
-        self.idle_timer: Optional[threading.Timer] = None
-        threading.Thread(target=self._read, daemon=True).start()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
-
-    @property
-    def alive(self) -> bool:
-        return self.proc.poll() is None and self.fatal is None
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            try:
-                msg = json.loads(line)
-            except ValueError:
-                continue
-            kind = msg.get("type")
-            if kind == "ready":
-                self.ready.set()
-            elif kind == "fatal":
-                self.fatal = msg
-                self.ready.set()
-            elif msg.get("job") in self.jobs:
-                self.jobs[msg["job"]].put(msg)
-        self.exit_code = self.proc.wait()
-        self.finished.set()
-        self.ready.set()
-        for q in list(self.jobs.values()):
-            q.put({"type": "dead", "code": self.exit_code})
-
-    def _read_stderr(self) -> None:
-        for line in self.proc.stderr:
-            self.stderr_tail = (self.stderr_tail + [line.rstrip()])[-20:]
-
-    def send(self, **msg) -> None:
-        with self.lock:
-            try:
-                self.proc.stdin.write(json.dumps(msg) + "\n")
-                self.proc.stdin.flush()
-            except (BrokenPipeError, OSError, ValueError):
-                pass  # the reader reports the death to every job
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.idle_timer:
-            self.idle_timer.cancel()
-        if self.proc.poll() is None:
-            self.send(type="shutdown")
-            try:
-                self.proc.stdin.close()
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        super().__init__("providers.images.local_sd_worker", ["--source", source, "--plan", plan_json],
+                         thread_name="local-sd-worker")
 
 
 class LocalSDProvider(CatalogImageProvider):
@@ -170,7 +99,7 @@ class LocalSDProvider(CatalogImageProvider):
         key = (plan.sent["source"], dplan.device)
         with self._lock:
             worker = self._workers.get(key)
-            if worker is not None and worker.alive:
+            if worker is not None and worker.alive and worker.fatal is None:
                 if worker.idle_timer:
                     worker.idle_timer.cancel()
                 return worker
@@ -180,15 +109,10 @@ class LocalSDProvider(CatalogImageProvider):
             return worker
 
     def _arm_idle(self, worker: SDWorker) -> None:
-        if worker.idle_timer:
-            worker.idle_timer.cancel()
-        if not worker.jobs:
-            worker.idle_timer = threading.Timer(self.settings.ltx_local_idle_s, worker.stop)
-            worker.idle_timer.daemon = True
-            worker.idle_timer.start()
+        worker.arm_idle(self.settings.ltx_local_idle_s, busy=bool(worker.jobs))
 
     def worker_pids(self) -> list[int]:
-        return [w.proc.pid for w in self._workers.values() if w.proc.poll() is None]
+        return [w.proc.pid for w in self._workers.values() if w.alive]
 
     async def deliver(self, plan: ImagePlan, call: ImageCall, progress: ProgressCallback) -> list[Delivered]:
         out = []
@@ -211,31 +135,14 @@ class LocalSDProvider(CatalogImageProvider):
         worker.jobs[job] = q
         worker.send(type="render", spec=spec)
         try:
-            if not worker.ready.is_set():
-                progress(ProgressEvent(stage="queued", message="loading the model in the local image worker"))
-            while True:
-                try:
-                    msg = await asyncio.to_thread(q.get, True, 0.5)
-                except queue.Empty:
-                    if worker.finished.is_set():
-                        q.put({"type": "dead", "code": worker.exit_code})
-                    continue
+            async for msg in worker.job_messages(q, progress, "image worker", "image"):
                 kind = msg.get("type")
-                if kind == "progress":
-                    progress(ProgressEvent(stage="running", fraction=min(1.0, msg["step"] / max(1, msg["total"])),
-                                           message=f"step {msg['step']}/{msg['total']}"))
-                elif kind == "result":
+                if kind == "result":
                     data = render.read_bytes()
                     return Delivered(data=data, seed=msg["result"]["seed"])
                 elif kind == "error":
                     cls = ERROR_KINDS.get(msg.get("kind", "error"), ImageAIError)
                     raise cls(f"local-sd: {msg.get('message', 'the image failed')}")
-                elif kind == "dead":
-                    if worker.fatal:
-                        raise UnavailableError(worker.fatal.get("message", "the local image worker could not start"))
-                    tail = " | ".join(worker.stderr_tail[-3:])
-                    raise TransientError(f"the local image worker ended during the image (exit code {msg['code']})"
-                                         + (f": {tail}" if tail else "") + "; the next image starts a new one")
         except asyncio.CancelledError:
             worker.send(type="cancel", job=job)
             raise
@@ -243,7 +150,7 @@ class LocalSDProvider(CatalogImageProvider):
             worker.jobs.pop(job, None)
             if render.exists():
                 render.unlink()
-            if worker.proc.poll() is None:
+            if worker.alive:
                 self._arm_idle(worker)
 
     async def aclose(self) -> None:

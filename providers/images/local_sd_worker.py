@@ -2,23 +2,20 @@
 
 It loads one diffusers text-to-image pipeline on one device (with the device plan: dtype, VAE tiling, CPU offload),
 makes its image-to-image sibling on demand from the same components (from_pipe: no second copy in memory), then
-serves images one at a time. Messages are JSON lines as in the LTX worker (providers/ltx/local_worker.py): the app
+serves images one at a time. Messages are JSON lines (providers/worker_protocol.py, shared with the LTX worker): the app
 writes render / cancel / shutdown to stdin; the worker answers ready, progress, result, error or fatal on its
 original stdout, and everything the libraries print goes to stderr. Ending the process frees all GPU memory."""
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import os
-import queue
 import random
 import sys
-import threading
-import traceback
 from typing import Callable, Optional
 
 from pydantic import BaseModel, ConfigDict
+
+from providers.worker_protocol import run_worker
 
 
 class ImageSpec(BaseModel):
@@ -104,83 +101,20 @@ class Pipelines:
         return {"width": image.size[0], "height": image.size[1], "seed": seed}
 
 
-class Channel:
-    def __init__(self) -> None:
-        # keep the real stdout for messages; point fd 1 (and sys.stdout) at stderr for everything else
-        self._out = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-        os.dup2(2, 1)
-        sys.stdout = sys.stderr
-        self._lock = threading.Lock()
+def _load(source: str, plan_json: str, log):
+    from providers.ltx.local_device import DevicePlan
 
-    def send(self, **msg) -> None:
-        with self._lock:
-            self._out.write(json.dumps(msg, default=str) + "\n")
-            self._out.flush()
+    plan = DevicePlan.model_validate_json(plan_json)
+    pipes = Pipelines(source, plan, log=log)
+    return pipes, dict(pid=os.getpid(), multiple=pipes.multiple, plan=plan.model_dump())
+
+
+def _run(pipes: Pipelines, spec: ImageSpec, on_step, cancelled, log) -> dict:
+    return pipes.run(spec, on_step=on_step, cancelled=cancelled)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="local_sd_worker")
-    ap.add_argument("--source", required=True, help="a diffusers pipeline folder or Hugging Face repo id")
-    ap.add_argument("--plan", required=True, help="DevicePlan as JSON")
-    args = ap.parse_args(argv)
-    chan = Channel()
-
-    from core.errors import CancelledError, ImageAIError
-    from providers.ltx.local_device import DevicePlan
-
-    plan = DevicePlan.model_validate_json(args.plan)
-    try:
-        pipes = Pipelines(args.source, plan, log=lambda text: chan.send(type="log", message=text))
-    except Exception as exc:  # a model that cannot load is reported, not a traceback on a dead pipe
-        chan.send(type="fatal", kind="unavailable", message=f"could not load the model from {args.source}: {exc}",
-                  detail=traceback.format_exc()[-2000:])
-        return 3
-    chan.send(type="ready", pid=os.getpid(), multiple=pipes.multiple, plan=plan.model_dump())
-
-    jobs: "queue.Queue[dict | None]" = queue.Queue()
-    cancelled: set[str] = set()
-
-    def read_commands() -> None:
-        for line in sys.stdin:
-            try:
-                msg = json.loads(line)
-            except ValueError:
-                continue
-            if msg.get("type") == "cancel":
-                cancelled.add(msg.get("job", ""))
-            elif msg.get("type") == "render":
-                jobs.put(msg)
-            elif msg.get("type") == "shutdown":
-                break
-        jobs.put(None)  # stdin closed or shutdown: the app is gone or wants us gone
-
-    threading.Thread(target=read_commands, daemon=True).start()
-    while True:
-        msg = jobs.get()
-        if msg is None:
-            return 0
-        try:
-            spec = ImageSpec.model_validate(msg["spec"])
-        except Exception as exc:
-            chan.send(type="error", job=(msg.get("spec") or {}).get("job_id"), kind="invalid_request",
-                      message=str(exc))
-            continue
-        job = spec.job_id
-        try:
-            result = pipes.run(spec, on_step=lambda i, n: chan.send(type="progress", job=job, step=i, total=n),
-                               cancelled=lambda: job in cancelled)
-            chan.send(type="result", job=job, result=result)
-        except CancelledError as exc:
-            chan.send(type="error", job=job, kind="cancelled", message=str(exc))
-        except ImageAIError as exc:
-            chan.send(type="error", job=job, kind=exc.kind, message=str(exc))
-        except ValueError as exc:  # the pipelines' own input checks
-            chan.send(type="error", job=job, kind="invalid_request", message=str(exc))
-        except Exception as exc:
-            chan.send(type="error", job=job, kind="error", message=f"{type(exc).__name__}: {exc}",
-                      detail=traceback.format_exc()[-2000:])
-        finally:
-            cancelled.discard(job)
+    return run_worker("local_sd_worker", argv, _load, ImageSpec.model_validate, _run)
 
 
 if __name__ == "__main__":

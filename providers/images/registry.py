@@ -3,35 +3,23 @@ imported until a provider is asked for; one whose SDK, key or GPU is missing is 
 reason instead of crashing the app."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Optional
 
 from core.config import Settings, load_settings
-from core.errors import ImageAIError, InvalidRequestError
 from core.images.contract import ImageProvider
+from providers.entries import Entry, Status, find_entry, status_of
 from providers.lazy import load_target
 
 
-@dataclass(frozen=True)
-class ImageEntry:
-    name: str
-    display_name: str
-    target: str  # "module:callable" returning an ImageProvider given Settings
+ImageEntry = Entry
+ImageStatus = Status
 
 
-@dataclass(frozen=True)
-class ImageStatus:
-    name: str
-    display_name: str
-    available: bool
-    reason: str = ""
-
-
-BUILTIN: tuple[ImageEntry, ...] = (
-    ImageEntry("google", "Google Gemini", "providers.images.google:GoogleImageProvider"),
-    ImageEntry("openai", "OpenAI", "providers.images.openai_images:OpenAIImageProvider"),
-    ImageEntry("stability", "Stability AI", "providers.images.stability:StabilityImageProvider"),
-    ImageEntry("local-sd", "Local Stable Diffusion", "providers.images.local_sd:LocalSDProvider"),
+BUILTIN: tuple[Entry, ...] = (
+    Entry("google", "Google Gemini", "providers.images.google:GoogleImageProvider", "image"),
+    Entry("openai", "OpenAI", "providers.images.openai_images:OpenAIImageProvider", "image"),
+    Entry("stability", "Stability AI", "providers.images.stability:StabilityImageProvider", "image"),
+    Entry("local-sd", "Local Stable Diffusion", "providers.images.local_sd:LocalSDProvider", "image"),
 )
 DEFAULT = "google"
 
@@ -45,10 +33,7 @@ def image_names() -> list[str]:
 
 
 def _entry(name: str) -> ImageEntry:
-    for e in BUILTIN:
-        if e.name == name:
-            return e
-    raise InvalidRequestError(f"unknown image provider {name!r}", field="provider", allowed=image_names())
+    return find_entry(BUILTIN, name, "image provider")
 
 
 def get_image(name: str, settings: Optional[Settings] = None) -> ImageProvider:
@@ -58,15 +43,7 @@ def get_image(name: str, settings: Optional[Settings] = None) -> ImageProvider:
 
 
 def image_status(name: str, settings: Optional[Settings] = None) -> ImageStatus:
-    try:
-        entry = _entry(name)
-    except ImageAIError as exc:
-        return ImageStatus(name, name, False, str(exc))
-    try:
-        reason = get_image(name, settings).unavailable_reason()
-    except ImageAIError as exc:
-        return ImageStatus(name, entry.display_name, False, str(exc))
-    return ImageStatus(name, entry.display_name, not reason, reason or "")
+    return status_of(name, _entry, lambda n: get_image(n, settings).unavailable_reason())
 
 
 def image_statuses(settings: Optional[Settings] = None) -> list[ImageStatus]:

@@ -5,130 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import json
-import os
 import queue
-import subprocess
-import sys
 import threading
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from core.child_process import child_kwargs
 from core.config import Settings
-from core.errors import ERROR_KINDS, ImageAIError, InvalidRequestError, TransientError, UnavailableError
+from core.errors import ERROR_KINDS, ImageAIError, InvalidRequestError
 from core.video.render_settings import frame_size
 from providers.base import ProgressCallback, ProgressEvent, RenderResult, no_progress
 from providers.ltx import camera
 from providers.ltx.backend import LTXBackend
 from providers.ltx.local_models import LocalModel, folder_family, local_model, LOCAL_MODELS
+from providers.worker_process import WorkerProcess
 
 if TYPE_CHECKING:
     from providers.ltx.plan import LTXPlan
 
-ROOT = Path(__file__).resolve().parents[2]
-class Worker:
-    """One worker process and the thread that reads its messages."""
+class Worker(WorkerProcess):
+    """The LTX worker process (providers.ltx.local_worker) for one model on one device."""
 
     def __init__(self, source: str, plan_json: str, on_exit=None):
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
-        env.setdefault("TOKENIZERS_PARALLELISM", "false")
-        args = [sys.executable, "-m", "providers.ltx.local_worker", "--source", source, "--plan", plan_json]
-        self.proc: subprocess.Popen
-        self.ready = threading.Event()
-        self.finished = threading.Event()  # the process ended and its output is read
-        self.exit_code: Optional[int] = None
-        self.info: dict = {}
-        self.fatal: Optional[dict] = None
-        self.jobs: dict[str, "queue.Queue[dict]"] = {}
-        self.logs: "list[str]" = []
-        self.stderr_tail: list[str] = []
-        self.lock = threading.Lock()
-        self.idle_timer: Optional[threading.Timer] = None
-        self._on_exit = on_exit
-        # the parent-death signal (core.child_process) follows the THREAD that started the child: start it on the
-        # reader thread, which lives exactly as long as the worker, never on a short-lived pool thread
-        started = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                             stderr=subprocess.PIPE, cwd=str(ROOT), env=env, text=True,
-                                             encoding="utf-8", bufsize=1, **child_kwargs())
-            except BaseException as exc:  # re-raised in the constructor's thread below
-                failure.append(exc)
-                started.set()
-                return
-            started.set()
-            threading.Thread(target=self._read_stderr, daemon=True).start()
-            self._read()
-
-        threading.Thread(target=run, daemon=True, name="local-worker").start()
-        started.wait()
-        if failure:
-            raise failure[0]
-
-    @property
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            try:
-                msg = json.loads(line)
-            except ValueError:
-                continue
-            kind = msg.get("type")
-            if kind == "ready":
-                self.info = msg
-                self.ready.set()
-            elif kind == "fatal":
-                self.fatal = msg
-                self.ready.set()
-            elif kind == "log":
-                self.logs.append(msg.get("message", ""))
-                for q in list(self.jobs.values()):
-                    q.put(msg)
-            elif msg.get("job") in self.jobs:
-                self.jobs[msg["job"]].put(msg)
-        code = self.proc.wait()
-        self.exit_code = code
-        self.finished.set()
-        self.ready.set()
-        for q in list(self.jobs.values()):
-            q.put({"type": "dead", "code": code})
-        if self._on_exit:
-            self._on_exit(self)
-
-    def _read_stderr(self) -> None:
-        for line in self.proc.stderr:
-            self.stderr_tail = (self.stderr_tail + [line.rstrip()])[-20:]
-
-    def send(self, **msg) -> None:
-        with self.lock:
-            try:
-                self.proc.stdin.write(json.dumps(msg) + "\n")
-                self.proc.stdin.flush()
-            except (BrokenPipeError, OSError, ValueError):
-                pass  # the reader reports the death to every job
-
-    def stop(self, timeout: float = 10.0) -> None:
-        if self.idle_timer:
-            self.idle_timer.cancel()
-        if self.alive:
-            self.send(type="shutdown")
-            try:
-                self.proc.stdin.close()
-            except OSError:
-                pass
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        super().__init__("providers.ltx.local_worker", ["--source", source, "--plan", plan_json], on_exit=on_exit)
 
 
 class LocalBackend(LTXBackend):
@@ -275,12 +174,7 @@ class LocalBackend(LTXBackend):
                     del self._workers[k]
 
     def _arm_idle(self, worker: Worker) -> None:
-        if worker.idle_timer:
-            worker.idle_timer.cancel()
-        if not any(w is worker for w in self._job_worker.values()):
-            worker.idle_timer = threading.Timer(self.idle_timeout, worker.stop)
-            worker.idle_timer.daemon = True
-            worker.idle_timer.start()
+        worker.arm_idle(self.idle_timeout, busy=any(w is worker for w in self._job_worker.values()))
 
     def worker_pids(self) -> list[int]:
         return [w.proc.pid for w in self._workers.values() if w.alive]
@@ -309,20 +203,9 @@ class LocalBackend(LTXBackend):
             worker = await self._start(job_id, plan, progress)
         q = worker.jobs[job_id]
         try:
-            if not worker.ready.is_set():
-                progress(ProgressEvent(stage="queued", message="loading the model in the local worker"))
-            while True:
-                try:
-                    msg = await asyncio.to_thread(q.get, True, 0.5)
-                except queue.Empty:
-                    if worker.finished.is_set():  # died before this job's queue existed
-                        q.put({"type": "dead", "code": worker.exit_code})
-                    continue
+            async for msg in worker.job_messages(q, progress, "worker", "render"):
                 kind = msg.get("type")
-                if kind == "progress":
-                    progress(ProgressEvent(stage="running", fraction=min(1.0, msg["step"] / max(1, msg["total"])),
-                                           message=f"step {msg['step']}/{msg['total']}"))
-                elif kind == "log":
+                if kind == "log":
                     progress(ProgressEvent(stage="running", message=msg.get("message", "")))
                 elif kind == "result":
                     r = msg["result"]
@@ -336,12 +219,6 @@ class LocalBackend(LTXBackend):
                     if cls is InvalidRequestError:
                         raise InvalidRequestError(msg["message"])
                     raise cls(f"local render failed: {msg['message']}")
-                elif kind == "dead":
-                    if worker.fatal:
-                        raise UnavailableError(worker.fatal.get("message", "the local worker could not start"))
-                    tail = " | ".join(worker.stderr_tail[-3:])
-                    raise TransientError(f"the local worker ended during the render (exit code {msg['code']})"
-                                         + (f": {tail}" if tail else "") + "; the next render starts a new one")
         finally:
             worker.jobs.pop(job_id, None)
             self._job_worker.pop(job_id, None)

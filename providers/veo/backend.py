@@ -8,19 +8,16 @@ clip is fetched: providers/veo/gemini_backend.py and vertex_backend.py.
 from __future__ import annotations
 
 import abc
-import asyncio
 import importlib.util
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from core.config import Settings
 from core.errors import ContentRejectedError, TransientError, UnavailableError
+from providers.google_genai_common import GenaiClient
 from providers.veo import errors
 from providers.veo.plan import VeoPlan
 from providers.veo.requests import config_for, source_for
-
-if TYPE_CHECKING:
-    import httpx
 
 REQUEST_TIMEOUT_S = 120.0  # one HTTP request (a submit carries the images inline)
 
@@ -47,9 +44,7 @@ class VeoBackend(abc.ABC):
     def __init__(self, settings: Settings, *, credentials: Any = None):
         self.settings = settings
         self.credentials = credentials  # Vertex with a project: google-auth credentials (None: ADC)
-        self._client: Any = None
-        self._http: Optional["httpx.AsyncClient"] = None
-        self._loop: Optional[asyncio.AbstractEventLoop] = None
+        self._genai = GenaiClient(REQUEST_TIMEOUT_S)
 
     # ---- what a deployment says ----
     def unavailable_reason(self) -> Optional[str]:
@@ -79,23 +74,8 @@ class VeoBackend(abc.ABC):
         reason = self.unavailable_reason()
         if reason:
             raise UnavailableError(reason)
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:  # an httpx client belongs to the loop that made it
-            if self._client is not None:
-                self._client.close()  # the SDK's own sync client; the async one died with its loop
-            import httpx
-            from google import genai
-            from google.genai import types
-            self._http = httpx.AsyncClient(follow_redirects=True,
-                                           timeout=httpx.Timeout(REQUEST_TIMEOUT_S, connect=15.0))
-            options = types.HttpOptions(base_url=self.settings.effective(self.url_setting) or None,
-                                        timeout=int(REQUEST_TIMEOUT_S * 1000), httpx_async_client=self._http)
-            try:
-                self._client = genai.Client(**self.client_arguments(), http_options=options)
-            except Exception as exc:  # a missing project, location or key the SDK checks itself
-                raise errors.from_exception(self.deployment, exc, on_submit=True) from exc
-            self._loop = loop
-        return self._client
+        return self._genai.get(self.settings.effective(self.url_setting), self.client_arguments,
+                               lambda exc: errors.from_exception(self.deployment, exc, on_submit=True))
 
     @staticmethod
     def types() -> Any:
@@ -141,10 +121,4 @@ class VeoBackend(abc.ABC):
                                    "safety filters); change the prompt or the images")
 
     async def aclose(self) -> None:
-        client, http = self._client, self._http
-        self._client = self._http = None
-        if client is not None:
-            client.close()
-            await client.aio.aclose()
-        if http is not None:
-            await http.aclose()
+        await self._genai.aclose()

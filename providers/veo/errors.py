@@ -13,6 +13,7 @@ from typing import Any, Optional
 from core.errors import (AuthError, ContentRejectedError, ImageAIError, InvalidRequestError, PaymentError,
                          ProviderTimeoutError, RateLimitedError, TransientError, UnavailableError)
 from core.secrets import redact
+from providers.google_genai_common import retry_delay
 from providers.veo import catalog
 from providers.veo.catalog_data import PERSON_GENERATION
 
@@ -57,15 +58,7 @@ def _retry_after(exc: Any) -> Optional[float]:
     value = headers.get("retry-after") if hasattr(headers, "get") else None
     if value and re.fullmatch(r"\d+(\.\d+)?", value.strip()):
         return float(value)
-    details = getattr(exc, "details", None)
-    try:
-        for item in details.get("error", {}).get("details", []) or []:
-            m = re.fullmatch(r"(\d+(?:\.\d+)?)s", str(item.get("retryDelay", "")))
-            if m:
-                return float(m.group(1))
-    except AttributeError:
-        pass
-    return None
+    return retry_delay(exc)
 
 
 def _person_allowed(deployment: str) -> list[str]:
