@@ -89,6 +89,10 @@ def test_killed_download_resumes_without_fetching_again(hf_env, isolated_config)
 
         del hub.hold_after[key]
         hub.release.set()
+        # the disk check counts only what is still missing (the small files came first and are whole)
+        plan = _run_cli(hub.url, models, "--dry-run", "--json")
+        disk = next(s for s in json.loads(plan.stdout)["steps"] if s["step"] == "disk")
+        assert disk["needed"] == len(files[BIG]) - kept
         done = _run_cli(hub.url, models, "--json")
         assert done.returncode == 0, done.stderr
         # the second GET of the large file asked for the rest only, and only the rest was sent
@@ -109,6 +113,19 @@ def test_killed_download_resumes_without_fetching_again(hf_env, isolated_config)
     settings = json.loads((isolated_config / "settings.json").read_text())
     assert settings["ltx_local_path"] == str(folder)
     assert settings["ltx_local_device"] == "cpu"
+
+
+def test_a_file_that_does_not_match_the_hub_is_removed_and_named(hf_env, isolated_config):
+    files = _repo(1 << 20)
+    models = hf_env / "models"
+    with HubFake({REPO: files}) as hub:
+        hub.tamper.add(f"{REPO}/{BIG}")
+        proc = _run_cli(hub.url, models)
+    assert proc.returncode == 3
+    assert f"{BIG}: sha256 differs from the hub's" in proc.stderr and "run the same command again" in proc.stderr
+    assert not (models / "ltx-video-2b" / BIG).exists()
+    assert (models / "ltx-video-2b" / "model_index.json").read_bytes() == files["model_index.json"]
+    assert not (isolated_config / "settings.json").exists()
 
 
 def test_disk_too_small_is_refused_before_downloading(hf_env, monkeypatch, isolated_config, capsys):

@@ -38,6 +38,7 @@ class HubFake:
         self.served: dict[str, int] = {}  # "repo/path" -> body bytes sent
         self.ranges: list[tuple[str, int]] = []  # ("repo/path", start) of every GET of a body
         self.hold_after: dict[str, int] = {}  # "repo/path" -> stop sending after this many bytes of one GET
+        self.tamper: set[str] = set()  # "repo/path" whose body differs from the tree's hash (a bad mirror)
         self.reached = threading.Event()  # set when a held file reached its hold point
         self.release = threading.Event()
         self._lock = threading.Lock()
@@ -125,6 +126,8 @@ class HubFake:
                 rng = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
                 if body and rng:
                     start = int(rng.group(1))
+                if f"{repo}/{fpath}" in fake.tamper:
+                    data = data[:-1] + bytes([data[-1] ^ 0xFF])
                 chunk = data[start:]
                 self.send_response(206 if start else 200)
                 self.send_header("Content-Length", str(len(chunk)))
