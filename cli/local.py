@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import subprocess
+import sys
 from pathlib import Path
 
 from cli.output import EXIT_OK, EXIT_UNAVAILABLE, emit_json, say
@@ -49,7 +50,8 @@ def _detect():
     except (ImportError, OSError) as exc:  # OSError: torch is there but one of its libraries cannot load
         problem = "torch is not installed" if isinstance(exc, ModuleNotFoundError) else f"torch cannot load ({exc})"
         raise UnavailableError(f"the local deployment needs torch and diffusers; {problem}. "
-                               f"Install them: {torch_install_hint()}") from None
+                               f"Install them: python main.py local install (or by hand: {torch_install_hint()})"
+                               ) from None
 
 
 def local_main(argv: list[str]) -> int:
@@ -224,7 +226,8 @@ def install(args) -> int:
              commands=commands)
         if not dry:
             for cmd in commands:
-                if subprocess.run(cmd).returncode != 0:
+                # pip's output goes to stderr: stdout stays one JSON object with --json
+                if subprocess.run(cmd, stdout=sys.stderr).returncode != 0:
                     raise UnavailableError(f"pip failed: {' '.join(cmd)} (its output is above)")
 
     if dry and missing and importlib.util.find_spec("huggingface_hub") is None:
@@ -243,7 +246,7 @@ def install(args) -> int:
                          f"{li.gb(repo.size)} into {folder}", model=m.id, folder=str(folder))
         if dry:
             continue
-        li.download(repo, folder, log=lambda m: step("resume", m))
+        li.download(repo, folder, log=lambda text: step("resume", text))
         problems = li.verify(repo, folder)
         if problems:
             raise UnavailableError(f"{m.id}: the download does not match the hub ({'; '.join(problems)}); the bad "
