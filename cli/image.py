@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from cli.clip import say_plan
 from cli.output import EXIT_OK, emit_json, say
 from core.errors import ImageAIError, InvalidRequestError
 from core.video.ids import ASPECT_RATIOS
@@ -123,10 +124,7 @@ def image_main(argv: list[str]) -> int:
     from providers.images import registry
     provider = registry.get_image(args.provider or registry.DEFAULT, settings)
     plan = provider.prepare(request_from_args(args))
-    for a in plan.adjustments:
-        say(f"adjusted {a}")
-    for i in plan.ignored:
-        say(f"ignored {i}")
+    say_plan(plan)  # the same lines as a clip's plan: adjusted ..., ignored ...
     if args.estimate:
         if args.json:
             emit_json(plan_payload(plan))

@@ -167,3 +167,42 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+class WorkerPool:
+    """The warm workers of one provider, one per key (model source, device)."""
+
+    def __init__(self) -> None:
+        self.workers: dict = {}
+        self.lock = threading.Lock()
+
+    def get(self, key, start: Callable[[], WorkerProcess]) -> WorkerProcess:
+        """The live worker for `key` (its idle timer stopped), else a new one from `start()`."""
+        with self.lock:
+            worker = self.workers.get(key)
+            if worker is not None and worker.alive and worker.fatal is None:
+                if worker.idle_timer:
+                    worker.idle_timer.cancel()
+                return worker
+            worker = start()
+            self.workers[key] = worker
+            return worker
+
+    def forget(self, worker: WorkerProcess) -> None:
+        with self.lock:
+            for k, w in list(self.workers.items()):
+                if w is worker:
+                    del self.workers[k]
+
+    def pids(self) -> list[int]:
+        return [w.proc.pid for w in self.workers.values() if w.alive]
+
+    async def aclose(self) -> None:
+        workers = list(self.workers.values())
+        self.workers.clear()
+        await asyncio.gather(*(asyncio.to_thread(w.stop) for w in workers))
+
+    def close(self) -> None:
+        for w in list(self.workers.values()):
+            w.stop()
+        self.workers.clear()

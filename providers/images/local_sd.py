@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import queue
-import threading
 import uuid
 from pathlib import Path
 from typing import Optional
@@ -23,7 +22,7 @@ from core.images.contract import ImageCall, ImageModelInfo, ImagePlan, ProgressC
 from core.images.planning import ImagePlanBuilder
 from core.video.leftovers import owner_tag
 from providers.images.base import CatalogImageProvider, Delivered
-from providers.worker_process import WorkerProcess
+from providers.worker_process import WorkerPool, WorkerProcess
 
 OPTIONS = ("model_path", "device", "steps", "guidance")
 
@@ -45,8 +44,8 @@ class LocalSDProvider(CatalogImageProvider):
 
     def __init__(self, settings=None):
         super().__init__(settings)
-        self._workers: dict[tuple[str, str], SDWorker] = {}
-        self._lock = threading.Lock()
+        self._pool = WorkerPool()
+        self._workers: dict[tuple[str, str], SDWorker] = self._pool.workers
 
     # ---- planning (no GPU) ----
     def label(self, m: ImageModelInfo, request) -> str:
@@ -96,23 +95,18 @@ class LocalSDProvider(CatalogImageProvider):
     # ---- workers ----
     def _worker(self, plan: ImagePlan, progress: ProgressCallback) -> SDWorker:
         dplan = self._device_plan(plan)
-        key = (plan.sent["source"], dplan.device)
-        with self._lock:
-            worker = self._workers.get(key)
-            if worker is not None and worker.alive and worker.fatal is None:
-                if worker.idle_timer:
-                    worker.idle_timer.cancel()
-                return worker
+
+        def start() -> SDWorker:
             progress(ProgressEvent(stage="queued", message=f"starting the local image worker: {dplan.describe()}"))
-            worker = SDWorker(plan.sent["source"], dplan.model_dump_json())
-            self._workers[key] = worker
-            return worker
+            return SDWorker(plan.sent["source"], dplan.model_dump_json())
+
+        return self._pool.get((plan.sent["source"], dplan.device), start)
 
     def _arm_idle(self, worker: SDWorker) -> None:
         worker.arm_idle(self.settings.ltx_local_idle_s, busy=bool(worker.jobs))
 
     def worker_pids(self) -> list[int]:
-        return [w.proc.pid for w in self._workers.values() if w.alive]
+        return self._pool.pids()
 
     async def deliver(self, plan: ImagePlan, call: ImageCall, progress: ProgressCallback) -> list[Delivered]:
         out = []
@@ -154,11 +148,7 @@ class LocalSDProvider(CatalogImageProvider):
                 self._arm_idle(worker)
 
     async def aclose(self) -> None:
-        workers = list(self._workers.values())
-        self._workers.clear()
-        await asyncio.gather(*(asyncio.to_thread(w.stop) for w in workers))
+        await self._pool.aclose()
 
     def close(self) -> None:
-        for w in list(self._workers.values()):
-            w.stop()
-        self._workers.clear()
+        self._pool.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import queue
-import threading
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
@@ -18,7 +17,7 @@ from providers.base import ProgressCallback, ProgressEvent, RenderResult, no_pro
 from providers.ltx import camera
 from providers.ltx.backend import LTXBackend
 from providers.ltx.local_models import LocalModel, folder_family, local_model, LOCAL_MODELS
-from providers.worker_process import WorkerProcess
+from providers.worker_process import WorkerPool, WorkerProcess
 
 if TYPE_CHECKING:
     from providers.ltx.plan import LTXPlan
@@ -37,9 +36,9 @@ class LocalBackend(LTXBackend):
     def __init__(self, settings: Settings):
         super().__init__(settings)
         self.idle_timeout = settings.ltx_local_idle_s
-        self._workers: dict[tuple[str, str], Worker] = {}
+        self._pool = WorkerPool()
+        self._workers: dict[tuple[str, str], Worker] = self._pool.workers
         self._job_worker: dict[str, Worker] = {}
-        self._lock = threading.Lock()
 
     # ---- checks (no GPU work) ---------------------------------------------------------------------------------
     def unavailable_reason(self) -> Optional[str]:
@@ -154,30 +153,19 @@ class LocalBackend(LTXBackend):
 
         info, source = self._model(plan)
         device = self._device(plan)
-        key = (source, device)
-        with self._lock:
-            worker = self._workers.get(key)
-            if worker is not None and worker.alive and worker.fatal is None:
-                if worker.idle_timer:
-                    worker.idle_timer.cancel()
-                return worker
+
+        def start() -> Worker:
             the_plan = device_plan(info, device, detect_cached())
             progress(ProgressEvent(stage="queued", message=f"starting the local worker: {the_plan.describe()}"))
-            worker = Worker(source, the_plan.model_dump_json(), on_exit=self._forget)
-            self._workers[key] = worker
-            return worker
+            return Worker(source, the_plan.model_dump_json(), on_exit=self._pool.forget)
 
-    def _forget(self, worker: Worker) -> None:
-        with self._lock:
-            for k, w in list(self._workers.items()):
-                if w is worker:
-                    del self._workers[k]
+        return self._pool.get((source, device), start)
 
     def _arm_idle(self, worker: Worker) -> None:
         worker.arm_idle(self.idle_timeout, busy=any(w is worker for w in self._job_worker.values()))
 
     def worker_pids(self) -> list[int]:
-        return [w.proc.pid for w in self._workers.values() if w.alive]
+        return self._pool.pids()
 
     # ---- the contract -----------------------------------------------------------------------------------------
     async def submit(self, plan: "LTXPlan", progress: ProgressCallback = no_progress) -> str:
@@ -231,12 +219,7 @@ class LocalBackend(LTXBackend):
             worker.send(type="cancel", job=job_id)
 
     async def aclose(self) -> None:
-        workers = list(self._workers.values())
-        self._workers.clear()
-        await asyncio.gather(*(asyncio.to_thread(w.stop) for w in workers))
+        await self._pool.aclose()
 
     def close(self) -> None:
-        for w in list(self._workers.values()):
-            w.stop()
-        self._workers.clear()
-
+        self._pool.close()
