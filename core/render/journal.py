@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Iterable
 
@@ -25,16 +26,24 @@ def journal_path(project_folder: Path) -> Path:
     return config_dir() / "journal" / key
 
 
-def record(project_folder: Path, scene_id: str, take: Take, ledger: Iterable[LedgerEntry] = ()) -> Path:
-    """Write the take (with its job id) and its ledger entries to the journal, on disk when this returns. Raises
-    OSError when even that fails."""
+def _entry_name(take: Take) -> str:
+    return f"{take.id}.{time.time_ns()}.json"  # several states of one take: the newest wins
+
+
+def _entry(project_folder: Path, scene_id: str, take: Take, ledger: Iterable[LedgerEntry], selected: bool) -> bytes:
+    return json.dumps({"project": str(Path(project_folder).resolve()), "scene_id": scene_id,
+                       "take": take.model_dump(mode="json"), "selected": selected,
+                       "ledger": [e.model_dump(mode="json") for e in ledger]}).encode("utf-8")
+
+
+def record(project_folder: Path, scene_id: str, take: Take, ledger: Iterable[LedgerEntry] = (), *,
+           selected: bool = False) -> Path:
+    """Write the take (with its job id), its ledger entries and whether it is its scene's selected take to the
+    journal, on disk when this returns; the entry's path. Raises OSError when even that fails."""
     folder = journal_path(project_folder)
     folder.mkdir(parents=True, exist_ok=True)
-    data = json.dumps({"project": str(Path(project_folder).resolve()), "scene_id": scene_id,
-                       "take": take.model_dump(mode="json"),
-                       "ledger": [e.model_dump(mode="json") for e in ledger]}).encode("utf-8")
-    path = folder / f"{take.id}.json"
-    atomic_write_bytes(path, data)
+    path = folder / _entry_name(take)
+    atomic_write_bytes(path, _entry(project_folder, scene_id, take, ledger, selected))
     return path
 
 
@@ -44,28 +53,28 @@ def note(project_folder: Path, scene_id: str, take: Take) -> Path:
     a millisecond (the page cache outlives a killed process; project.json's own save then makes it durable)."""
     folder = journal_path(project_folder)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{take.id}.json"
-    path.write_text(json.dumps({"project": str(Path(project_folder).resolve()), "scene_id": scene_id,
-                                "take": take.model_dump(mode="json"), "ledger": []}), encoding="utf-8")
+    path = folder / _entry_name(take)
+    path.write_bytes(_entry(project_folder, scene_id, take, (), False))
     return path
 
 
-def forget(project_folder: Path, take_ids: Iterable[str]) -> None:
-    """Drop these takes' entries: project.json now holds their newest state (a save worked again)."""
-    folder = journal_path(project_folder)
-    for take_id in take_ids:
-        (folder / f"{take_id}.json").unlink(missing_ok=True)
-    try:
-        folder.rmdir()
-    except OSError:
-        pass  # other takes are still only here (or it was never made)
+def forget(paths: Iterable[Path]) -> None:
+    """Drop these entries: project.json now holds (at least) the state they recorded. Only these: an entry a
+    later failing save wrote meanwhile stays."""
+    for path in paths:
+        Path(path).unlink(missing_ok=True)
+
+
+def _order(path: Path) -> int:
+    parts = path.name.split(".")
+    return int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else 0
 
 
 def _entries(folder: Path) -> list[Path]:
     legacy = folder.with_name(folder.name + ".jsonl")  # one JSON-lines file per project (earlier versions)
     found = [legacy] if legacy.is_file() else []
     if folder.is_dir():
-        found += sorted(folder.glob("*.json"))
+        found += sorted(folder.glob("*.json"), key=_order)
     return found
 
 
@@ -77,6 +86,7 @@ def apply(store: ProjectStore) -> int:
     if not files:
         return 0
     latest: dict[tuple[str, str], Take] = {}
+    selected: dict[str, str] = {}  # scene id -> take id
     charges: dict[str, LedgerEntry] = {}
     for path in files:
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -88,6 +98,8 @@ def apply(store: ProjectStore) -> int:
                 log.warning("skipping a damaged journal entry in %s: %s", path, exc)
                 continue
             latest[(item["scene_id"], take.id)] = take
+            if item.get("selected"):
+                selected[item["scene_id"]] = take.id
             charges.update((e.take_id, e) for e in entries)
     restored = 0
     for (scene_id, take_id), take in latest.items():
@@ -101,6 +113,8 @@ def apply(store: ProjectStore) -> int:
                 break
         else:
             scene.takes.append(take)
+        if selected.get(scene_id) == take_id:
+            scene.selected_take_id = take_id
         restored += 1
     charged = {e.take_id for e in store.project.ledger}
     store.project.ledger += [e for tid, e in charges.items() if tid not in charged]

@@ -57,7 +57,7 @@ class RenderQueue:
         self._tasks: dict[str, asyncio.Task] = {}
         self._cancel_all = False
         self._finished: set[str] = set()  # takes whose job finished at the service (paid) in this run
-        self._journaled: set[str] = set()  # takes whose newest state is only in the journal
+        self._journaled: list[Path] = []  # journal entries that project.json does not hold yet
         self._journal_lock = threading.Lock()  # saves run on worker threads
 
     # --- planning (no network, no money) ---------------------------------------------------------------------
@@ -348,21 +348,22 @@ class RenderQueue:
     def _save(self, scene: Scene, take: Take) -> None:
         try:
             with self._journal_lock:
-                covered = set(self._journaled)  # noted before this save's snapshot: in the file it writes
+                covered = list(self._journaled)  # written before this save's snapshot: in the file it writes
             self.store.save()
             if covered:  # project.json holds their newest state now
-                journal.forget(self.store.folder, covered)
+                journal.forget(covered)
                 with self._journal_lock:
-                    self._journaled -= covered
+                    self._journaled = [p for p in self._journaled if p not in covered]
         except Exception as exc:  # a full disk, a read-only folder, a lock held too long, an unreadable file
             reason = describe(exc)[0]
             if not take.remote_job_id:
                 raise SaveFailed(f"project.json could not be written ({reason}); nothing was submitted") from exc
             charges = [e for e in self.store.project.ledger if e.take_id == take.id]
             try:
-                where = journal.record(self.store.folder, scene.id, take, charges)
+                where = journal.record(self.store.folder, scene.id, take, charges,
+                                       selected=scene.selected_take_id == take.id)
                 with self._journal_lock:
-                    self._journaled.add(take.id)
+                    self._journaled.append(where)
             except OSError as jexc:
                 raise SaveFailed(f"job {take.remote_job_id} was submitted but neither project.json ({reason}) nor "
                                  f"the journal ({jexc}) could be written: note the job id",
@@ -375,9 +376,9 @@ class RenderQueue:
         """The new job id into the journal first (a fast write): a kill during the save of project.json that
         follows cannot take it along."""
         try:
-            journal.note(self.store.folder, scene.id, take)
+            path = journal.note(self.store.folder, scene.id, take)
             with self._journal_lock:
-                self._journaled.add(take.id)
+                self._journaled.append(path)
         except OSError as exc:  # the save right after still tries (and journals properly if it fails)
             log.warning("noting job %s in the journal: %s", take.remote_job_id, exc)
 
