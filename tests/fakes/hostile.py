@@ -10,7 +10,8 @@ POST /_admin/clear drops every queued fault of both kinds):
   instead of the job's; {"huge": N, "declare": False}: N bytes of junk, without a Content-Length unless declared
   (it stops when the client hangs up; `hostile_bytes_sent` counts what went out); {"redirect_loop": True}: a 302 to
   a URL that redirects forever; {"stall": True}: the headers and half the clip, then nothing until
-  `fake.release_stalls()` (in-process only), then a hang-up.
+  `fake.release_stalls()` (in-process only), then a hang-up; {"call": fn} (in-process only): fn(fake) runs, then
+  the clip is served as usual.
 - "result": {"url": VALUE}: the finished job's video URL replaced by VALUE (a number, a file: URL, ...).
 - "submit": {"limit_fsize": PROJECT_FOLDER, "extra": 8}: just before the job is created, the render process that
   holds PROJECT_FOLDER's render lock gets RLIMIT_FSIZE at project.json's current size plus `extra` bytes (a full
@@ -139,6 +140,9 @@ class _HostileHandler:
             return False
         fault = fake.take_hostile("media")
         if not fault:
+            return False
+        if fault.get("call"):  # something happens to the client's machine as the download starts; then served
+            fault["call"](fake)
             return False
         clip = lambda seconds: make_clip(seconds, job.get("fps") or 24, audio=job.get("audio", False))  # noqa: E731
         if fault.get("redirect_loop"):
