@@ -198,6 +198,28 @@ def test_2_a_full_disk_right_after_submit_keeps_the_job_id_and_the_next_render_f
     assert_all_done(folder, fal)
 
 
+def test_2_a_save_failing_once_the_clip_is_done_keeps_it_selected_and_the_next_render_pays_nothing(fal, tmp_path):
+    folder = make_project(tmp_path / "proj")
+    real = folder / "project.json"
+    aside = tmp_path / "project.json.aside"
+
+    def break_the_file(_fake):  # as the clip downloads, project.json turns into something that cannot be written
+        real.rename(aside)
+        real.mkdir()
+
+    fal.hostile("media", {"call": break_the_file})
+    code, out, err = render(folder)
+    assert code == 1 and out["failed"] == 1, err
+    assert "could not be written" in out["scenes"][0]["error"] and "journal" in out["scenes"][0]["error"]
+    real.rmdir()
+    aside.rename(real)
+
+    code, out, err = render(folder)  # the done take comes back from the journal, selected: nothing is rendered
+    assert code == 0 and out["scenes"][0]["skipped"], err
+    assert fal.counts["submissions"] == 1 and fal.counts["downloads"] == 1
+    assert_all_done(folder, fal)
+
+
 # --- 3. a download failure past the retries -----------------------------------------------------------------
 def test_3_a_download_failing_past_its_retries_is_fetched_again_by_id_and_paid_once(service, tmp_path,
                                                                                  isolated_config):
