@@ -311,8 +311,11 @@ def write_clip(video, fps: int, output: Path, *, audio=None, sample_rate: int = 
                 wf.setsampwidth(2)
                 wf.setframerate(sample_rate)
                 wf.writeframes(pcm.T.tobytes())
-            # pad the track to the video's length so players keep the whole clip
-            cmd += ["-i", wav, "-map", "0:v", "-map", "1:a", "-c:a", "aac", "-af", "apad", "-shortest"]
+            # the track is padded or cut to exactly the picture's length (-shortest overshoots by the muxer's
+            # interleaving buffer, which made a 9-frame clip last 1 s)
+            seconds = f"{frames / fps:.6f}"
+            cmd += ["-i", wav, "-map", "0:v", "-map", "1:a", "-c:a", "aac",
+                    "-af", f"apad=whole_dur={seconds},atrim=0:{seconds}"]
         cmd += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "veryfast", "-crf", "18",
                 "-movflags", "+faststart", tmp]
         proc = subprocess.run(cmd, input=np.ascontiguousarray(video).tobytes(), capture_output=True, timeout=600,
