@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from cli.flags import add_media_flags, add_render_flags, optional_path, parse_keyframe, settings_from_args
-from cli.output import EXIT_OK, ProgressPrinter, emit_json, say
+from cli.output import EXIT_OK, ProgressPrinter, emit_json, print_estimate, say
 from core.errors import InvalidRequestError
 
 DESCRIPTION = """Render one clip, or work on projects.
@@ -87,13 +87,9 @@ def clip_main(argv: list[str]) -> int:
     plan = provider.prepare(request)
     say_plan(plan)
     if args.estimate:
-        if args.json:
-            emit_json(plan_payload(plan))
-        else:
-            print(f"{plan.cost:.2f}")
-            say(f"estimated cost: ${plan.cost:.2f} ({plan.provider}, {plan.model}, {plan.sent.get('resolution')}, "
-                f"{plan.render_seconds:g} s)")
-        return EXIT_OK
+        return print_estimate(args.json, plan_payload(plan), plan.cost,
+                              f"estimated cost: ${plan.cost:.2f} ({plan.provider}, {plan.model}, "
+                              f"{plan.sent.get('resolution')}, {plan.render_seconds:g} s)")
     provider.check_available(plan)
     import asyncio
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from cli.clip import say_plan
-from cli.output import EXIT_OK, emit_json, say
+from cli.output import EXIT_OK, emit_json, print_estimate, say
 from core.errors import ImageAIError, InvalidRequestError
 from core.video.ids import ASPECT_RATIOS
 
@@ -126,13 +126,9 @@ def image_main(argv: list[str]) -> int:
     plan = provider.prepare(request_from_args(args))
     say_plan(plan)  # the same lines as a clip's plan: adjusted ..., ignored ...
     if args.estimate:
-        if args.json:
-            emit_json(plan_payload(plan))
-        else:
-            print(f"{plan.cost:.2f}")
-            say(f"estimated cost: ${plan.cost:.3f} ({plan.provider}, {plan.model}, {plan.request.variants} x "
-                f"${plan.cost_per_image:.3f}, {plan.width}x{plan.height})")
-        return EXIT_OK
+        return print_estimate(args.json, plan_payload(plan), plan.cost,
+                              f"estimated cost: ${plan.cost:.3f} ({plan.provider}, {plan.model}, "
+                              f"{plan.request.variants} x ${plan.cost_per_image:.3f}, {plan.width}x{plan.height})")
     provider.check_available(plan)
     import asyncio
     results = asyncio.run(_generate(provider, plan, settings))

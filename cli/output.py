@@ -34,6 +34,16 @@ def emit_json(obj: Any) -> None:
         sys.stdout = None
 
 
+def print_estimate(json_mode: bool, payload: dict, cost: float, line: str) -> int:
+    """An estimate: one JSON object, or the cost on stdout (for scripts) and a sentence on stderr (for people)."""
+    if json_mode:
+        emit_json(payload)
+    else:
+        print(f"{cost:.2f}")
+        say(line)
+    return EXIT_OK
+
+
 def describe_validation(exc) -> str:
     """Every problem of a pydantic error, each naming its field."""
     parts = []
