@@ -17,25 +17,27 @@ log = logging.getLogger(__name__)
 
 
 def clean_staging(store: ProjectStore) -> int:
-    """Remove partial downloads whose process is gone, and staged clips of takes that will never be fetched into
-    them again (done, failed, cancelled, or unknown to the project). Returns how many files went."""
+    """Remove partial downloads whose process is gone, and what a provider staged for takes that will never be
+    fetched again (done, failed, cancelled): the clip and its side files (e.g. Veo's chain record). Files of takes
+    whose job is still followed, and of takes this project does not know, stay. Returns how many files went."""
     folder = store.folder / STAGING_DIR
     if not folder.is_dir() or not folder.resolve().is_relative_to(store.folder):
         return 0
-    waiting = set()  # staged names of takes whose job is still followed: a later fetch replaces them
+    ended: set[str] = set()  # staged clip names (without .mp4) of takes that will never be fetched again
     for scene in store.project.scenes:
-        take = resumable_take(scene)
-        if take is not None:
-            waiting.add(Path(staging_rel_path(scene, take.id)).name)
+        active = resumable_take(scene)
+        for take in scene.takes:
+            if take is not active and take.status not in ("queued", "submitted", "running"):
+                ended.add(Path(staging_rel_path(scene, take.id)).stem)
     removed = 0
     for entry in os.scandir(folder):
         if not entry.is_file(follow_symlinks=False):
             continue
         owner = tagged_owner(entry.name)
-        if entry.name.endswith(".part"):
-            stale = owner is not None and owner != os.getpid() and not pid_alive(owner)
+        if owner is not None:
+            stale = owner != os.getpid() and not pid_alive(owner)
         else:
-            stale = entry.name not in waiting and owner is None
+            stale = _stem(entry.name) in ended
         if stale:
             try:
                 os.unlink(entry.path)
@@ -43,3 +45,8 @@ def clean_staging(store: ProjectStore) -> int:
             except OSError as exc:  # tried again next time
                 log.info("removing %s: %s", entry.path, exc)
     return removed
+
+
+def _stem(name: str) -> str:
+    """`<scene>_<take>` of a staged file: the clip `S_T.mp4`, or a side file `.S_T.mp4.<what>`."""
+    return name.lstrip(".").split(".", 1)[0]
