@@ -461,9 +461,7 @@ def png_bomb(path: Path, side: int = 30000) -> Path:
 
 @pytest.mark.parametrize("side", [
     30000,  # past Pillow's bomb limit: Image.open refuses it
-    pytest.param(11000, marks=pytest.mark.xfail(strict=True, reason=(
-        "121 Mpx is past Pillow's warning limit only: core/video/media.is_image must turn DecompressionBombWarning "
-        "into a refusal (file not owned by this test's author; see the report)"))),
+    11000,  # past Pillow's warning limit only: is_image turns the warning into a refusal
 ])
 def test_10_add_reference_refuses_a_non_image_and_a_decompression_bomb(tmp_path, side):
     folder = make_project(tmp_path / "proj")

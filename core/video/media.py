@@ -138,12 +138,16 @@ def count_frames(path: Path, ffmpeg: Optional[str] = None) -> int:
 
 def is_image(path: Path) -> bool:
     """True when Pillow can identify the file as an image (content, not extension)."""
+    import warnings
     try:
         from PIL import Image
-        with Image.open(path) as im:
-            im.verify()
+        with warnings.catch_warnings():
+            # a picture past Pillow's pixel limit is a decompression bomb to us, not a warning: refuse it
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                im.verify()
         return True
-    except Exception:  # any decoder error means "not an image we can use"
+    except Exception:  # any decoder error (or a bomb) means "not an image we can use"
         return False
 
 

@@ -318,6 +318,7 @@ class FalBackend(CloudBackend):
                     err = errors_map.from_status(SERVICE, 422 if status.error_type else 500, str(status.error),
                                                  error_type=status.error_type)
                     err.retryable = False  # the job ended in failure: following it again changes nothing
+                    err.job_failed = True  # the service's final word (core/render/outcome.py)
                     raise err
                 break
             await asyncio.sleep(self.poll_interval)

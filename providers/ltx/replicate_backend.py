@@ -178,6 +178,7 @@ class ReplicateBackend(CloudBackend):
                     # terminal (replicate 1.0.7 cannot even parse it): following it again changes nothing
                     err = TransientError(f"replicate prediction {job_id} was aborted by the service")
                     err.retryable = False
+                    err.job_failed = True
                     raise err from exc
                 raise err from exc
             status = prediction.status
@@ -198,6 +199,7 @@ class ReplicateBackend(CloudBackend):
                 message = str(prediction.error or "the prediction failed")
                 err = errors_map.from_status(SERVICE, 422 if errors_map.is_content(message) else 500, message)
                 err.retryable = False  # a failed prediction stays failed
+                err.job_failed = True  # the service's final word (core/render/outcome.py)
                 raise err
             await asyncio.sleep(self.poll_interval)
         output = prediction.output
