@@ -326,7 +326,10 @@ async def _run_cancellable(queue, plan):
 
 
 def cmd_info(args) -> int:
+    from core.render import journal
     store = ProjectStore.open(Path(args.dir))
+    if journal.apply(store):  # job ids a failed save kept in the journal belong in the report
+        say("restored take(s) from the job journal")
     p = store.project
     missing = store.missing_assets()
     scenes = []

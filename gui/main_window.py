@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QTabWidget
 from core.config import Settings, load_settings, save_settings
 from core.errors import ImageAIError
 from core.paths import config_dir
+from core.render import journal
 from core.video.project_io import PROJECT_FILE, ProjectStore
 from core.video.render_settings import RenderSettings
 from gui.async_runner import AsyncRunner
@@ -147,7 +148,14 @@ class MainWindow(QMainWindow):
         except (ImageAIError, OSError) as exc:
             self._error("Cannot open the project", exc)
             return False
+        try:
+            restored = journal.apply(store)  # job ids a failed save kept in the journal come back first
+        except (ImageAIError, OSError) as exc:
+            restored = 0
+            self.video_tab.console.warning(f"the job journal could not be applied yet: {exc}")
         self._set_store(store)
+        if restored:
+            self.video_tab.console.info(f"restored {restored} take(s) from the job journal")
         missing = store.missing_assets()
         if missing:
             self.video_tab.console.warning(f"{len(missing)} file(s) of this project are missing: "
