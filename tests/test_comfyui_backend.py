@@ -18,17 +18,10 @@ from core.errors import CancelledError, ImageAIError, InvalidRequestError
 from core.video.media import count_frames, ffmpeg_exe, probe
 from providers.ltx.comfyui_backend import ComfyUIBackend
 from tests.fakes.comfyui_fake import FakeComfyUI
-from tests.fakes.comfyui_helpers import graph_of, image, nodes, provider_for, render, request
+from tests.fakes.comfyui_helpers import fake, graph_of, image, nodes, provider_for, render, request
 
 pytestmark = pytest.mark.timeout(120)
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def fake():
-    server = FakeComfyUI().start()
-    yield server
-    server.stop()
 
 
 def test_text_to_video_snaps_types_and_progress(fake, tmp_path):

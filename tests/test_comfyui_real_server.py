@@ -23,18 +23,11 @@ from core.video.project_io import ProjectStore
 from providers.ltx import comfyui_servers
 from providers.ltx.comfyui_servers import configured_servers, server_of_job
 from tests.fakes.comfyui_fake import FakeComfyUI
-from tests.fakes.comfyui_helpers import graph_of, image, nodes, project, provider_for, render, request, \
+from tests.fakes.comfyui_helpers import fake, graph_of, image, nodes, project, provider_for, render, request, \
     run_queue, settings_for
 
 pytestmark = pytest.mark.timeout(180)
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def fake():
-    server = FakeComfyUI().start()
-    yield server
-    server.stop()
 
 
 def done_takes(store: ProjectStore) -> list[Take]:

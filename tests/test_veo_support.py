@@ -16,6 +16,7 @@ from core.video.render_settings import RenderSettings, layer_settings
 from providers.veo import catalog
 from providers.veo.plan import VeoOptions
 from providers.veo.provider import VeoProvider
+from tests.test_ltx_support import Inputs as LTXInputs
 from tests.fakes.clips import write_clip, write_image
 from tests.fakes.veo_fake import VeoFake
 
@@ -38,16 +39,8 @@ def veo(monkeypatch):
     fake.stop()
 
 
-class Inputs:
-    """Small real input files, each made on first use."""
-
-    def __init__(self, folder: Path):
-        folder.mkdir(parents=True, exist_ok=True)
-        self.folder = folder
-
-    @cached_property
-    def start(self) -> Path:
-        return write_image(self.folder / "start.png")
+class Inputs(LTXInputs):
+    """The LTX tests' small input files, with a noisy end frame, reference images and a 720p-shaped clip."""
 
     @cached_property
     def end(self) -> Path:

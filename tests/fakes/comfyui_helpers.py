@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Optional
 
+import pytest
 from PIL import Image
 
 from core.config import Settings
@@ -88,3 +89,11 @@ def run_queue(store: ProjectStore, settings: Settings, events=None):
     listener = events.append if isinstance(events, list) else events
     queue = RenderQueue(store, settings, provider_getter=lambda name, s: LTXVideoProvider(s), on_event=listener)
     return asyncio.run(queue.run())
+
+
+@pytest.fixture
+def fake():
+    """One fake ComfyUI server for a test."""
+    server = FakeComfyUI().start()
+    yield server
+    server.stop()
