@@ -39,6 +39,7 @@ class Settings(BaseModel):
     veo_poll_interval_s: float = Field(10.0, ge=0.05, le=120)  # Veo operations take minutes: poll gently
     comfyui_url: Optional[str] = "http://127.0.0.1:8188"  # one address, or several separated by commas
     comfyui_servers: dict[str, str] = Field(default_factory=dict)  # id -> URL; when set, instead of comfyui_url
+    comfyui_server_weights: dict[str, float] = Field(default_factory=dict)  # server id -> capacity weight (1.0)
     ffmpeg_path: Optional[str] = None       # None: the binary imageio-ffmpeg ships
     render_concurrency: dict[str, int] = Field(default_factory=lambda: {"default": 3, "local": 1, "animatic": 2})
     render_timeout_s: float = Field(1800.0, gt=0)
