@@ -92,6 +92,42 @@ class Take(_Model):
         return None
 
 
+ImageRole = Literal["start", "end"]
+
+
+class ImageTake(_Model):
+    """One generated image of a scene (a variant): a candidate start or end frame. Saved the moment it arrives;
+    choosing it (core.video.scene_edits.ChooseImageTake) copies its path into the scene's start or end frame."""
+
+    id: str = Field(default_factory=new_id)
+    role: ImageRole = "start"
+    path: str
+    provider: str
+    model: Optional[str] = None
+    prompt: str = Field("", max_length=MAX_TEXT)
+    seed: Optional[int] = None
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+    #: what reached the service besides the prompt and the images (the plan's `sent`), and its hash
+    settings: dict = Field(default_factory=dict)
+    settings_hash: str = ""
+    references: list[str] = Field(default_factory=list)  # the input images sent, project-relative
+    estimated_cost: float = 0.0
+    cost: float = 0.0
+    created_at: datetime = Field(default_factory=now)
+
+    _path = field_validator("path")(classmethod(lambda cls, v: check_relative_path(v)))
+
+
+class ImageChoice(_Model):
+    """The project's image provider and model (the image group, `project images`); None: the provider's default."""
+
+    provider: Optional[str] = None
+    model: Optional[str] = None
+    quality: Optional[str] = None
+    variants: int = Field(1, ge=1, le=10)
+
+
 class Scene(_Model):
     id: str = Field(default_factory=new_id)
     title: str = Field("", max_length=MAX_TEXT)
@@ -104,10 +140,16 @@ class Scene(_Model):
     use_global_references: bool = True
     source_video: Optional[str] = None
     extend_video: Optional[str] = None
+    #: a chain: the scene whose selected take's clip this scene extends (core/video/chains.py)
+    extend_scene_id: Optional[str] = None
     #: the scene's own render settings (same shape as the project's; unset fields inherit)
     render: RenderSettings = Field(default_factory=RenderSettings)
     takes: list[Take] = Field(default_factory=list)
     selected_take_id: Optional[str] = None
+    #: generated images (variants) for the start and end frames; the chosen ones' paths are start/end_frame
+    image_takes: list[ImageTake] = Field(default_factory=list)
+    start_image_take_id: Optional[str] = None
+    end_image_take_id: Optional[str] = None
 
     _paths = field_validator("start_frame", "end_frame", "source_video", "extend_video")(
         classmethod(lambda cls, v: check_relative_path(v)))
@@ -116,6 +158,21 @@ class Scene(_Model):
     def _selected_exists(self) -> "Scene":
         if self.selected_take_id and not any(t.id == self.selected_take_id for t in self.takes):
             raise ValueError(f"selected_take_id {self.selected_take_id!r} names no take of this scene")
+        for name in ("start_image_take_id", "end_image_take_id"):
+            chosen = getattr(self, name)
+            if chosen and not any(t.id == chosen for t in self.image_takes):
+                raise ValueError(f"{name} {chosen!r} names no image take of this scene")
+        return self
+
+    @model_validator(mode="after")
+    def _one_video_input(self) -> "Scene":
+        if self.extend_scene_id is not None:
+            if self.extend_scene_id == self.id:
+                raise ValueError("a scene cannot extend itself (extend_scene_id)")
+            given = [n for n in ("extend_video", "source_video") if getattr(self, n)]
+            if given:
+                raise ValueError(f"a scene that extends another scene's clip (extend_scene_id) takes no "
+                                 f"{' or '.join(given)}; clear it first")
         return self
 
     def get_effective_reference_images(self, global_refs: list[ReferenceImage]) -> list[ReferenceImage]:
@@ -133,6 +190,12 @@ class Scene(_Model):
                 return take
         return None
 
+    def image_take(self, take_id: str) -> ImageTake:
+        for t in self.image_takes:
+            if t.id == take_id:
+                return t
+        raise KeyError(take_id)
+
     def latest_take(self) -> Optional[Take]:
         return self.takes[-1] if self.takes else None
 
@@ -144,13 +207,14 @@ class Scene(_Model):
 
 
 class LedgerEntry(_Model):
-    take_id: str
+    take_id: str  # a video take's id, or an image take's (kind "image")
     scene_id: str
     provider: str
     model: Optional[str] = None
     estimated: float = 0.0
     cost: float = 0.0
     at: datetime = Field(default_factory=now)
+    kind: Literal["video", "image"] = "video"
 
 
 class VideoProject(_Model):
@@ -161,6 +225,7 @@ class VideoProject(_Model):
     scenes: list[Scene] = Field(default_factory=list)
     export: ExportSettings = Field(default_factory=ExportSettings)
     ledger: list[LedgerEntry] = Field(default_factory=list)
+    image: ImageChoice = Field(default_factory=ImageChoice)
     created_at: datetime = Field(default_factory=now)
     modified_at: datetime = Field(default_factory=now)
 
@@ -196,4 +261,5 @@ class VideoProject(_Model):
             paths += [p for p in (s.start_frame, s.end_frame, s.source_video, s.extend_video) if p]
             paths += [k.image for k in s.keyframes] + [r.path for r in s.reference_images]
             paths += [t.clip_path for t in s.takes if t.clip_path]
+            paths += [t.path for t in s.image_takes]
         return paths

@@ -12,6 +12,7 @@ dict-valued fields (render settings, export settings) merge per key the same way
 - takes by id within a scene: union; a take both have: the one further along wins (queued < submitted < running <
   done/failed/cancelled), and a remote job id either side has is kept (it is a paid job).
 - selected_take_id: ours if we changed it, else theirs.
+- image takes by id within a scene: union (one deleted here and in base stays deleted).
 - ledger: union of entries, keyed by the whole entry.
 """
 from __future__ import annotations
@@ -23,14 +24,14 @@ from typing import Any, Optional
 
 from pydantic import BaseModel, ValidationError
 
-from core.video.project import LedgerEntry, Scene, Take, VideoProject
+from core.video.project import ImageTake, LedgerEntry, Scene, Take, VideoProject
 
 log = logging.getLogger(__name__)
 
 _MISSING = object()
 # fields the merge handles itself, or that belong to this save (modified_at is set again when it is written)
 _PROJECT_OWN = {"scenes", "ledger", "modified_at", "schema_version"}
-_SCENE_OWN = {"id", "takes", "selected_take_id"}
+_SCENE_OWN = {"id", "takes", "selected_take_id", "image_takes"}
 _STATUS_RANK = {"queued": 0, "submitted": 1, "running": 2, "done": 3, "failed": 3, "cancelled": 3}
 _MAX_DEPTH = 4  # dicts deeper than this merge as one value
 
@@ -155,6 +156,12 @@ def _merge_scene(scene: Scene, base: Optional[dict], ours: dict, theirs: dict, r
     if _same(ours, theirs):
         return  # most scenes of a big project: nothing to do
     b = base or {}
+    # image takes by id, before the fields (a chosen image take id must name one): a paid image is never dropped
+    have, had = {t.id for t in scene.image_takes}, {t["id"] for t in b.get("image_takes", [])}
+    for t in theirs.get("image_takes", []):
+        if t["id"] not in have and t["id"] not in had:
+            scene.image_takes.append(ImageTake.model_validate(t))
+            report.takes_added.append(t["id"])
     _merge_fields(scene, _SCENE_OWN, b, ours, theirs, f"scene {scene.id}.", report)
     base_takes = {t["id"]: t for t in b.get("takes", [])}
     ours_takes = {t["id"]: t for t in ours.get("takes", [])}

@@ -203,6 +203,50 @@ class SelectTake(Edit):
         project.scenes[_index_of(project, self.scene_id)].selected_take_id = self.old
 
 
+class ChooseImageTake(SetSceneField):
+    """Use one of a scene's image takes as its start or end frame (None: that frame's choice is cleared and the
+    frame with it). The frame's path changes, so the scene's video settings hash changes with it."""
+
+    def __init__(self, scene_id: str, take_id: Optional[str], role: str = "start"):
+        if role not in ("start", "end"):
+            raise InvalidRequestError(f"role {role!r} is not a frame", field="role", allowed=["start", "end"])
+        super().__init__(scene_id, f"{role}_frame", None)
+        self.take_id, self.role = take_id, role
+        self.old_choice: Optional[str] = None
+        self.text = f"Choose {role} image"
+
+    def do(self, project: VideoProject) -> None:
+        scene = project.scenes[_index_of(project, self.scene_id)]
+        takes = [t for t in scene.image_takes if t.role == self.role]
+        take = next((t for t in takes if t.id == self.take_id), None)
+        if self.take_id is not None and take is None:
+            raise InvalidRequestError(f"scene {self.scene_id} has no {self.role} image take {self.take_id!r}",
+                                      field="take_id", allowed=[t.id for t in takes] or ["none: generate images"])
+        self.value = take.path if take else None
+        self.old_choice = getattr(scene, f"{self.role}_image_take_id")
+        with _frame_choice(scene, self.role, self.take_id):
+            super().do(project)
+
+    def undo(self, project: VideoProject) -> None:
+        scene = project.scenes[_index_of(project, self.scene_id)]
+        with _frame_choice(scene, self.role, self.old_choice):
+            super().undo(project)
+
+
+class _frame_choice:
+    """Sets the scene's chosen image take id once the frame itself was set (a failing frame change keeps both)."""
+
+    def __init__(self, scene: Scene, role: str, take_id: Optional[str]):
+        self.scene, self.name, self.take_id = scene, f"{role}_image_take_id", take_id
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            setattr(self.scene, self.name, self.take_id)
+
+
 def _first_error(exc: Exception) -> str:
     errors = getattr(exc, "errors", None)
     if callable(errors):
