@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     scene_edit.add_parsers(sub)
     from cli.project_import import add_import_parsers
     add_import_parsers(sub)  # import, relink
+    from cli.project_images import add_images_parser
+    add_images_parser(sub)
     return p
 
 
@@ -90,7 +92,12 @@ def project_main(argv: list[str]) -> int:
     return {"new": cmd_new, "add-scene": cmd_add_scene, "add-reference": cmd_add_reference,
             "remove-reference": cmd_remove_reference, "render": cmd_render, "info": cmd_info,
             "select-take": cmd_select_take, **scene_edit.COMMANDS, "import": _cmd_import,
-            "relink": _cmd_relink}[args.command](args)
+            "relink": _cmd_relink, "images": _cmd_images}[args.command](args)
+
+
+def _cmd_images(args) -> int:
+    from cli.project_images import cmd_images
+    return cmd_images(args)
 
 
 def _cmd_import(args) -> int:
