@@ -1,0 +1,1 @@
+"""The Settings dialog, one page per file (gui/settings/dialog.py puts them together)."""
