@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import importlib
 import logging
+import socket
+import subprocess
+import sys
+from pathlib import Path
 from typing import Optional
+from urllib.parse import urlsplit
 
+from core.child_process import child_kwargs
 from core.config import Settings
 from core.errors import ImageAIError
 from core.video.render_settings import DEFAULT_PROVIDER
@@ -19,6 +25,15 @@ DEPLOYMENT_LABELS = {"fal": "Fal API", "replicate": "Replicate API", "local": "L
 LOCAL_CPU_LABEL = "Local (CPU, very slow)"
 LOCAL_DEPLOYMENTS = ("local", "comfyui")
 LTX = "ltx-video"
+ROOT = Path(__file__).resolve().parents[2]
+DETECT_CODE = "from providers.ltx.local_device import detect; print(detect().model_dump_json())"
+DETECT_TIMEOUT_S = 120
+MAX_PROBED_SERVERS = 4
+PROBE_TIMEOUT_S = 0.3
+#: said when no LTX-Video deployment can run on this machine
+NO_DEPLOYMENT_ADVICE = ("No LTX-Video deployment can run on this machine yet: add a fal or Replicate key, or a "
+                        "ComfyUI server, in Settings (a local render needs a CUDA or Apple GPU). Animatic renders "
+                        "the storyboard offline, free, meanwhile.")
 
 
 class ProviderInfo:
@@ -32,6 +47,7 @@ class ProviderInfo:
         self._accelerator = None
         self._accelerator_error: Optional[str] = None
         self._offers: Optional[list[Offer]] = None
+        self._comfyui_up = False  # a ComfyUI server answered (checked in prefetch, off the GUI thread)
 
     def refresh(self, settings: Optional[Settings] = None) -> None:
         if settings is not None:
@@ -40,6 +56,7 @@ class ProviderInfo:
         self._caps.clear()
         self._deployments = None
         self._offers = None
+        self._comfyui_up = False
 
     def prefetch(self) -> None:
         """Ask every provider once (on a worker thread: checking an SDK or a GPU can mean importing it, which takes
@@ -49,6 +66,26 @@ class ProviderInfo:
                 self.capabilities(status.name)
         if any(s.name == LTX for s in self.statuses()):
             self.deployment_status()  # shown (with reasons) even when no deployment can run here
+            self._comfyui_up = self._comfyui_reachable()
+
+    def _comfyui_reachable(self) -> bool:
+        """Whether a configured ComfyUI server answers a TCP connect (the default address is always configured, so
+        being configured says nothing about a server running)."""
+        try:
+            from providers.ltx.comfyui_servers import configured_servers
+
+            servers = configured_servers(self.settings)
+        except (ImportError, ImageAIError):
+            return False
+        for server in servers[:MAX_PROBED_SERVERS]:
+            parts = urlsplit(server.url)
+            try:
+                with socket.create_connection((parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)),
+                                              timeout=PROBE_TIMEOUT_S):
+                    return True
+            except (OSError, ValueError):
+                continue
+        return False
 
     def statuses(self) -> list[registry.ProviderStatus]:
         if self._statuses is None:
@@ -151,6 +188,18 @@ class ProviderInfo:
             reasons["local"] = self._local_device()[1]
         return reasons
 
+    def runnable_deployment(self) -> Optional[str]:
+        """The first deployment that can render here (in the catalog's order): a cloud one with its key, ComfyUI
+        with a server that answers, the local one only once the GPU check found a device for it; None when none."""
+        reasons = self.deployment_status()
+        for dep in DEPLOYMENT_LABELS:
+            if reasons.get(dep) is not None:
+                continue
+            if dep == "local" and self._local_device()[0] is None or dep == "comfyui" and not self._comfyui_up:
+                continue
+            return dep
+        return None
+
     def deployment_labels(self) -> dict[str, str]:
         labels = dict(DEPLOYMENT_LABELS)
         if self._local_device()[0] == "cpu":
@@ -166,14 +215,25 @@ class ProviderInfo:
         return self._accelerator is not None or self._accelerator_error is not None
 
     def detect_local_device(self):
-        """Look for a CUDA/MPS device (imports torch: seconds). Call it on a worker thread and hand the result to
-        set_local_device on the GUI thread. Returns the Accelerator, or the error text."""
-        try:
-            from providers.ltx.local_device import detect_cached
+        """Look for a CUDA/MPS device. Call it on a worker thread and hand the result to set_local_device on the GUI
+        thread. Returns the Accelerator, or the error text. Torch is imported in a child process: importing it on a
+        thread of the app holds the interpreter lock for long stretches (a 330 ms stall of the window, measured)."""
+        from providers.ltx.local_device import Accelerator
 
-            return detect_cached()
-        except Exception as exc:  # a broken torch install must not take the window down; the reason is shown
+        try:
+            done = subprocess.run([sys.executable, "-c", DETECT_CODE], cwd=ROOT, capture_output=True, text=True,
+                                  timeout=DETECT_TIMEOUT_S, **child_kwargs())
+        except (OSError, subprocess.TimeoutExpired) as exc:
             log.warning("checking the GPU failed: %s", exc)
+            return f"checking the GPU failed: {exc}"
+        lines = done.stdout.strip().splitlines()
+        if done.returncode != 0 or not lines:
+            why = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+            log.warning("checking the GPU failed: %s", done.stderr.strip())
+            return f"checking the GPU failed: {why}"
+        try:
+            return Accelerator.model_validate_json(lines[-1])
+        except ValueError as exc:
             return f"checking the GPU failed: {exc}"
 
     def set_local_device(self, result) -> None:

@@ -26,7 +26,7 @@ from gui.video import combo_utils
 from gui.video.control_rules import control_reasons
 from gui.video.ltx_group import LtxGroup
 from gui.video.project_session import ProjectSession
-from gui.video.provider_info import LTX, ProviderInfo, price_text
+from gui.video.provider_info import LTX, NO_DEPLOYMENT_ADVICE, ProviderInfo, price_text
 from gui.video.veo_group import VeoGroup
 from providers.base import ModelInfo
 
@@ -72,6 +72,7 @@ class RenderSettingsGroup(QGroupBox):
         self._prefetched.connect(self._on_prefetched)
         self._device_found.connect(self._on_device_found)
         self._checking_device = False
+        self._want_runnable = False  # LTX-Video was chosen with no deployment that runs here: take a GPU found later
         self.setEnabled(False)
         self.setTitle("Render Settings (checking providers…)")
         # checked once the event loop runs: the window appears first, then the providers' answers fill it in
@@ -196,6 +197,11 @@ class RenderSettingsGroup(QGroupBox):
         self.info.set_local_device(result)
         if self.ready and self.session.project is not None and self.effective_provider() == LTX:
             self._fill_deployments()  # the entries only: the saved deployment is shown as saved
+            if self._want_runnable and self.render.deployment is None and self.info.runnable_deployment() == "local":
+                self._want_runnable = False  # LTX-Video was just chosen and only this machine's GPU can run it
+                self._set(deployment="local")
+                self.notice.emit(f"LTX-Video: using {self.info.deployment_labels()['local']} (no cloud key or "
+                                 "ComfyUI server is set)")
         self.local_device_checked.emit()
 
     # --- the settings being edited --------------------------------------------------------------------------
@@ -254,8 +260,29 @@ class RenderSettingsGroup(QGroupBox):
         if not new or new == old:
             return
         self._stash[old] = {k: getattr(r, k) for k in PROVIDER_BOUND}
-        back = self._stash.pop(new, None) or {"provider": new, "model": None, "deployment": None, "options": {}}
+        back = self._stash.pop(new, None)
+        if back is None:
+            back = {"provider": new, "model": None, "deployment": None, "options": {}}
+            if new == LTX:
+                back["deployment"] = self._runnable_instead_of_default()
         self._replace(RenderSettings.model_validate({**r.model_dump(), **back}))
+
+    def _runnable_instead_of_default(self) -> Optional[str]:
+        """LTX-Video newly chosen: None (its default deployment) when that can render here, else the first that can,
+        so the first deployment offered is one this machine runs; with none, what to do instead is said."""
+        self._want_runnable = False
+        default = self.info.default_deployment()
+        if self.info.deployment_status().get(default) is None:
+            return None
+        found = self.info.runnable_deployment()
+        labels = self.info.deployment_labels()
+        if found is not None:
+            self.notice.emit(f"LTX-Video: {labels.get(default, default)} cannot run here "
+                             f"({self.info.deployment_status()[default]}); using {labels.get(found, found)}")
+        else:
+            self._want_runnable = self.info.local_device_needed()  # the GPU check may still find one
+            self.notice.emit(NO_DEPLOYMENT_ADVICE)
+        return found
 
     def _on_deployment(self, deployment: Optional[str]) -> None:
         if self._loading or self.session.project is None:
