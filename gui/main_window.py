@@ -273,7 +273,7 @@ class MainWindow(QMainWindow):
 
     # --- settings -------------------------------------------------------------------------------------------
     def show_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self)
+        dialog = SettingsDialog(self.settings, self, runner=self.runner)
         if dialog.exec():
             self.apply_settings_dialog(dialog)
 
