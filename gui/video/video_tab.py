@@ -15,6 +15,7 @@ from core.errors import ImageAIError
 from core.render.events import RenderEvent, RenderSummary, RunPlan
 from core.video.project import ACTIVE_STATUSES
 from gui.async_runner import AsyncRunner
+from gui.video.compare_dialog import CompareDialog
 from gui.video.cost_dialog import CostDialog
 from gui.video.export_group import ExportGroup
 from gui.video.plan_notes import problem_lines, run_notes, summary_text
@@ -94,6 +95,8 @@ class VideoTab(QWidget):
         self.cancel_button = QPushButton("Cancel all", objectName="cancelRenderButton", enabled=False)
         self.cancel_scene_button = QPushButton("Cancel selected", objectName="cancelSceneButton", enabled=False)
         self.retry_button = QPushButton("Retry failed", objectName="retryFailedButton", enabled=False)
+        self.compare_button = QPushButton("Compare…", objectName="compareButton")
+        self.compare_button.setToolTip("Render the selected scene with two providers as two takes and compare them")
         self.cost_label = QLabel("", objectName="costLabel")
         self.cost_label.setWordWrap(True)
         self.plan_notes = QLabel("", objectName="planNotes")
@@ -110,6 +113,7 @@ class VideoTab(QWidget):
         controls.addWidget(self.cancel_button)
         controls.addWidget(self.cancel_scene_button)
         controls.addWidget(self.retry_button)
+        controls.addWidget(self.compare_button)
         controls.addStretch(1)
         cost_row = QHBoxLayout()
         cost_row.addWidget(self.cost_label, 1)
@@ -173,6 +177,7 @@ class VideoTab(QWidget):
         self.cancel_button.clicked.connect(lambda: self.controller.cancel(None))
         self.cancel_scene_button.clicked.connect(self._cancel_selected)
         self.retry_button.clicked.connect(lambda: self.retry_failed())
+        self.compare_button.clicked.connect(lambda: self.show_compare())
         self.controller.event.connect(self._on_event)
         self.controller.started.connect(self._on_started)
         self.controller.finished.connect(self._on_finished)
@@ -440,6 +445,20 @@ class VideoTab(QWidget):
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.open()
         self._takes_dialog = dialog
+
+    def show_compare(self) -> Optional[CompareDialog]:
+        """The compare dialog for the selected scene (the first when none is selected)."""
+        if self.busy() or not self.render_group.ready or not self.session.project or not self.session.project.scenes:
+            self.console.info("Compare: add a scene and wait for the providers check (and any render) to end")
+            return None
+        ids = self.scenes.selected_ids()
+        dialog = CompareDialog(self.session, self.controller.runner, self.settings, self.info,
+                               ids[0] if ids else None, self)
+        dialog.problem.connect(self.console.error)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+        self._compare_dialog = dialog
+        return dialog
 
     def shutdown(self) -> None:
         if self.controller.is_running():
