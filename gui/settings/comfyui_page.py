@@ -31,7 +31,7 @@ class ComfyUIPage(QWidget):
         super().__init__()
         self.settings = settings
         self.runner = runner
-        self.reports: dict[str, ServerReport] = {}
+        self.reports: dict[ComfyServer, ServerReport] = {}  # the latest answer of each (id, address) tested
         self._tokens = itertools.count(1)
         self._reported.connect(self._on_reported)
         lay = QVBoxLayout(self)
@@ -70,7 +70,7 @@ class ComfyUIPage(QWidget):
         self.report = QPlainTextEdit(objectName="comfyui_report", readOnly=True)
         self.report.setPlaceholderText("Test a server: whether it answers, its ComfyUI version and devices, and the "
                                        "nodes and model files the LTX templates need that it lacks.")
-        lay.addWidget(self.report, 1)
+        lay.addWidget(self.report, 2)
 
     # --- rows ----------------------------------------------------------------------------------------------------
     def add_server(self, sid: str = "", url: str = "", weight: float = 1.0) -> int:
@@ -102,9 +102,13 @@ class ComfyUIPage(QWidget):
         item = self.table.item(row, col)
         return item.text().strip() if item else ""
 
-    def _server(self, row: int) -> ComfyServer:
-        url = normal_url(self._text(row, URL))
-        return ComfyServer(self._text(row, ID) or default_id(url), url)
+    def _server(self, row: int) -> Optional[ComfyServer]:
+        """The row's server, or None while its entry is not usable."""
+        sid, url = self._text(row, ID), self._text(row, URL)
+        if server_problems([(sid, url)]):
+            return None
+        url = normal_url(url)
+        return ComfyServer(sid or default_id(url), url)
 
     # --- testing -------------------------------------------------------------------------------------------------
     def test_all(self) -> None:
@@ -114,18 +118,18 @@ class ComfyUIPage(QWidget):
         self.test_rows(sorted({i.row() for i in self.table.selectedIndexes()}))
 
     def test_rows(self, rows) -> None:
-        self.report.clear()
         for row in rows:
             bad = server_problems([(self._text(row, ID), self._text(row, URL))])
             if bad:
-                self._set_state(row, "not testable")
-                self.report.appendPlainText(bad[0].replace("ComfyUI server 1", f"Row {row + 1}"))
+                self._set_state(row, "not testable", bad[0].split(": ", 1)[-1])
                 continue
             token = self.table.item(row, ID).data(Qt.UserRole)
             server = self._server(row)
+            self.reports.pop(server, None)
             self._set_state(row, "testing…")
             future = self.runner.submit(check_server(server, self.settings))
             future.add_done_callback(lambda f, t=token, s=server: self._done(t, s, f))
+        self._show_reports()
 
     def _done(self, token: int, server: ComfyServer, future) -> None:
         """On the loop thread: hand the answer to the GUI thread."""
@@ -142,7 +146,7 @@ class ComfyUIPage(QWidget):
         row = self._row_of(token)
         if row is None or self._server(row) != report.server:
             return  # the row was removed or edited while the server was asked
-        self.reports[report.server.id] = report
+        self.reports[report.server] = report
         if not report.reachable:
             state = "not reachable"
         elif report.ok:
@@ -150,8 +154,19 @@ class ComfyUIPage(QWidget):
         else:
             state = f"lacks {len(report.missing_nodes) + len(report.missing_models)}"
         self._set_state(row, state, "\n".join(report.lines()))
-        self.report.appendPlainText("\n".join(report.lines()) + "\n")
+        self._show_reports()
         self.tested.emit(report)
+
+    def _show_reports(self) -> None:
+        """The reports in the table's order (they arrive in the order the servers answer)."""
+        parts = []
+        for row in range(self.table.rowCount()):
+            state = self.table.item(row, STATE)
+            if state.text() == "not testable":
+                parts.append(f"row {row + 1}: not testable: {state.toolTip()}")
+            elif (server := self._server(row)) in self.reports:
+                parts.append("\n".join(self.reports[server].lines()))
+        self.report.setPlainText("\n\n".join(parts))
 
     def _row_of(self, token: int) -> Optional[int]:
         for row in range(self.table.rowCount()):

@@ -117,7 +117,8 @@ class LocalPage(QWidget):
             self.device.addItem(f"{found.kind}: {found.name} ({found.memory_gb:g} GB)", found.kind)
             note = f"Found {found.name}, torch {found.torch_version}."
         else:
-            note = f"No CUDA or MPS device found (torch {found.torch_version}); the CPU is very slow."
+            note = (f"No CUDA or MPS device found (torch {found.torch_version}): Automatic cannot render here; "
+                    f"choose the CPU (very slow) to render locally.")
         self.device.addItem(CPU, "cpu")
         if keep and self.device.findData(keep) < 0:
             # a saved choice this machine lacks stays visible (the settings may be shared with another machine)

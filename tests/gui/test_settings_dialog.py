@@ -140,6 +140,9 @@ def test_every_problem_is_listed_at_once_and_the_dialog_stays_open(dialog, qtbot
                   f"Camera LoRA crane up: {not_a_model} is not a file"):
         assert words in text, (words, text)
     assert d.tabs.currentWidget() is d.services  # the first page with a problem
+    d.comfyui.test_rows([2])  # an entry that is not an address is not asked
+    assert d.comfyui.table.item(2, 3).text() == "not testable"
+    assert "row 3: not testable: 'http://:8188' is not an address" in d.comfyui.report.toPlainText()
     d.local.folder.setText(str(not_a_model))
     assert any("holds no diffusers LTX pipeline" in p for p in d.problems())
     # fixed: OK closes the dialog
