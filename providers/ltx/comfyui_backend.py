@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import itertools
 import os
 import random
 import uuid
@@ -38,8 +37,13 @@ from providers.ltx import comfyui_workflows as wf
 from providers.ltx.backend import LTXBackend
 from providers.ltx.comfyui_checks import MissingOnServer, options, require
 from providers.ltx.comfyui_client import ComfyUIClient, error_from_history, unreachable
+from providers.ltx.comfyui_convert import to_api
+from providers.ltx import comfyui_probe as probe
+from providers.ltx.comfyui_farm import DOWN_AFTER_POLLS, FARM, run_seconds
+from providers.ltx.comfyui_probe import weight_of
 from providers.ltx.comfyui_servers import HEALTH, SETTING_HINT, ComfyServer, configured_servers, job_id, \
     server_of_job
+from providers.ltx.comfyui_servers import job_id as job_of
 from providers.ltx.local_models import LOCAL_MODELS
 
 if TYPE_CHECKING:
@@ -50,6 +54,14 @@ CKPT_HINTS = {"ltx-video-2b": ("2b",), "ltx-video-13b": ("13b",), "ltx-2-19b": (
 #: polls in a row in which the server knows nothing of a prompt before it counts as lost
 LOST_AFTER_POLLS = 3
 _UPLOAD = "\x00upload:"  # stands for a file not uploaded yet while the graph is checked
+
+
+class ServerDown(Exception):
+    """The server following a prompt stopped answering: the scene moves (inside wait(), never seen outside)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 def client_id_for(prompt_id: str) -> str:
@@ -70,8 +82,7 @@ class ComfyUIBackend(LTXBackend):
         self.health = HEALTH
         self._object_info: dict[str, dict] = {}    # server URL -> /object_info (asked once per session)
         self._uploaded: dict[str, set[str]] = {}   # server URL -> names uploaded this session
-        self._active: dict[str, str] = {}          # job id -> server id, from submit until the wait ends
-        self._rr = itertools.count()
+        self._moved: dict[str, str] = {}           # the job id a take was given -> where its prompt runs now
         self._cancelled: set[str] = set()
         self._seeds: dict[str, int] = {}
 
@@ -86,6 +97,9 @@ class ComfyUIBackend(LTXBackend):
             return str(exc)
         if not servers:
             return f"no ComfyUI server configured: set {SETTING_HINT} (commas for several)"
+        bad = [f"{k}={v:g}" for k, v in (self.settings.comfyui_server_weights or {}).items() if not v > 0]
+        if bad:
+            return f"comfyui_server_weights: capacity weights must be above 0 ({', '.join(bad)})"
         return None
 
     def check(self, plan: "LTXPlan") -> None:
@@ -161,7 +175,8 @@ class ComfyUIBackend(LTXBackend):
         extra: dict = {"seed": seed, "image": None, "end_image": None, "video": None, **uploads}
         skip = frozenset(names.values())  # uploads: not in the server's lists as it answered before them
         if s.workflow:
-            graph = wf.fill(wf.load_user_workflow(s.workflow), self._values(plan, extra),
+            # a UI-format file is converted with this server's /object_info (its widget order per node class)
+            graph = wf.fill(to_api(wf.load_user_workflow(s.workflow), info, server), self._values(plan, extra),
                             allowed=wf.USER_PLACEHOLDERS)
             require(graph, info, server, skip=skip)
             return graph
@@ -171,7 +186,7 @@ class ComfyUIBackend(LTXBackend):
             mode = "image-to-video" if plan.start_image else ("lora" if s.lora_path else "text-to-video")
         if mode == "extend":
             extra.update({k: v for k, v in self._extend(plan).items() if k != "backward"})
-        graph = wf.load_template(mode)
+        graph = wf.load_template(mode, s.model)  # the template set of the model's LTX version
         if s.lora_path and mode != "lora":
             graph = wf.add_lora(graph, "{{lora_name}}", "{{lora_strength}}")
         if s.keyframes:
@@ -179,6 +194,7 @@ class ComfyUIBackend(LTXBackend):
             graph = wf.add_keyframe_guides(graph, [
                 (min(f - 1, max(0, int(round(t * s.fps)))), names[f"keyframe:{i}"])
                 for i, (t, _) in enumerate(s.keyframes)])
+        extra.update(wf.model_values(s.model, info))
         extra["ckpt_name"] = self._checkpoint(info, s.model, server)
         clips = options(_input(info, "CLIPLoader", "clip_name")) or []
         t5 = [c for c in clips if "t5" in str(c).lower()] or clips
@@ -206,17 +222,16 @@ class ComfyUIBackend(LTXBackend):
                               f"in the comfyui_checkpoints setting", field="model")
 
     # ---- servers ----------------------------------------------------------------------------------------------
-    def _order(self) -> list[ComfyServer]:
-        """Servers that answer, fewest jobs of this app first (ties in turn), then those marked down."""
-        servers = self.servers()
+    def _order(self, exclude: frozenset[str] = frozenset()) -> list[ComfyServer]:
+        """Servers that answer, first finish first (providers/ltx/comfyui_farm.py), then those marked down."""
+        servers = [s for s in self.servers() if s.id not in exclude]
         if not servers:
-            raise UnavailableError(self.unavailable_reason() or "no ComfyUI server")
-        start = next(self._rr) % len(servers)
-        turn = servers[start:] + servers[:start]
-        load = {s.id: sum(1 for v in self._active.values() if v == s.id) for s in servers}
-        up = [s for s in turn if self.health.down_reason(s.url) is None]
-        down = [s for s in turn if s not in up]
-        return sorted(up, key=lambda s: load[s.id]) + sorted(down, key=lambda s: load[s.id])
+            raise UnavailableError(self.unavailable_reason() or "no other ComfyUI server to move the scene to")
+        for s in servers:
+            FARM.server(s, weight_of(self.settings, s))
+        ranked = sorted(enumerate(servers), key=lambda p: (FARM.expected_finish(p[1]), p[0]))
+        up = [s for _, s in ranked if self.health.down_reason(s.url) is None and not FARM.is_down(s)]
+        return up + [s for _, s in ranked if s not in up]
 
     async def _info(self, client: ComfyUIClient) -> dict:
         url = client.base_url
@@ -242,48 +257,84 @@ class ComfyUIBackend(LTXBackend):
         for note in self._shape(plan)[3]:
             progress(ProgressEvent(stage="validating", message=f"adjusted: {note}"))
         seed = plan.config.seed if plan.config.seed is not None else random.randrange(2 ** 32)
+        job = await self._place(plan, progress, seed, str(uuid.uuid4()))
+        self._seeds[job] = seed
+        return job
+
+    async def _place(self, plan: "LTXPlan", progress: ProgressCallback, seed: int, prompt_id: str,
+                     exclude: frozenset[str] = frozenset(), hold: bool = True) -> str:
+        """Queue the prompt where it finishes first; with `hold`, wait in the app while that server already has
+        DEPTH prompts of this app waiting (placing a moved scene does not wait)."""
         placeholders = {key: f"{_UPLOAD}{key}" for key, _ in self._inputs(plan)}
-        lacking: list[MissingOnServer] = []
-        unanswered: list[str] = []
-        for server in self._order():
-            client = ComfyUIClient(server, self.health)
+        lacking: dict[str, MissingOnServer] = {}
+        unanswered: dict[str, str] = {}
+        while True:
+            order = [s for s in self._order(exclude) if s.id not in lacking]
+            usable = [s for s in order if s.id not in unanswered]
+            best = usable[0] if usable else None
+            if best is not None and hold and not FARM.has_room(best) and not FARM.is_down(best):
+                await self._wait_for_room([s for s in usable if FARM.server(s).jobs])
+                continue
+            if best is None:
+                break
+            FARM.job_added(best, prompt_id)  # counted from the choice on: concurrent placements see it
+            client = ComfyUIClient(best, self.health)
             try:
                 info = await self._info(client)
-                self._graph(plan, info, placeholders, seed, server.id)  # every check, before any upload
+                self._graph(plan, info, placeholders, seed, best.id)  # every check, before any upload
                 names = await self._upload_all(client, plan, progress)
-                graph = self._graph(plan, info, names, seed, server.id)
-            except MissingOnServer as exc:
-                lacking.append(exc)
-                continue
-            except TransientError as exc:  # nothing is queued yet: another server may take the scene
-                unanswered.append(str(exc))
-                continue
-            prompt_id = str(uuid.uuid4())
-            try:
+                graph = self._graph(plan, info, names, seed, best.id)
                 # a server older than prompt_id in /prompt names its own id: then only the polls follow the job
-                prompt_id = await client.queue_prompt(graph, prompt_id, client_id_for(prompt_id))
-            except TransientError as exc:
-                if not (exc.not_created and unreachable(exc)):
-                    raise
-                unanswered.append(str(exc))
+                queued_id = await client.queue_prompt(graph, prompt_id, client_id_for(prompt_id))
+            except MissingOnServer as exc:
+                FARM.job_ended(best, prompt_id)
+                lacking[best.id] = exc
                 continue
-            job = job_id(prompt_id, server)
-            self._active[job] = server.id
-            self._seeds[job] = seed
-            progress(ProgressEvent(stage="submitted", message=f"queued on {server.id} as {prompt_id}"))
-            return job
+            except TransientError as exc:  # another server may take the scene
+                FARM.job_ended(best, prompt_id)
+                if not exc.not_created:  # it stopped answering as the prompt was sent: removed there if it came
+                    FARM.moved_away(best, prompt_id)
+                unanswered[best.id] = str(exc)
+                continue
+            except BaseException:
+                FARM.job_ended(best, prompt_id)
+                raise
+            if queued_id != prompt_id:
+                FARM.job_ended(best, prompt_id)
+                FARM.job_added(best, queued_id)
+            progress(ProgressEvent(stage="submitted", message=f"queued on {best.id} as {queued_id}"))
+            return job_id(queued_id, best)
         if len(lacking) == 1 and not unanswered:
-            raise lacking[0]
+            raise next(iter(lacking.values()))
         if lacking:
-            raise MissingOnServer("; ".join([e.reason for e in lacking] + unanswered), field="workflow")
-        raise TransientError("no ComfyUI server answers: " + "; ".join(unanswered), not_created=True)
+            raise MissingOnServer("; ".join([e.reason for e in lacking.values()] + list(unanswered.values())),
+                                  field="workflow")
+        raise TransientError("no ComfyUI server answers: " + "; ".join(unanswered.values()), not_created=True)
+
+    async def _wait_for_room(self, busy: list[ComfyServer]) -> None:
+        """Until a prompt of this app starts or ends somewhere: asks the busy servers' queues (no follower may be
+        polling them yet) and waits for news from the followers."""
+        await FARM.wait_change(self.poll_interval)
+        for s in busy:
+            try:
+                await probe.refresh(ComfyUIClient(s, self.health))
+            except TransientError:
+                continue
 
     async def wait(self, job_id: str, plan: "LTXPlan", progress: ProgressCallback = no_progress) -> RenderResult:
-        prompt_id, server = server_of_job(job_id, self.settings)
-        client = ComfyUIClient(server, self.health)
+        job = self._moved.get(job_id, job_id)
+        prompt_id, server = server_of_job(job, self.settings)
         finished = False
         try:
-            entry = await self._follow(client, prompt_id, job_id, progress)
+            while True:
+                client = ComfyUIClient(server, self.health)
+                try:
+                    entry = await self._follow(client, prompt_id, job, progress)
+                    break
+                except ServerDown as down:
+                    server = await self._move(prompt_id, server, plan, progress, job_id, down.reason)
+                    job = self._moved[job_id] = job_of(prompt_id, server)
+            FARM.measured(server, prompt_id, run_seconds(entry))
             err = error_from_history(entry)
             if err is not None:
                 raise err
@@ -294,7 +345,7 @@ class ComfyUIBackend(LTXBackend):
             finished = True
             return RenderResult(clip_path=Path(plan.config.output_path), duration=info.duration, width=info.width,
                                 height=info.height, fps=info.fps or plan.config.fps, has_audio=info.has_audio,
-                                remote_job_id=job_id, seed=seed if seed is not None else _seed_of(entry))
+                                remote_job_id=job, seed=seed if seed is not None else _seed_of(entry))
         except ImageAIError as exc:
             finished = not exc.retryable  # the queue calls wait() again on a retryable error: keep the job
             raise
@@ -303,18 +354,56 @@ class ComfyUIBackend(LTXBackend):
             raise
         finally:
             if finished:
-                self._active.pop(job_id, None)
+                FARM.job_ended(server, prompt_id)
                 self._seeds.pop(job_id, None)
                 self._cancelled.discard(job_id)
 
+    async def _move(self, prompt_id: str, old: ComfyServer, plan: "LTXPlan", progress: ProgressCallback,
+                    job: str, reason: str) -> ComfyServer:
+        """The server the scene runs on now that `old` went down: where it already is (moved by an earlier run),
+        or queued anew under the same prompt id and seed; `old` removes it when it answers again."""
+        others = [s for s in self.servers() if s.id != old.id]
+        FARM.moved_away(old, prompt_id)
+        try:
+            found = await probe.find_elsewhere(prompt_id, others, self.health)
+            if found is not None:
+                new = found
+                FARM.job_added(new, prompt_id)
+            else:
+                seed = self._seeds.get(job, plan.config.seed if plan.config.seed is not None else
+                                       random.randrange(2 ** 32))
+                new = server_of_job(await self._place(plan, progress, seed, prompt_id, frozenset({old.id}),
+                                                      hold=False), self.settings)[1]
+        except (TransientError, UnavailableError) as exc:
+            FARM.cleaned(old, prompt_id)  # nowhere else to go: the prompt on `old` is still the one wanted
+            raise TransientError(f"ComfyUI server {old.id} went down ({reason}) and no other server can take "
+                                 f"the scene ({exc})", not_created=False) from None
+        progress(ProgressEvent(stage="queued", message=f"warning: ComfyUI server {old.id} went down ({reason}): "
+                                                       f"this scene moved to {new.id}"))
+        return new
+
     async def _follow(self, client: ComfyUIClient, prompt_id: str, job: str, progress: ProgressCallback) -> dict:
-        """Poll until the history has the prompt; the websocket reports progress and wakes the poll early."""
+        """Poll until the history has the prompt; the websocket reports progress and wakes the poll early.
+        ServerDown after DOWN_AFTER_POLLS failed polls in a row (or when the farm marked the server down and this
+        poll fails too)."""
         wake = asyncio.Event()
         listener = asyncio.ensure_future(self._listen(client, prompt_id, progress, wake))
-        misses, last, dropped = 0, None, False
+        misses, failures, last, dropped = 0, 0, None, False
+        server = client.server
         try:
             while True:
-                state, detail = await client.where(prompt_id)
+                try:
+                    state, detail = await client.where(prompt_id)
+                except TransientError as exc:
+                    failures += 1
+                    if failures >= DOWN_AFTER_POLLS or FARM.is_down(server):
+                        FARM.mark_down(server, f"{failures} polls unanswered")
+                        raise ServerDown(f"{failures} polls unanswered") from exc
+                    await asyncio.sleep(self.poll_interval)
+                    continue
+                failures = 0
+                FARM.answered(server, queue=client.queue_length)
+                await probe.clean_returned(self.servers(), self.poll_interval, self.health)
                 if state == "done":
                     return detail  # type: ignore[return-value]
                 if job in self._cancelled:
@@ -322,17 +411,21 @@ class ComfyUIBackend(LTXBackend):
                 if state == "unknown":
                     misses += 1
                     if misses >= LOST_AFTER_POLLS:
-                        err = ImageAIError(f"ComfyUI server {client.server.id} no longer knows prompt {prompt_id} "
+                        others = [s for s in self.servers() if s.id != server.id]
+                        if await probe.find_elsewhere(prompt_id, others, self.health) is not None:
+                            raise ServerDown(f"it no longer has prompt {prompt_id}, which is on another server")
+                        err = ImageAIError(f"ComfyUI server {server.id} no longer knows prompt {prompt_id} "
                                            f"(it was restarted, or its queue or history was cleared): the render "
                                            f"is lost there; render the scene again")
                         err.result_gone = True
                         raise err
                 else:
                     misses = 0
+                    FARM.job_state(server, prompt_id, state)
                     if (state, detail) != last:
                         progress(ProgressEvent(stage="queued", queue_position=detail, message=f"queued on "
-                                               f"{client.server.id} (position {detail})") if state == "queued" else
-                                 ProgressEvent(stage="running", message=f"running on {client.server.id}"))
+                                               f"{server.id} (position {detail})") if state == "queued" else
+                                 ProgressEvent(stage="running", message=f"running on {server.id}"))
                     last = (state, detail)
                 if listener.done() and not dropped:
                     dropped = True  # said once: the socket is gone, polling goes on
@@ -433,7 +526,7 @@ class ComfyUIBackend(LTXBackend):
                 joined.unlink(missing_ok=True)
 
     async def cancel(self, job_id: str) -> None:
-        prompt_id, server = server_of_job(job_id, self.settings)
+        prompt_id, server = server_of_job(self._moved.get(job_id, job_id), self.settings)
         self._cancelled.add(job_id)
         client = ComfyUIClient(server, self.health)
         state, _ = await client.where(prompt_id)

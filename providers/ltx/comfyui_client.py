@@ -18,6 +18,8 @@ from core.errors import BadOutputError, CancelledError, ImageAIError, InvalidReq
 from providers.ltx.comfyui_servers import HEALTH, SETTING_HINT, ComfyServer, Health
 
 TIMEOUT = aiohttp.ClientTimeout(total=120, connect=10)
+#: a poll (history, queue, stats) that takes this long counts as a failed poll: a hung server is found in seconds
+POLL_TIMEOUT = aiohttp.ClientTimeout(total=20, connect=5)
 #: a result (or an upload) may be large: no total limit, but a transfer that stalls this long has failed
 VIEW_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=10, sock_read=120)
 CHUNK = 1 << 16
@@ -46,6 +48,7 @@ class ComfyUIClient:
         self.server = server
         self.base_url = server.url.rstrip("/")
         self.health = health
+        self.queue_length: Optional[int] = None  # prompts queued or running there, as the last /queue said
 
     # ---- plumbing ---------------------------------------------------------------------------------------------
     def _failed(self, route: str, exc: BaseException) -> TransientError:
@@ -94,7 +97,13 @@ class ComfyUIClient:
         return data
 
     async def queue_state(self) -> dict:
-        _, data = await self._json("GET", "/queue")
+        _, data = await self._json("GET", "/queue", timeout=POLL_TIMEOUT)
+        data = data if isinstance(data, dict) else {}
+        self.queue_length = len(data.get("queue_running") or []) + len(data.get("queue_pending") or [])
+        return data
+
+    async def system_stats(self) -> dict:
+        _, data = await self._json("GET", "/system_stats", timeout=POLL_TIMEOUT)
         return data if isinstance(data, dict) else {}
 
     async def upload(self, path: Path, name: str) -> str:
@@ -139,7 +148,7 @@ class ComfyUIClient:
 
     async def history(self, prompt_id: str) -> Optional[dict]:
         """The history entry of a prompt once it has ended, else None ({} while queued, running or unknown)."""
-        _, data = await self._json("GET", f"/history/{prompt_id}")
+        _, data = await self._json("GET", f"/history/{prompt_id}", timeout=POLL_TIMEOUT)
         entry = data.get(prompt_id) if isinstance(data, dict) else None
         if not isinstance(entry, dict):
             return None

@@ -15,7 +15,10 @@ server's server.py and execution.py; traffic shapes from ComfyUI 0.3.64, shared/
 Faults: `fail_next` (execution_error), `hang_next` (runs until interrupted), `drop_ws_next` (closes the prompt's
 socket mid-run), `junk_next` (a bad output: "png_as_mp4", "short", "truncated", "gif_bomb", "huge", "none"),
 `still` (every frame identical), `output_kind` ("video", "webp", "apng", "webm", "vhs"); `restart()` forgets the
-queue and history as a restarted server does; `stop()` kills it."""
+queue and history as a restarted server does; `stop()` kills it; `freeze()` makes it stop answering mid-run (a hung
+host: connections refused, sockets dropped, execution paused, state kept) and `thaw(run=...)` answers again (`freeze_at_start`: as the n-th prompt starts), its
+execution held until `run_again()` when `run=False`. Servers of different speeds: `step_delay` (seconds per sampler
+step). `completions` counts the prompts run to success, by prompt id; `busy_s` the seconds spent executing."""
 from __future__ import annotations
 
 import asyncio
@@ -35,6 +38,8 @@ from aiohttp import WSMsgType, web
 from core.video.media import ffmpeg_exe
 
 OBJECT_INFO = Path(__file__).resolve().parent.parent / "data" / "comfyui" / "object_info.json"
+# node classes newer than the recording (the LTX-2.x graph nodes), described from their source
+NEWER_NODES = OBJECT_INFO.with_name("object_info_newer.json")
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 VIDEO_EXT = (".mp4", ".webm", ".mov", ".mkv", ".avi")
 SAMPLERS = {"SamplerCustomAdvanced", "KSampler", "SamplerCustom", "KSamplerAdvanced"}
@@ -43,7 +48,9 @@ SAVERS = {"SaveVideo", "SaveWEBM", "SaveAnimatedWEBP", "SaveAnimatedPNG"}
 
 @lru_cache(maxsize=1)
 def _recorded() -> str:
-    return OBJECT_INFO.read_text(encoding="utf-8")
+    info = json.loads(OBJECT_INFO.read_text(encoding="utf-8"))
+    newer = json.loads(NEWER_NODES.read_text(encoding="utf-8"))
+    return json.dumps({**info, **{k: v for k, v in newer.items() if k not in info}})
 
 
 class FakeComfyUI:
@@ -71,6 +78,10 @@ class FakeComfyUI:
         self.huge_bytes = 96 * 1024 * 1024
         self.output_kind = "video"
         self.sockets: dict[str, web.WebSocketResponse] = {}
+        self.completions: dict[str, int] = {}
+        self.busy_s = 0.0
+        self.frozen = False
+        self.freeze_at_start: Optional[int] = None  # freeze as the n-th prompt starts (mid-run, deterministic)
         self._interrupt = False
         self._counter = 0
         self._number = 0
@@ -104,12 +115,40 @@ class FakeComfyUI:
             app.router.add_route(method, "/api" + path, handler)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]
+        await self._listen()
         self.url = f"http://127.0.0.1:{self.port}"
+        self._running = asyncio.Event()
+        self._running.set()
         self._work = asyncio.Event()
         self._executor = asyncio.ensure_future(self._execute_loop())
+
+    async def _listen(self) -> None:
+        self._site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+        await self._site.start()
+        self.port = self._site._server.sockets[0].getsockname()[1]
+
+    async def _freeze(self) -> None:
+        self.frozen = True
+        self._running.clear()
+        for ws in list(self.sockets.values()):
+            await ws.close()
+        await self._site.stop()
+
+    def freeze(self) -> None:
+        """Stop answering (connections refused, sockets closed) and pause execution; queue and history stay."""
+        asyncio.run_coroutine_threadsafe(self._freeze(), self.loop).result(10)
+
+    def thaw(self, run: bool = True) -> None:
+        """Answer again on the same port; execution resumes now (`run`), or only at `run_again()`."""
+        async def _thaw():
+            await self._listen()
+            self.frozen = False
+            if run:
+                self._running.set()
+        asyncio.run_coroutine_threadsafe(_thaw(), self.loop).result(10)
+
+    def run_again(self) -> None:
+        self.loop.call_soon_threadsafe(self._running.set)
 
     def call(self, fn, *args):
         """Run `fn(*args)` on the server's loop (its state is only touched there)."""
@@ -300,13 +339,18 @@ class FakeComfyUI:
                 self._work.clear()
                 await self._work.wait()
                 continue
+            await self._running.wait()  # a frozen server takes nothing new
+            if not self.pending:
+                continue
             _, pid, graph, cid = self.pending.pop(0)
             self.running = pid
             self._interrupt = False
+            began = time.monotonic()
             try:
                 await self._execute(pid, graph, cid)
             finally:
                 self.running = None
+                self.busy_s += time.monotonic() - began
 
     async def _execute(self, pid: str, graph: dict, cid: str) -> None:
         messages = []
@@ -320,6 +364,9 @@ class FakeComfyUI:
         junk, self.junk_next = self.junk_next, None
         self.fail_next = self.hang_next = self.drop_ws_next = False
         self.executed.append(pid)
+        if self.freeze_at_start == len(self.executed):
+            self._running.clear()  # before its first step
+            asyncio.ensure_future(self._freeze())
         await send("execution_start", {})
         await send("execution_cached", {"nodes": []})
         self.inputs_used[pid] = {nid: self.uploads.get(n["inputs"].get("image"), b"") for nid, n in graph.items()
@@ -337,6 +384,9 @@ class FakeComfyUI:
                         await send("executing", {"node": None})
                         self._record(pid, graph, {}, "error", messages)
                         return
+                    await self._running.wait()  # frozen mid-run: the step waits
+                    if self._interrupt:
+                        continue
                     step += 1
                     await send("progress", {"value": min(step, self.steps), "max": self.steps, "node": nid})
                     if drop and cid in self.sockets:  # the first step a client listens to
@@ -358,6 +408,7 @@ class FakeComfyUI:
         await send("execution_success", {})
         await send("executing", {"node": None})
         self._record(pid, graph, outputs, "success", messages)
+        self.completions[pid] = self.completions.get(pid, 0) + 1
 
     def _record(self, pid, graph, outputs, status, messages) -> None:
         self.history[pid] = {"prompt": [0, pid, graph, {}, list(outputs)], "outputs": outputs,

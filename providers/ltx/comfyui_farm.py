@@ -1,0 +1,246 @@
+"""A farm of ComfyUI servers: what this process knows of each (state, queue, speed, this app's work on it), which
+server a scene goes to, when a server counts as down, and what must be removed from a server when it answers again.
+
+- Placement: a scene goes to the server, among those that answer and have what its workflow needs, where it is
+  expected to finish first: (prompts ahead of it + 1) x that server's seconds per prompt. Seconds per prompt are
+  measured from the server's own history (execution_start -> execution_success) of this app's prompts; before a
+  server has a measurement, the `comfyui_server_weights` setting (capacity, 1.0 by default) scales the measured
+  servers' mean (or stands alone while none is measured). A server holds at most DEPTH of this app's prompts
+  waiting behind the one it runs: the rest wait in the app, so each is placed when the farm's speeds are known
+  and a slow server never ends up with the last scenes while a fast one idles.
+- Down: a server whose polls failed DOWN_AFTER_POLLS times in a row (per job following it) is marked down; its
+  unfinished scenes move to another server under the same prompt id, and the prompt ids that moved away are
+  deleted (queued) or interrupted (running) there as soon as it answers again, so no prompt runs to completion
+  twice.
+- The state is per process (like the health marks): the CLI and the GUI read `FARM.snapshot()`.
+"""
+from __future__ import annotations
+
+import asyncio
+import statistics
+import threading
+from dataclasses import dataclass, field
+from typing import Optional
+
+from providers.ltx.comfyui_servers import ComfyServer
+
+DOWN_AFTER_POLLS = 3
+#: this app's prompts a server may hold waiting behind the one it runs (keeps it busy between prompts)
+DEPTH = 1
+
+
+@dataclass
+class ServerState:
+    id: str
+    url: str
+    weight: float = 1.0
+    state: str = "unknown"         # "up", "down" or "unknown" (not asked yet)
+    reason: str = ""               # why it is down
+    queue: Optional[int] = None    # prompts queued or running there (anyone's), as last asked
+    device: str = ""               # from /system_stats
+    version: str = ""
+    jobs: dict[str, str] = field(default_factory=dict)  # this app's prompt ids there -> "queued"/"running"
+    times: list[float] = field(default_factory=list)    # seconds per prompt, measured
+    done: int = 0
+    moved_away: set[str] = field(default_factory=set)   # prompt ids to delete/interrupt when it answers again
+    measured: set[str] = field(default_factory=set)
+
+    def seconds(self) -> Optional[float]:
+        return statistics.median(self.times[-8:]) if self.times else None
+
+
+@dataclass(frozen=True)
+class ServerView:
+    """One server as the GUI and the CLI show it."""
+    id: str
+    url: str
+    state: str
+    reason: str
+    weight: float
+    queue: Optional[int]
+    running: int
+    waiting: int
+    done: int
+    seconds_per_prompt: Optional[float]
+    device: str
+    models: int = 0
+
+
+class Farm:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # read by the GUI thread, written on a render loop
+        self._servers: dict[str, ServerState] = {}   # by URL
+        self._changed: dict[int, asyncio.Event] = {}  # per event loop: a prompt started, ended or moved
+
+    # ---- state ------------------------------------------------------------------------------------------------
+    def server(self, s: ComfyServer, weight: Optional[float] = None) -> ServerState:
+        with self._lock:
+            st = self._servers.get(s.url)
+            if st is None or st.id != s.id:
+                st = self._servers[s.url] = ServerState(s.id, s.url)
+            if weight is not None:
+                st.weight = weight
+            return st
+
+    def _event(self) -> asyncio.Event:
+        loop = asyncio.get_running_loop()
+        ev = self._changed.get(id(loop))
+        if ev is None or getattr(ev, "_loop_ref", None) is not loop:
+            ev = asyncio.Event()
+            ev._loop_ref = loop  # type: ignore[attr-defined]
+            self._changed[id(loop)] = ev
+        return ev
+
+    def changed(self) -> None:
+        """Wake every placement waiting on this loop (call on the loop)."""
+        try:
+            ev = self._event()
+        except RuntimeError:
+            return
+        ev.set()
+
+    async def wait_change(self, timeout: float) -> None:
+        ev = self._event()
+        try:
+            await asyncio.wait_for(ev.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        ev.clear()
+
+    def answered(self, s: ComfyServer, queue: Optional[int] = None, stats: Optional[dict] = None) -> None:
+        st = self.server(s)
+        with self._lock:
+            st.state, st.reason = "up", ""
+            if queue is not None:
+                st.queue = queue
+            if stats:
+                system = stats.get("system") or {}
+                devices = stats.get("devices") or [{}]
+                st.version = str(system.get("comfyui_version") or "")
+                first = devices[0] if isinstance(devices[0], dict) else {}
+                st.device = str(first.get("name") or "")
+
+    def mark_down(self, s: ComfyServer, reason: str) -> None:
+        st = self.server(s)
+        with self._lock:
+            st.state, st.reason = "down", reason
+        self.changed()
+
+    def is_down(self, s: ComfyServer) -> bool:
+        st = self._servers.get(s.url)
+        return st is not None and st.state == "down"
+
+    def job_added(self, s: ComfyServer, prompt_id: str) -> None:
+        st = self.server(s)
+        with self._lock:
+            st.jobs[prompt_id] = "queued"
+
+    def job_state(self, s: ComfyServer, prompt_id: str, state: str) -> None:
+        with self._lock:
+            st = self._servers.get(s.url)
+            if st is not None and prompt_id in st.jobs and st.jobs[prompt_id] != state:
+                st.jobs[prompt_id] = state
+                changed = True
+            else:
+                changed = False
+        if changed:
+            self.changed()
+
+    def job_ended(self, s: ComfyServer, prompt_id: str) -> None:
+        with self._lock:
+            st = self._servers.get(s.url)
+            if st is not None:
+                st.jobs.pop(prompt_id, None)
+        self.changed()
+
+    def measured(self, s: ComfyServer, prompt_id: str, seconds: Optional[float]) -> None:
+        """A prompt of this app finished there after `seconds` of running (counted once per prompt)."""
+        st = self.server(s)
+        with self._lock:
+            st.jobs.pop(prompt_id, None)
+            if seconds is not None and prompt_id not in st.measured:
+                st.measured.add(prompt_id)
+                st.times.append(seconds)
+                st.done += 1
+        self.changed()
+
+    def moved_away(self, s: ComfyServer, prompt_id: str) -> None:
+        with self._lock:
+            st = self._servers.get(s.url)
+            if st is not None:
+                st.jobs.pop(prompt_id, None)
+                st.moved_away.add(prompt_id)
+        self.changed()
+
+    def to_clean(self, s: ComfyServer) -> set[str]:
+        st = self._servers.get(s.url)
+        return set(st.moved_away) if st is not None else set()
+
+    def cleaned(self, s: ComfyServer, prompt_id: str) -> None:
+        with self._lock:
+            st = self._servers.get(s.url)
+            if st is not None:
+                st.moved_away.discard(prompt_id)
+
+    # ---- placement --------------------------------------------------------------------------------------------
+    def seconds_per_prompt(self, s: ComfyServer) -> float:
+        """Measured, or estimated from the weights: the measured servers' mean capacity scaled by this one's."""
+        with self._lock:
+            st = self._servers.get(s.url)
+            own = st.seconds() if st else None
+            if own is not None:
+                return own
+            weight = st.weight if st else 1.0
+            unit = [x.seconds() * x.weight for x in self._servers.values() if x.seconds() is not None]
+        return (statistics.mean(unit) if unit else 1.0) / max(weight, 1e-6)
+
+    def expected_finish(self, s: ComfyServer) -> float:
+        """Seconds until a new prompt placed there now would finish: the work ahead of it plus its own."""
+        with self._lock:
+            st = self._servers.get(s.url)
+            mine = list(st.jobs.values()) if st else []
+            foreign = max(0, (st.queue or 0) - len(mine)) if st else 0
+        ahead = sum(1 for j in mine if j == "queued") + 0.5 * sum(1 for j in mine if j == "running") + foreign
+        return (ahead + 1) * self.seconds_per_prompt(s)
+
+    def has_room(self, s: ComfyServer) -> bool:
+        with self._lock:
+            st = self._servers.get(s.url)
+            if st is None:
+                return True
+            queued = sum(1 for j in st.jobs.values() if j == "queued")
+            running = any(j == "running" for j in st.jobs.values())
+        return queued < DEPTH + (0 if running else 1)
+
+    def best(self, servers: list[ComfyServer]) -> Optional[ComfyServer]:
+        """The server where a prompt finishes first (ties: the order given)."""
+        ranked = sorted(enumerate(servers), key=lambda p: (self.expected_finish(p[1]), p[0]))
+        return ranked[0][1] if ranked else None
+
+    # ---- views ------------------------------------------------------------------------------------------------
+    def snapshot(self, servers: list[ComfyServer], models: Optional[dict[str, int]] = None) -> list[ServerView]:
+        out = []
+        for s in servers:
+            with self._lock:
+                st = self._servers.get(s.url) or ServerState(s.id, s.url)
+                jobs = list(st.jobs.values())
+                view = ServerView(s.id, s.url, st.state, st.reason, st.weight, st.queue,
+                                  sum(1 for j in jobs if j == "running"), sum(1 for j in jobs if j == "queued"),
+                                  st.done, st.seconds(), st.device, (models or {}).get(s.url, 0))
+            out.append(view)
+        return out
+
+
+def run_seconds(entry: dict) -> Optional[float]:
+    """How long a finished prompt ran, from its history's status messages (the server's own clock)."""
+    stamps = {}
+    for event, data in ((entry.get("status") or {}).get("messages") or []):
+        if isinstance(data, dict) and isinstance(data.get("timestamp"), (int, float)):
+            stamps.setdefault(event, data["timestamp"])
+    start, end = stamps.get("execution_start"), stamps.get("execution_success")
+    if start is None or end is None or end < start:
+        return None
+    return (end - start) / 1000.0
+
+
+FARM = Farm()
