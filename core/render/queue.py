@@ -235,6 +235,7 @@ class RenderQueue:
         take.error = take.error_kind = None
         take.clip_path = self.store.relative(final)
         take.cost = result.cost
+        take.remote_job_id = result.remote_job_id or take.remote_job_id  # the job it finished as (a moved scene)
         take.seed = result.seed if result.seed is not None else take.seed
         take.finished_at = now()
         scene.selected_take_id = take.id
@@ -407,6 +408,11 @@ class RenderQueue:
                 take.status = "running"  # saved with the next change (on disk both mean: follow this job)
             if event.stage in FINISHED_STAGES:
                 self._finished.add(take.id)  # from here the job is paid: a failure is fetched again, not paid
+            if event.message.startswith("warning: ") and event.fraction is None:
+                # the provider retried on its own (a ComfyUI scene moved off a server that went down): said where
+                # the CLI and the GUI console show retries
+                self._emit("retry", scene, take, message=event.message[len("warning: "):])
+                return
             self._emit("progress", scene, take, fraction=event.fraction, message=event.message or event.stage)
         return on_progress
 
