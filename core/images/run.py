@@ -127,7 +127,9 @@ class ImageQueue:
                                              timeout_s=self.settings.render_timeout_s,
                                              on_retry=self._on_retry(item.scene_id))
                     in_flight = False
-                    await asyncio.to_thread(self._keep, item, results, summary)
+                    kept = await asyncio.to_thread(self._keep, item, results, summary)
+                    for take in kept:  # on the loop's thread: a listener may cancel from here
+                        self._emit("image", item.scene_id, take_id=take.id, cost=take.cost, message=take.path)
         except asyncio.CancelledError:
             why = "cancelled by the user" + ("; the request in flight may still be charged by the service"
                                              if in_flight and provider.charges else "")
@@ -144,7 +146,7 @@ class ImageQueue:
         summary.done.append(item.scene_id)
         self._emit("done", item.scene_id, fraction=1.0, message=f"{len(item.take_ids)} image(s)")
 
-    def _keep(self, item: ImageItem, results: list[ImageResult], summary: ImageSummary) -> None:
+    def _keep(self, item: ImageItem, results: list[ImageResult], summary: ImageSummary) -> list[ImageTake]:
         """Images that arrived: takes, ledger, the frame when the scene has none; saved at once (worker thread)."""
         plan = item.plan
         with self.store.lock:
@@ -169,8 +171,7 @@ class ImageQueue:
                 raise ProjectFileError(f"project.json could not be written ({describe(exc)[0]}); the image(s) "
                                        f"{', '.join(t.path for t in kept)} are on disk and go into the next save"
                                        ) from exc
-        for take in kept:
-            self._emit("image", item.scene_id, take_id=take.id, cost=take.cost, message=take.path)
+        return kept
 
     @staticmethod
     def _names(plan) -> list[str]:

@@ -64,6 +64,8 @@ class VideoTab(QWidget):
         self.render_group = RenderSettingsGroup(session, self.info)
         self.references = ReferenceImagesWidget(session)
         self.export_group = ExportGroup(session)
+        from gui.video.image_group import ImageGroup  # image provider, Generate Images, the variants picker
+        self.images = ImageGroup(session, runner, settings, self.console, self.scenes.selected_ids)
         self.controller = RenderController(session, runner, settings, self)
         self.scenes.default_length = self.render_group.default_scene_length
         self.cost_dialog: Optional[CostDialog] = None
@@ -81,6 +83,7 @@ class VideoTab(QWidget):
         left_lay.setContentsMargins(0, 0, 4, 0)
         left_lay.addWidget(self.render_group)
         left_lay.addWidget(self.references)
+        left_lay.addWidget(self.images)
         left_lay.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidget(left)
@@ -109,6 +112,7 @@ class VideoTab(QWidget):
         self.overall.setMaximumWidth(200)
         controls = QHBoxLayout()
         controls.addWidget(self.generate_button)
+        controls.addWidget(self.images.generate_button)
         controls.addWidget(self.force_check)
         controls.addWidget(self.cancel_button)
         controls.addWidget(self.cancel_scene_button)
@@ -201,6 +205,7 @@ class VideoTab(QWidget):
 
     def _on_selection(self, ids: list[str]) -> None:
         self.references.set_scene(ids[0] if len(ids) == 1 else None)
+        self.images.set_selection(ids)
         n = len(ids)
         self.generate_button.setText(f"Generate Videos ({n} selected)" if n else "Generate Videos (all)")
         self.cancel_scene_button.setEnabled(self.controller.is_running() and bool(ids))
@@ -467,6 +472,7 @@ class VideoTab(QWidget):
         self.export_group.shutdown()
         self.preview.stop()
         self.thumbnails.shutdown()
+        self.images.shutdown()
 
 
 def _event_text(event: RenderEvent, number) -> str:
