@@ -10,6 +10,7 @@ from cli import scene_edit
 from cli.flags import add_render_flags, parse_keyframe, settings_from_args
 from cli.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ProgressPrinter, emit_json, say
 from core.errors import InvalidRequestError, invalid_requests
+from core.video.chains import chain_text
 from core.video.project import Keyframe, ReferenceImage, Scene, Take, now
 
 DEFAULT_SCENE_SECONDS = 5.0
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--no-global-references", action="store_true", help="use only this scene's references")
     add.add_argument("--source-video", help="video to transform (video-to-video)")
     add.add_argument("--extend", help="video to extend")
+    scene_edit.add_extend_scene_flag(add)
     add.add_argument("--clip", help="an existing video file to use as this scene's clip (no render)")
     add.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     add_render_flags(add, with_duration=False)
@@ -168,10 +170,17 @@ def cmd_add_scene(args) -> int:
     except InvalidRequestError as exc:
         problems += getattr(exc, "problems", None) or [exc]
         own = RenderSettings()
+    parent = None
+    if args.extend_scene is not None:
+        parent = scene_edit.extend_scene_target(store, args.extend_scene, len(store.project.scenes) + 1, problems)
+        given = [flag for flag, value in (("--extend", args.extend), ("--source-video", args.source_video)) if value]
+        if parent and given:
+            problems.append(InvalidRequestError(f"--extend-scene and {' and '.join(given)} given together",
+                                                field="--extend-scene", allowed=["one video input"]))
     if problems:
         raise invalid_requests(problems)
     scene = Scene(prompt=args.prompt, title=args.title, duration=duration, render=own.updated(duration=None),
-                  use_global_references=not args.no_global_references)
+                  use_global_references=not args.no_global_references, extend_scene_id=parent)
     scene.start_frame = _import(store, args.image, "images", "image")
     scene.end_frame = _import(store, args.end_image, "images", "end-image")
     scene.keyframes = [Keyframe(seconds=s, image=_import(store, str(p), "images", "keyframe")) for s, p in keyframes]
@@ -189,10 +198,15 @@ def cmd_add_scene(args) -> int:
     number = len(store.project.scenes)
     if args.json:
         emit_json({"project": str(store.folder), "scene": number, "scene_id": scene.id, "duration": scene.duration,
-                   "take_id": scene.selected_take_id})
+                   "take_id": scene.selected_take_id, "extends_scene": _number_of(store, parent)})
     else:
-        say(f"added scene {number} ({scene.duration:g} s)")
+        chain = chain_text(store.project, scene)
+        say(f"added scene {number} ({scene.duration:g} s{'; ' + chain if chain else ''})")
     return EXIT_OK
+
+
+def _number_of(store: ProjectStore, scene_id: str | None) -> int | None:
+    return next((i + 1 for i, s in enumerate(store.project.scenes) if s.id == scene_id), None)
 
 
 def check_image_file(path: Path, field: str) -> InvalidRequestError | None:
@@ -345,7 +359,9 @@ def cmd_info(args) -> int:
         scenes.append({"scene": i + 1, "scene_id": s.id, "title": s.title, "prompt": s.prompt,
                        "duration": s.duration, "takes": len(s.takes), "status": t.status if t else "not rendered",
                        "provider": t.provider if t else p.scene_settings(s).settings.provider,
-                       "clip": t.clip_path if t and t.status == "done" else None, "cost": t.cost if t else 0.0})
+                       "clip": t.clip_path if t and t.status == "done" else None, "cost": t.cost if t else 0.0,
+                       "extends_scene": _number_of(store, s.extend_scene_id), "chain": chain_text(p, s),
+                       "error": t.error if t and t.status == "failed" else None})
     if args.json:
         emit_json({"project": str(store.folder), "name": p.name, "schema_version": p.schema_version,
                    "render": p.render.model_dump(mode="json"), "scenes": scenes, "total_cost": p.total_cost,
@@ -355,7 +371,9 @@ def cmd_info(args) -> int:
     say(f"{p.name}: {len(p.scenes)} scene(s), {r.provider or 'animatic'} {r.model or '(default model)'} "
         f"{r.resolution or ''} {f'{r.fps} fps' if r.fps else ''}; spent ${p.total_cost:.2f}")
     for row in scenes:
-        say(f"  {row['scene']:3d}. [{row['status']}] {row['duration']:g} s  {row['prompt'][:60]}")
+        chain = f"  ({row['chain']})" if row["chain"] else ""
+        failed = f": {row['error']}" if row["error"] else ""
+        say(f"  {row['scene']:3d}. [{row['status']}{failed}] {row['duration']:g} s  {row['prompt'][:60]}{chain}")
     for rel in missing:
         say(f"  missing asset: {rel}")
     return EXIT_OK if not missing else EXIT_BAD_INPUT

@@ -12,10 +12,12 @@ from typing import Any, Optional
 from cli.flags import OPTION_FLAGS, SETTING_FLAGS, add_render_flags, parse_keyframe, settings_from_args
 from cli.output import EXIT_OK, emit_json, say
 from core.errors import InvalidRequestError, invalid_requests
+from core.video.chains import chain_text, link_problem, parent_of
 from core.video.project import ACTIVE_STATUSES, MAX_REFERENCE_IMAGES, Keyframe, ReferenceImage, Scene
 from core.video.project_io import ProjectStore
 from core.video.render_settings import RenderSettings
-from core.video.scene_edits import DeleteScenes, EditHistory, MoveScene, SetSceneField, render_with_provider
+from core.video.scene_edits import (DeleteScenes, EditHistory, MoveScene, SetSceneField, SetSceneVideoInput,
+                                    late_keyframe_problem, render_with_provider)
 
 NONE = "none"  # the value that clears a file input (--image none)
 MAX_SECONDS = 600
@@ -50,6 +52,7 @@ def add_parsers(sub) -> None:
                       help="use only this scene's references")
     edit.add_argument("--source-video", metavar="PATH|none", help="video to transform (none: generate instead)")
     edit.add_argument("--extend", metavar="PATH|none", help="video to extend (none: generate instead)")
+    add_extend_scene_flag(edit)
     edit.add_argument("--unset", action="append", default=[], metavar="FIELD",
                       help="go back to inheriting a render setting from the project, by its flag's name "
                            "(e.g. --unset camera-motion; repeatable)")
@@ -66,6 +69,33 @@ def add_parsers(sub) -> None:
     move.add_argument("scene", type=int, help="the scene's number")
     move.add_argument("--to", type=int, required=True, help="its new number")
     move.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def add_extend_scene_flag(parser) -> None:
+    parser.add_argument("--extend-scene", metavar="N|previous|none",
+                        help="extend the selected clip of scene N (or the previous scene) once it is rendered; "
+                             "`project render` renders it first (none: generate instead)")
+
+
+def extend_scene_target(store: ProjectStore, text: str, number: int, problems: list) -> Optional[str]:
+    """The scene id --extend-scene names for the scene at `number` (the next number for a new scene); None for
+    none. A problem (no such scene, itself, a loop) goes into `problems`."""
+    value = text.strip().lower()
+    if value == NONE:
+        return None
+    scenes = store.project.scenes
+    target = number - 1 if value == "previous" else int(value) if value.isdigit() else None
+    choices = [str(n) for n in range(1, len(scenes) + 1) if n != number] + ["previous", NONE]
+    if target is None or not 1 <= target <= len(scenes):
+        why = f"scene {number} has no previous scene" if value == "previous" else f"no scene {text}"
+        problems.append(InvalidRequestError(why, field="--extend-scene", allowed=choices))
+        return None
+    parent = scenes[target - 1]
+    own = scenes[number - 1].id if number <= len(scenes) else None
+    problem = link_problem(store.project, own, parent.id) if own else None
+    if problem:
+        problems.append(InvalidRequestError(problem, field="--extend-scene", allowed=choices))
+    return parent.id
 
 
 def scene_at(store: ProjectStore, number: int, field: str = "scene") -> Scene:
@@ -183,15 +213,33 @@ def _keyframes(args, scene: Scene, checks: _Checks) -> Optional[list[tuple[float
 
 
 def _late_keyframes(keyframes: list[tuple[float, Any]], duration: float, checks: _Checks, shortened: bool) -> None:
-    late = [s for s, _ in keyframes if s > duration + 1e-6]
-    if not late:
-        return
-    if shortened:
-        checks.add(f"a {duration:g} s scene would leave its keyframe at {max(late):g} s past the end", "--duration",
-                   [f"at least {max(late):g} s", f"with --remove-keyframe {max(late):g}"])
-    else:
-        checks.add(f"a keyframe at {max(late):g} s is past the end of the {duration:g} s scene", "--keyframe",
-                   [f"0-{duration:g} s"])
+    problem = late_keyframe_problem([s for s, _ in keyframes], duration, shortened=shortened,
+                                    duration_field="--duration", keyframe_field="--keyframe",
+                                    remove_flag="--remove-keyframe")
+    if problem is not None:  # the same rule SetSceneField applies: said here with every other problem
+        checks.problems.append(problem)
+
+
+def _video_input(args, store: ProjectStore, number: int, scene: Scene, checks: _Checks) -> Optional[dict]:
+    """The scene's new video input when a chain is involved ({"extend_scene_id" | "extend_video" | "source_video":
+    value}, one at most), or None to change the clip fields one by one as before."""
+    if args.extend_scene is None and not scene.extend_scene_id:
+        return None
+    parent = scene.extend_scene_id
+    if args.extend_scene is not None:
+        parent = extend_scene_target(store, args.extend_scene, number, checks.problems)
+        for flag, value in (("--extend", args.extend), ("--source-video", args.source_video)):
+            if parent and _given(value):
+                checks.add(f"--extend-scene and {flag} given together", "--extend-scene",
+                           ["one video input: a scene, a clip (--extend) or a source (--source-video)"])
+    if parent is None and not scene.extend_scene_id:
+        return None  # --extend-scene none on a scene without a link: the clip flags work as before
+    paths = {k: v for k, v in (("extend_video", args.extend), ("source_video", args.source_video)) if _given(v)}
+    if len(paths) > 1:
+        checks.add("--extend and --source-video given together", "--extend", ["one of them"])
+    if paths:
+        return paths  # a clip or a source given: it replaces the link
+    return {"extend_scene_id": parent} if parent else {}
 
 
 def scene_warnings(store: ProjectStore, scene: Scene) -> list[str]:
@@ -210,7 +258,21 @@ def scene_warnings(store: ProjectStore, scene: Scene) -> list[str]:
     for r in scene.reference_images:
         if not store.resolve(r.path).is_file():
             notes.append(f"the reference {r.path} is missing: --clear-references")
+    notes += chain_warnings(store, scene)
     return notes
+
+
+def chain_warnings(store: ProjectStore, scene: Scene) -> list[str]:
+    """A link to a removed scene, or to a scene placed after this one (allowed: the link names the scene)."""
+    if scene.extend_scene_id is None:
+        return []
+    parent = parent_of(store.project, scene)
+    if parent is None:
+        return [f"it extends a removed scene ({scene.extend_scene_id}): --extend-scene N or --extend-scene none"]
+    order = [s.id for s in store.project.scenes]
+    if order.index(parent.id) > order.index(scene.id):
+        return [f"it {chain_text(store.project, scene)}, which comes after it in the storyboard"]
+    return []
 
 
 def _import(store: ProjectStore, path: str, kind: str) -> str:
@@ -221,6 +283,7 @@ def cmd_edit_scene(args) -> int:
     store = ProjectStore.open(Path(args.dir))
     scene = scene_at(store, args.scene)
     checks = _Checks()
+    video_input = _video_input(args, store, args.scene, scene, checks)
     if args.duration is not None and not 0 < args.duration <= MAX_SECONDS:
         checks.add(f"{args.duration:g} s is not a scene length", "--duration",
                    [f"more than 0 and at most {MAX_SECONDS} s"])
@@ -252,8 +315,9 @@ def cmd_edit_scene(args) -> int:
                          ("use_global_references", args.global_references)):
         if value is not None:
             values[field] = value
+    clip_flags = (("source_video", args.source_video, "clips"), ("extend_video", args.extend, "clips"))
     for field, value, kind in (("start_frame", args.image, "images"), ("end_frame", args.end_image, "images"),
-                               ("source_video", args.source_video, "clips"), ("extend_video", args.extend, "clips")):
+                               *(clip_flags if video_input is None else ())):
         if value is not None:
             values[field] = _import(store, value, kind) if _given(value) else None
     if keyframes is not None:
@@ -267,10 +331,18 @@ def cmd_edit_scene(args) -> int:
         values["render"] = render
     history = EditHistory(store.project, lock=store.lock)
     changed = []
+    if "duration" in values and "keyframes" in values and values["duration"] < scene.duration:
+        values = {"keyframes": values.pop("keyframes"), **values}  # the keyframes fit first, then the shorter scene
     for field, value in values.items():
         if getattr(scene, field) != value:
             history.push(SetSceneField(scene.id, field, value))
             changed.append(field)
+    if video_input is not None:
+        new = {k: (_import(store, v, "clips") if k != "extend_scene_id" else v) for k, v in video_input.items()}
+        before = {k: getattr(scene, k) for k in SetSceneVideoInput.FIELDS}
+        if {k: new.get(k) for k in SetSceneVideoInput.FIELDS} != before:
+            history.push(SetSceneVideoInput(scene.id, **new))
+            changed += [k for k in SetSceneVideoInput.FIELDS if getattr(scene, k) != before[k]]
     if changed:
         store.save()
     warnings = scene_warnings(store, scene)
@@ -298,13 +370,18 @@ def cmd_remove_scene(args) -> int:
             f"first", field="scenes", allowed=["scenes with no render in progress"]) for n, t in busy])
     removed = [{"scene": n, "scene_id": s.id, "title": s.title, "prompt": s.prompt, "takes": len(s.takes)}
                for n, s in zip(numbers, scenes)]
-    EditHistory(store.project, lock=store.lock).push(DeleteScenes([s.id for s in scenes]))
+    number = {s.id: i + 1 for i, s in enumerate(store.project.scenes)}
+    edit = EditHistory(store.project, lock=store.lock).push(DeleteScenes([s.id for s in scenes]))
     store.save()
+    unlinked = [{"scene": number[s.id], "scene_id": s.id, "extended": number[parent]} for s, parent in edit.unlinked]
     if args.json:
-        emit_json({"project": str(store.folder), "removed": removed, "scenes": len(store.project.scenes)})
+        emit_json({"project": str(store.folder), "removed": removed, "scenes": len(store.project.scenes),
+                   "unlinked": unlinked})
     else:
         for row in removed:
             say(f"removed scene {row['scene']} with its {row['takes']} take(s) (clip files stay in clips/)")
+        for row in unlinked:
+            say(f"scene {row['scene']} extended removed scene {row['extended']}: it now generates its clip")
         say(f"{len(store.project.scenes)} scene(s) left")
     return EXIT_OK
 
@@ -318,11 +395,14 @@ def cmd_move_scene(args) -> int:
     if args.to != args.scene:
         EditHistory(store.project, lock=store.lock).push(MoveScene(scene.id, args.to - 1))
         store.save()
+    warnings = [f"scene {i + 1}: {w}" for i, s in enumerate(store.project.scenes) for w in chain_warnings(store, s)]
     if args.json:
         emit_json({"project": str(store.folder), "scene_id": scene.id, "from": args.scene, "to": args.to,
-                   "order": [s.id for s in store.project.scenes]})
+                   "order": [s.id for s in store.project.scenes], "warnings": warnings})
     else:
         say(f"moved scene {args.scene} to {args.to}")
+        for note in warnings:
+            say(note)
     return EXIT_OK
 
 

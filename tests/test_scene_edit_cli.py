@@ -3,6 +3,9 @@ window, every problem is named at once, nothing is saved from a refused edit, an
 import json
 from pathlib import Path
 
+import pytest
+
+from core.errors import InvalidRequestError
 from core.video.media import count_frames
 from core.video.project_io import ProjectStore
 from core.video.scene_edits import EditHistory, SetSceneField
@@ -40,8 +43,12 @@ def test_a_keyframe_left_past_the_end_by_shortening_is_fixed_by_a_longer_duratio
     proj = new_project(tmp_path, "--provider", "ltx-video")
     key = make_image(tmp_path / "key.png")
     run_json("project", "add-scene", proj, "-p", "waves", "--duration", "5", "--keyframe", f"4:{key}")
-    store = ProjectStore.open(proj)  # shortened as the window does, through the same edit objects
-    EditHistory(store.project, lock=store.lock).push(SetSceneField(store.project.scenes[0].id, "duration", 2.0))
+    store = ProjectStore.open(proj)  # the window's edit refuses to shorten past a keyframe, as the CLI does
+    with pytest.raises(InvalidRequestError) as refused:
+        EditHistory(store.project, lock=store.lock).push(SetSceneField(store.project.scenes[0].id, "duration", 2.0))
+    assert str(refused.value) == ("duration: a 2 s scene would leave its keyframe at 4 s past the end (allowed: at "
+                                  "least 4 s, without the keyframe at 4 s)")
+    store.project.scenes[0].duration = 2.0  # as a project file from an older version can hold it
     store.save()
     assert "past the end" in run_cli("project", "render", proj, "--estimate").stderr
     note = run_json("project", "edit-scene", proj, "1", "--prompt", "big waves")["warnings"]

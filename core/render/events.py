@@ -44,6 +44,8 @@ class PlanItem(BaseModel):
     #: a paid take whose result kept failing its check, given up for this new one (--pay-again)
     replaces_take_id: Optional[str] = None
     error: Optional[str] = None  # a resumed take whose plan cannot be made again
+    #: a chain: the scene (in this run) whose new clip this one extends; it waits for it and is planned again then
+    after_scene_id: Optional[str] = None
     plan: Any = Field(default=None, exclude=True)  # the provider's RenderPlan (core.render.contract)
 
 

@@ -1,14 +1,21 @@
 """Planning a run (no network, no money): for each scene, one `prepare` of its provider, then whether it is
 rendered anew, resumed (its submitted job followed, or its finished result fetched again) or skipped. Every
-problem of every scene is reported at once, before anything is spent."""
+problem of every scene is reported at once, before anything is spent.
+
+Chains: a scene that extends another (`Scene.extend_scene_id`) is planned after it. When the parent renders in the
+same run, the child waits for it (`PlanItem.after_scene_id`) and is priced against a stand-in of the parent's clip
+(core/render/chains.py); otherwise it extends the parent's selected clip, and a parent without one is a problem."""
 from __future__ import annotations
 
 from typing import Callable, Optional
 
 from core.errors import ImageAIError, InvalidRequestError, invalid_requests
+from core.render.chains import StandIns
 from core.render.contract import RenderPlan, VideoProvider
 from core.render.events import PlanItem, RunPlan
-from core.render.requests import build_request, scene_request, staging_rel_path, take_covers
+from core.render.requests import (ChainInput, build_request, chain_identity, parent_clip, scene_request,
+                                  staging_rel_path, take_covers)
+from core.video.chains import in_chain_order, link_problem, parent_of
 from core.video.project import ACTIVE_STATUSES, Scene, Take, new_id
 from core.video.project_io import ProjectStore
 from core.video.render_settings import LayeredSettings, RenderSettings
@@ -44,27 +51,80 @@ def plan_run(store: ProjectStore, provider_for: ProviderFor, scene_ids: Optional
     project = store.project
     index = {s.id: i + 1 for i, s in enumerate(project.scenes)}
     scenes = project.scenes if scene_ids is None else [project.scene(sid) for sid in scene_ids]
-    out = RunPlan()
+    planned: dict[str, PlanItem] = {}
     problems: list[InvalidRequestError] = []
-    for scene in scenes:
-        try:
-            item = _plan_scene(store, provider_for, scene, index[scene.id], force, run, pay_again)
-        except InvalidRequestError as exc:
-            for p in getattr(exc, "problems", None) or [exc]:
-                problems.append(InvalidRequestError(f"scene {index[scene.id]}: {p}"))
-            continue
-        except ImageAIError as exc:
-            exc.message = f"scene {index[scene.id]}: {exc}"
-            exc.args = (exc.message,)
-            raise
-        out.items.append(item)
+    with StandIns() as stand_ins:
+        for scene in in_chain_order(project, scenes):  # parents first: a child is priced from its parent's plan
+            try:
+                chain, after = _chain_input(store, scene, index, {s.id for s in scenes}, planned, stand_ins)
+                item = _plan_scene(store, provider_for, scene, index[scene.id], force, run, pay_again, chain)
+                item.after_scene_id = after  # never skipped then: its hash names the parent's new take
+            except ChainProblem as exc:
+                problems.append(exc)
+                continue
+            except InvalidRequestError as exc:
+                for p in getattr(exc, "problems", None) or [exc]:
+                    problems.append(InvalidRequestError(f"scene {index[scene.id]}: {p}"))
+                continue
+            except ImageAIError as exc:
+                exc.message = f"scene {index[scene.id]}: {exc}"
+                exc.args = (exc.message,)
+                raise
+            planned[scene.id] = item
     if problems:
         raise invalid_requests(problems)
-    return out
+    return RunPlan(items=sorted(planned.values(), key=lambda i: i.index))
+
+
+class ChainProblem(InvalidRequestError):
+    """A chain that cannot render; its message names both scenes already."""
+
+
+def _chain_input(store: ProjectStore, scene: Scene, index: dict[str, int], in_run: set[str],
+                 planned: dict[str, PlanItem], stand_ins: StandIns) -> tuple[Optional[ChainInput], Optional[str]]:
+    """What a chained scene extends in this run, and the scene it waits for (None: its parent's clip exists)."""
+    if scene.extend_scene_id is None or resumable_take(scene) is not None:
+        return None, None  # not chained, or its job is followed (it was submitted with the parent's clip)
+    n = index[scene.id]
+    parent = parent_of(store.project, scene)
+    if parent is None:
+        raise ChainProblem(f"scene {n} extends a scene that was removed ({scene.extend_scene_id}): choose another "
+                           f"scene or none", field="extend_scene_id")
+    loop = link_problem(store.project, scene.id, parent.id)
+    if loop:
+        raise ChainProblem(loop, field="extend_scene_id", allowed=["break the loop: --extend-scene none"])
+    m = index[parent.id]
+    if parent.id in in_run:
+        item = planned.get(parent.id)
+        if item is None:
+            raise ChainProblem(f"scene {n} extends scene {m}, which cannot be rendered (see its problems)",
+                               field="extend_scene_id")
+        if not item.skip_reason:  # the parent renders (or its job is followed): wait for its clip
+            take_id = item.take_id or item.resume_take_id
+            identity = chain_identity(parent, take_id, f"clips/{parent.id}_{take_id}.mp4")
+            return ChainInput(stand_ins.clip_for(item.plan, parent.duration), identity), parent.id
+    clip = parent_clip(store, scene)
+    if clip is None:
+        raise ChainProblem(f"scene {n} extends scene {m}, which has no clip: render scene {m} first or include it",
+                           field="extend_scene_id", allowed=[f"--scenes {m},{n}", "--extend-scene none"])
+    return clip, None
+
+
+def chained_plan(store: ProjectStore, provider_for: ProviderFor, item: PlanItem) -> PlanItem:
+    """A waiting child planned again once its parent's clip exists: the same layered settings and take id, the
+    parent's selected clip as the video to extend. InvalidRequestError when the clip does not fit the child."""
+    scene = store.project.scene(item.scene_id)
+    chain = parent_clip(store, scene)
+    if chain is None:
+        raise InvalidRequestError("the clip of the scene it extends is gone", field="extend_scene_id")
+    layered = item.plan.request.layered
+    plan = provider_for(item.provider).prepare(build_request(store, scene, layered,
+                                                             staging_rel_path(scene, item.take_id), chain))
+    return _new_item(scene, item.index, item.take_id, plan, item.replaces_take_id)
 
 
 def _plan_scene(store: ProjectStore, provider_for: ProviderFor, scene: Scene, index: int, force: bool,
-                run: Optional[RenderSettings], pay_again: bool) -> PlanItem:
+                run: Optional[RenderSettings], pay_again: bool, chain: Optional[ChainInput] = None) -> PlanItem:
     active = resumable_take(scene)
     replaces = None
     if active is not None and pay_again and active.refetch and active.error_kind == "bad_output":
@@ -76,17 +136,21 @@ def _plan_scene(store: ProjectStore, provider_for: ProviderFor, scene: Scene, in
             store.resolve(selected.clip_path).is_file():
         return PlanItem(scene_id=scene.id, index=index, provider="import", skip_reason="uses an imported clip")
     take_id = new_id()
-    request = scene_request(store, scene, run, output_rel=staging_rel_path(scene, take_id))
+    request = scene_request(store, scene, run, output_rel=staging_rel_path(scene, take_id), chain=chain)
     provider = provider_for(request.settings.provider or "animatic")
     plan = provider.prepare(request)
-    item = PlanItem(scene_id=scene.id, index=index, provider=plan.provider, model=plan.model,
+    item = _new_item(scene, index, take_id, plan, replaces)
+    if not force and not replaces:
+        item.skip_reason = _skip_reason(store, scene, plan, pay_again)
+    return item
+
+
+def _new_item(scene: Scene, index: int, take_id: str, plan: RenderPlan, replaces: Optional[str]) -> PlanItem:
+    return PlanItem(scene_id=scene.id, index=index, provider=plan.provider, model=plan.model,
                     deployment=plan.deployment, take_id=take_id, estimated_cost=plan.cost,
                     render_seconds=plan.render_seconds, cut_seconds=plan.cut_seconds,
                     adjustments=[str(a) for a in plan.adjustments], ignored=[str(i) for i in plan.ignored], plan=plan,
                     replaces_take_id=replaces)
-    if not force and not replaces:
-        item.skip_reason = _skip_reason(store, scene, plan, pay_again)
-    return item
 
 
 def resume_plan(store: ProjectStore, provider_for: ProviderFor, scene: Scene, take: Take) -> RenderPlan:

@@ -8,7 +8,9 @@
 - one retry policy (core/render/retry.py); a timeout cancels the remote job; the user can cancel one scene or all;
 - a clip becomes a done take only after its decode check; a job that finished at the service but whose result
   could not be fetched or checked is fetched again by its id on the next run, never paid again;
-- every error ends its take (failed, or still submitted to resume); each charge goes into the ledger once.
+- every error ends its take (failed, or still submitted to resume); each charge goes into the ledger once;
+- a chained scene waits for the scene it extends (holding no slot), is planned again against its new clip, and
+  ends failed, without submitting, when that scene fails or is cancelled ("waiting for scene N, which failed").
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from core.render import journal
 from core.render.contract import ProgressEvent, RenderPlan, VideoProvider
 from core.render.events import PlanItem, RenderEvent, RenderSummary, RunPlan
 from core.render.outcome import SaveFailed, describe, ending
-from core.render.planner import plan_run, resumable_take, resume_item
+from core.render.planner import chained_plan, plan_run, resumable_take, resume_item
 from core.render.requests import clip_rel_path
 from core.render.retry import cancel_job, follow_job, submit_job
 from core.render.verify_step import verify_result
@@ -59,6 +61,7 @@ class RenderQueue:
         self._finished: set[str] = set()  # takes whose job finished at the service (paid) in this run
         self._journaled: list[Path] = []  # journal entries that project.json does not hold yet
         self._journal_lock = threading.Lock()  # saves run on worker threads
+        self._ends: dict[str, asyncio.Event] = {}  # per scene of the run: set when its render ended (chains wait)
 
     # --- planning (no network, no money) ---------------------------------------------------------------------
     def provider(self, name: str) -> VideoProvider:
@@ -130,12 +133,16 @@ class RenderQueue:
             elif item.resume_take_id:
                 touched.append((scene, item.resume_take_id))
                 jobs.append((scene, self._follow(scene, scene.take(item.resume_take_id), item, summary)))
+            elif item.after_scene_id:
+                touched.append((scene, item.take_id))
+                jobs.append((scene, self._render_after(scene, item, summary)))
             else:
                 touched.append((scene, item.take_id))
                 jobs.append((scene, self._render_new(scene, item, summary)))
+        self._ends = {scene.id: asyncio.Event() for scene, _ in jobs}
         try:
             for scene, coro in jobs:
-                self._tasks[scene.id] = asyncio.ensure_future(coro)
+                self._tasks[scene.id] = asyncio.ensure_future(self._ending(scene.id, coro))
             if self._tasks:
                 results = await asyncio.gather(*self._tasks.values(), return_exceptions=True)
                 for (scene, _), result in zip(jobs, results):
@@ -200,6 +207,48 @@ class RenderQueue:
             await self._cancelled(provider, scene, take, plan, summary)
         except BaseException as exc:  # every error ends its take, with its message
             self._ended(scene, take, exc, summary, plan)
+
+    async def _ending(self, scene_id: str, coro) -> None:
+        try:
+            await coro
+        finally:
+            self._ends[scene_id].set()  # the scenes extending it go on (or stop) from here
+
+    async def _render_after(self, scene: Scene, item: PlanItem, summary: RenderSummary) -> None:
+        """A chained scene: wait (holding no slot) for the scene it extends, then render against its new clip."""
+        parent = self.store.project.scene(item.after_scene_id)
+        number = next(i + 1 for i, s in enumerate(self.store.project.scenes) if s.id == parent.id)
+        self._emit("queued", scene, None, message=f"waiting for scene {number}", cost=item.estimated_cost)
+        try:
+            ends = self._ends.get(parent.id)
+            if ends is not None:
+                await ends.wait()
+        except asyncio.CancelledError:
+            summary.cancelled.append(scene.id)
+            self._emit("cancelled", scene, None, message=f"cancelled while waiting for scene {number}")
+            return
+        if parent.id not in summary.done:
+            how = "was cancelled" if parent.id in summary.cancelled else "failed"
+            self._stopped(scene, item, f"waiting for scene {number}, which {how}", summary)
+            return
+        try:
+            ready = await asyncio.to_thread(chained_plan, self.store, self.provider, item)
+        except ImageAIError as exc:
+            self._stopped(scene, item, f"the new clip of scene {number} cannot be extended: {exc}", summary)
+            return
+        await self._render_new(scene, ready, summary)
+
+    def _stopped(self, scene: Scene, item: PlanItem, message: str, summary: RenderSummary) -> None:
+        """A chained scene that cannot render: a failed take says why; nothing was submitted or paid."""
+        plan: RenderPlan = item.plan
+        take = Take(id=item.take_id, provider=item.provider, deployment=item.deployment, model=item.model,
+                    status="failed", error=message, error_kind="chain", estimated_cost=item.estimated_cost,
+                    settings=plan.sent if plan is not None else {}, finished_at=now(),
+                    request=plan.request.layered.model_dump(mode="json") if plan is not None else {})
+        scene.takes.append(take)
+        summary.failed[scene.id] = message
+        self._save_quietly(scene, take, summary)
+        self._emit("failed", scene, take, message=message, error_kind="chain")
 
     async def _follow(self, scene: Scene, take: Take, item: PlanItem, summary: RenderSummary) -> None:
         provider = self.provider(take.provider)

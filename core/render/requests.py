@@ -1,7 +1,8 @@
 """Turning a scene into a RenderRequest with absolute paths, and deciding whether a done take already covers it."""
 from __future__ import annotations
 
-from typing import Optional
+from pathlib import Path
+from typing import NamedTuple, Optional
 
 from core.render.contract import RenderPlan, RenderRequest
 from core.video.project import MAX_REFERENCE_IMAGES, Scene, Take, VideoProject
@@ -22,15 +23,41 @@ def staging_rel_path(scene: Scene, take_id: str) -> str:
     return f"{STAGING_DIR}/{scene.id}_{take_id}.mp4"
 
 
+class ChainInput(NamedTuple):
+    """The clip a chained scene extends: its parent's selected clip (or, while a run is planned before the parent
+    rendered, a stand-in of the clip it will make) and who made it (what the child's settings hash covers)."""
+
+    path: Path
+    identity: dict  # {"scene": parent id, "take": take id, "clip": project-relative clip path}
+
+
+def parent_clip(store: ProjectStore, scene: Scene) -> Optional[ChainInput]:
+    """The selected done clip of the scene `scene` extends, when it is on disk (None: no link or no clip)."""
+    parent = next((s for s in store.project.scenes if s.id == scene.extend_scene_id), None) \
+        if scene.extend_scene_id else None
+    take = parent.selected_take if parent is not None else None
+    if take is None or take.status != "done" or not take.clip_path or not store.resolve(take.clip_path).is_file():
+        return None
+    return ChainInput(store.resolve(take.clip_path), chain_identity(parent, take.id, take.clip_path))
+
+
+def chain_identity(parent: Scene, take_id: str, clip_rel: str) -> dict:
+    return {"scene": parent.id, "take": take_id, "clip": clip_rel}
+
+
 def scene_request(store: ProjectStore, scene: Scene, run: Optional[RenderSettings] = None,
-                  output_rel: str = "clips/.incoming/_plan.mp4") -> RenderRequest:
+                  output_rel: str = "clips/.incoming/_plan.mp4", chain: Optional[ChainInput] = None) -> RenderRequest:
+    """The scene's request; a chained scene extends `chain`, by default its parent's selected clip."""
     project = store.project
     layered = project.scene_settings(scene, run)
-    return build_request(store, scene, layered, output_rel)
+    return build_request(store, scene, layered, output_rel, chain)
 
 
-def build_request(store: ProjectStore, scene: Scene, layered: LayeredSettings, output_rel: str) -> RenderRequest:
+def build_request(store: ProjectStore, scene: Scene, layered: LayeredSettings, output_rel: str,
+                  chain: Optional[ChainInput] = None) -> RenderRequest:
     project = store.project
+    if chain is None and scene.extend_scene_id:
+        chain = parent_clip(store, scene)
     own = list(scene.reference_images)
     shared = [r for r in project.reference_images if r.path not in {o.path for o in own}] \
         if scene.use_global_references else []
@@ -45,19 +72,23 @@ def build_request(store: ProjectStore, scene: Scene, layered: LayeredSettings, o
         reference_images=[store.resolve(r.path) for r in own],
         project_reference_images=[store.resolve(r.path) for r in shared],
         source_video=store.maybe_resolve(scene.source_video),
-        extend_video=store.maybe_resolve(scene.extend_video),
+        extend_video=chain.path if chain is not None else store.maybe_resolve(scene.extend_video),
         output_path=store.output_path(output_rel),
         work_dir=store.folder / "clips",
-        input_names=input_names(scene, project),
+        input_names=input_names(scene, project, chain),
     )
 
 
-def input_names(scene: Scene, project: VideoProject) -> dict:
-    """The scene's inputs by their project-relative names (what the settings hash covers)."""
-    return {"title": scene.title, "start_image": scene.start_frame, "end_image": scene.end_frame,
-            "keyframes": [[k.seconds, k.image] for k in scene.keyframes],
-            "reference_images": [r.path for r in scene.get_effective_reference_images(project.reference_images)],
-            "source_video": scene.source_video, "extend_video": scene.extend_video}
+def input_names(scene: Scene, project: VideoProject, chain: Optional[ChainInput] = None) -> dict:
+    """The scene's inputs by their project-relative names (what the settings hash covers). A chained scene's names
+    its parent's take and clip: a parent rendered again makes the child stale."""
+    names = {"title": scene.title, "start_image": scene.start_frame, "end_image": scene.end_frame,
+             "keyframes": [[k.seconds, k.image] for k in scene.keyframes],
+             "reference_images": [r.path for r in scene.get_effective_reference_images(project.reference_images)],
+             "source_video": scene.source_video, "extend_video": scene.extend_video}
+    if scene.extend_scene_id:  # only then: the hashes of unchained scenes stay as they were
+        names["extend_scene"] = chain.identity if chain is not None else {"scene": scene.extend_scene_id}
+    return names
 
 
 def take_covers(take: Take, plan: RenderPlan, scene: Scene, project: VideoProject) -> bool:

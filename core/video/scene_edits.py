@@ -11,12 +11,15 @@ from contextlib import nullcontext
 from typing import Any, Callable, Optional
 
 from core.errors import InvalidRequestError
+from core.video.chains import check_link
 from core.video.project import MAX_REFERENCE_IMAGES, ReferenceImage, Scene, VideoProject, new_id
 from core.video.render_settings import RenderSettings
 
 # scene fields a user edits directly; everything else (takes, ids) belongs to the render queue or the model
 EDITABLE_FIELDS = ("title", "prompt", "duration", "start_frame", "end_frame", "reference_images",
-                   "use_global_references", "render", "keyframes", "source_video", "extend_video")
+                   "use_global_references", "render", "keyframes", "source_video", "extend_video", "extend_scene_id")
+#: seconds a keyframe may lie past the scene's end (float noise)
+KEYFRAME_SLACK = 1e-6
 
 
 def _index_of(project: VideoProject, scene_id: str) -> int:
@@ -57,22 +60,39 @@ class AddScene(Edit):
 
 
 class DeleteScenes(Edit):
+    """Remove scenes with their takes. A scene left that extended a removed one generates instead (its link is
+    cleared, and `text` and `unlinked` say so); undo brings the scenes and the links back."""
+
     def __init__(self, scene_ids: list[str]):
         if not scene_ids:
             raise InvalidRequestError("no scene chosen to delete", field="scene_ids")
         self.scene_ids = list(scene_ids)
         self.removed: list[tuple[int, Scene]] = []
-        self.text = "Delete scene" if len(scene_ids) == 1 else f"Delete {len(scene_ids)} scenes"
+        self.unlinked: list[tuple[Scene, str]] = []  # (scene left, the removed scene it extended)
+        self.base_text = "Delete scene" if len(scene_ids) == 1 else f"Delete {len(scene_ids)} scenes"
+        self.text = self.base_text
 
     def do(self, project: VideoProject) -> None:
         indexes = sorted((_index_of(project, sid) for sid in self.scene_ids))
         self.removed = [(i, project.scenes[i]) for i in indexes]
+        gone = {s.id for _, s in self.removed}
+        number = {s.id: i + 1 for i, s in enumerate(project.scenes)}
+        self.unlinked = [(s, s.extend_scene_id) for s in project.scenes
+                         if s.id not in gone and s.extend_scene_id in gone]
+        for scene, _ in self.unlinked:
+            scene.extend_scene_id = None
         for i, _ in reversed(self.removed):
             project.scenes.pop(i)
+        self.text = self.base_text
+        if self.unlinked:
+            which = ", ".join(f"scene {number[s.id]}" for s, _ in self.unlinked)
+            self.text += f" ({which} no longer extend{'s' if len(self.unlinked) == 1 else ''} it)"
 
     def undo(self, project: VideoProject) -> None:
         for i, scene in self.removed:
             project.scenes.insert(i, scene)
+        for scene, parent_id in self.unlinked:
+            scene.extend_scene_id = parent_id
 
 
 class DuplicateScene(Edit):
@@ -125,6 +145,10 @@ class SetSceneField(Edit):
     def do(self, project: VideoProject) -> None:
         scene = project.scenes[_index_of(project, self.scene_id)]
         self.old = getattr(scene, self.field)
+        if self.field == "extend_scene_id":
+            check_link(project, scene.id, self.value)
+        elif self.field in ("duration", "keyframes"):
+            _check_keyframes(scene, self.field, self.value)
         try:
             setattr(scene, self.field, self.value)
         except ValueError as exc:  # pydantic's ValidationError is a ValueError
@@ -148,6 +172,75 @@ class SetSceneProvider(SetSceneField):
         scene = project.scenes[_index_of(project, self.scene_id)]
         self.value = render_with_provider(scene.render, self.provider, project.render.provider or "animatic")
         super().do(project)
+
+
+def _check_keyframes(scene: Scene, field: str, value: Any) -> None:
+    """A new length or new keyframes must leave every keyframe inside the scene."""
+    if field == "duration":
+        problem = late_keyframe_problem([k.seconds for k in scene.keyframes], value, shortened=True)
+    else:
+        problem = late_keyframe_problem([k["seconds"] if isinstance(k, dict) else k.seconds for k in value or []],
+                                        scene.duration, shortened=False)
+    if problem is not None:
+        raise problem
+
+
+def late_keyframe_problem(seconds: list[float], duration: Any, *, shortened: bool,
+                          duration_field: str = "duration", keyframe_field: str = "keyframes",
+                          remove_flag: Optional[str] = None) -> Optional[InvalidRequestError]:
+    """The problem of keyframes at `seconds` in a scene `duration` long (None: all inside). `shortened`: the
+    length is what changes (the message offers a longer length or removing the keyframe)."""
+    if not isinstance(duration, (int, float)):
+        return None  # the model refuses a length that is no number
+    late = [s for s in seconds if s > duration + KEYFRAME_SLACK]
+    if not late:
+        return None
+    last = max(late)
+    if shortened:
+        return InvalidRequestError(f"a {duration:g} s scene would leave its keyframe at {last:g} s past the end",
+                                   field=duration_field,
+                                   allowed=[f"at least {last:g} s", f"with {remove_flag} {last:g}" if remove_flag
+                                            else f"without the keyframe at {last:g} s"])
+    return InvalidRequestError(f"a keyframe at {last:g} s is past the end of the {duration:g} s scene",
+                               field=keyframe_field, allowed=[f"0-{duration:g} s"])
+
+
+class SetSceneVideoInput(Edit):
+    """What the scene starts from, in one undoable step: nothing (it generates), a scene whose selected clip it
+    extends (`extend_scene_id`), a clip it extends (`extend_video`) or a video it transforms (`source_video`).
+    At most one is given; the others are cleared."""
+
+    FIELDS = ("extend_scene_id", "extend_video", "source_video")
+
+    def __init__(self, scene_id: str, *, extend_scene_id: Optional[str] = None, extend_video: Optional[str] = None,
+                 source_video: Optional[str] = None):
+        self.scene_id = scene_id
+        self.values = {"extend_scene_id": extend_scene_id, "extend_video": extend_video,
+                       "source_video": source_video}
+        given = [k for k, v in self.values.items() if v]
+        if len(given) > 1:
+            raise InvalidRequestError(f"a scene extends or transforms one video; {' and '.join(given)} given",
+                                      field="video input", allowed=["one of " + ", ".join(self.FIELDS), "none"])
+        self.old: dict[str, Any] = {}
+        self.text = {"extend_scene_id": "Extend a scene", "extend_video": "Extend a clip",
+                     "source_video": "Transform a video"}.get(given[0] if given else "", "Generate the scene")
+
+    def do(self, project: VideoProject) -> None:
+        scene = project.scenes[_index_of(project, self.scene_id)]
+        check_link(project, scene.id, self.values["extend_scene_id"])
+        self.old = {k: getattr(scene, k) for k in self.FIELDS}
+        try:
+            self._set(scene, self.values)
+        except ValueError as exc:
+            self._set(scene, self.old)
+            raise InvalidRequestError(_first_error(exc), field="video input") from None
+
+    def undo(self, project: VideoProject) -> None:
+        self._set(project.scenes[_index_of(project, self.scene_id)], self.old)
+
+    def _set(self, scene: Scene, values: dict[str, Any]) -> None:
+        for key in sorted(self.FIELDS, key=lambda k: bool(values[k])):  # clear first: one input at a time
+            setattr(scene, key, values[key])
 
 
 def render_with_provider(render: RenderSettings, provider: Optional[str], project_provider: str) -> RenderSettings:

@@ -1,0 +1,222 @@
+"""Chains of scenes through the real render queue: a scene that extends another waits for its clip, runs with it as
+its video to extend (the fal fake receives the parent's clip), stops with a clear status when its parent fails, is
+priced before the run, goes stale when its parent is rendered again, and keeps its order across a SIGKILL."""
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.config import Settings
+from core.errors import InvalidRequestError
+from core.render.queue import RenderQueue
+from core.video.project import Scene
+from core.video.project_io import ProjectStore
+from core.video.scene_edits import DeleteScenes, EditHistory, MoveScene, SetSceneField, SetSceneVideoInput
+from providers import registry
+from tests.cli_helpers import ROOT, cli_env, run_json
+from tests.test_crash_resume import PLUGIN, jobserver  # noqa: F401  (the job server fixture)
+from tests.test_ltx_support import FAST, fal  # noqa: F401  (the fal fake fixture)
+
+
+def chained_project(tmp_path, *, provider="animatic", **render) -> tuple[ProjectStore, list[Scene]]:
+    """Scene 1; scene 2 extends scene 1; scene 3 stands alone."""
+    store = ProjectStore.create(tmp_path / "proj", name="chains")
+    store.project.render = store.project.render.updated(provider=provider, **render)
+    one = Scene(prompt="a red fox runs through snow", duration=1.0)
+    two = Scene(prompt="the fox stops and looks back", duration=1.0, extend_scene_id=one.id)
+    three = Scene(prompt="a lake at dawn", duration=1.0)
+    store.project.scenes += [one, two, three]
+    store.save()
+    return store, [one, two, three]
+
+
+def run(store: ProjectStore, events: list, settings: Settings = None, **kw):
+    queue = RenderQueue(store, settings or Settings(**FAST), provider_getter=registry.get, on_event=events.append)
+    return asyncio.run(queue.run(**kw))
+
+
+def kinds(events, scene) -> list[str]:
+    return [f"{e.kind}:{e.message}" if e.kind == "queued" else e.kind for e in events
+            if e.scene_id == scene.id and e.kind not in ("progress", "log")]
+
+
+def test_the_child_waits_for_its_parent_and_independent_scenes_run_meanwhile(tmp_path):
+    store, (one, two, three) = chained_project(tmp_path)
+    events: list = []
+    summary = run(store, events)
+    assert summary.ok and sorted(summary.done) == sorted(s.id for s in (one, two, three))
+    order = [(e.kind, e.scene_id) for e in events if e.kind in ("submitted", "done")]
+    assert order.index(("submitted", two.id)) > order.index(("done", one.id))  # after its parent's clip exists
+    assert order.index(("submitted", three.id)) < order.index(("done", one.id))  # the free scene did not wait
+    assert kinds(events, two)[0] == "queued:waiting for scene 1"
+    # the child's take names the parent's clip it extended: the parent rendered again makes it stale
+    queue = RenderQueue(store, Settings(), provider_getter=registry.get)
+    assert [i.skip_reason for i in queue.plan().items] == ["already rendered with these settings"] * 3
+    run(store, [], scene_ids=[one.id], force=True)
+    again = RenderQueue(store, Settings(), provider_getter=registry.get).plan()
+    assert [bool(i.skip_reason) for i in again.items] == [True, False, True]
+    assert again.items[1].after_scene_id is None  # the parent's new clip is there: nothing to wait for
+
+
+def test_the_fal_child_is_sent_its_parents_clip_and_priced_before_the_run(tmp_path, fal):
+    store, (one, two, three) = chained_project(tmp_path, provider="ltx-video", model="ltx-2-19b",
+                                               deployment="fal", resolution="480p", fps=24)
+    store.project.scenes.remove(three)
+    store.save()
+    queue = RenderQueue(store, Settings(**FAST), provider_getter=registry.get)
+    plan = queue.plan()
+    child = plan.items[1]
+    assert child.after_scene_id == one.id and child.estimated_cost > 0
+    assert plan.total_cost == pytest.approx(plan.items[0].estimated_cost + child.estimated_cost)
+    assert fal.counts["submissions"] == 0  # pricing sends nothing
+
+    events: list = []
+    summary = asyncio.run(queue.run(plan=plan))
+    assert summary.ok, summary
+    paths = [r["path"] for r in fal.requests if r["method"] == "POST"]
+    assert paths == ["/fal-ai/ltx-2-19b/text-to-video", "/fal-ai/ltx-2-19b/extend-video"]
+    body = fal.requests[-1]["body"]
+    parent_clip = store.resolve(one.selected_take.clip_path)
+    assert fal.resolve(body["video_url"]) == parent_clip.read_bytes()  # the parent's clip, byte for byte
+    child_take = two.selected_take
+    assert child_take.status == "done" and child_take.cost > 0
+    assert len(store.project.ledger) == 2 and store.project.total_cost == pytest.approx(summary.total_cost)
+    del events
+
+
+def test_a_failed_parent_stops_its_children_without_submitting(tmp_path, fal):
+    store, (one, two, three) = chained_project(tmp_path, provider="ltx-video", model="ltx-2-19b",
+                                               deployment="fal", resolution="480p", fps=24)
+    grandchild = Scene(prompt="snow falls on the fox", duration=1.0, extend_scene_id=two.id)
+    store.project.scenes.append(grandchild)
+    store.save()
+    fal.inject("submit", {"status": 400, "json": {"detail": "the prompt was refused"}})
+    events: list = []
+    summary = run(store, events)
+    assert one.id in summary.failed and three.id in summary.done
+    assert summary.failed[two.id] == "waiting for scene 1, which failed"
+    assert summary.failed[grandchild.id] == "waiting for scene 2, which failed"
+    for scene, parent in ((two, 1), (grandchild, 2)):
+        take = scene.latest_take()
+        assert (take.status, take.error, take.remote_job_id, take.cost) == \
+            ("failed", f"waiting for scene {parent}, which failed", None, 0.0)
+        assert kinds(events, scene)[-1] == "failed"
+    assert fal.counts["submissions"] == 1  # scene 3 only: nothing was sent for the chain
+    saved = ProjectStore.open(store.folder).project
+    assert saved.scenes[1].latest_take().error == "waiting for scene 1, which failed"
+
+
+def test_a_cancelled_parent_stops_its_child(tmp_path, fal):
+    store, (one, two, three) = chained_project(tmp_path, provider="ltx-video", model="ltx-2-19b",
+                                               deployment="fal", resolution="480p", fps=24)
+    fal.never_finish = True
+    events: list = []
+
+    async def go():
+        queue = RenderQueue(store, Settings(**FAST), provider_getter=registry.get, on_event=events.append)
+        running = asyncio.ensure_future(queue.run())
+        while not one.takes or not one.takes[-1].remote_job_id or not three.takes or \
+                not three.takes[-1].remote_job_id:
+            await asyncio.sleep(0)  # until both free scenes' jobs exist (no timing: the loop's own turns)
+        queue.cancel(one.id)
+        fal.never_finish = False
+        return await running
+
+    summary = asyncio.run(go())
+    assert one.id in summary.cancelled and three.id in summary.done
+    assert summary.failed == {two.id: "waiting for scene 1, which was cancelled"}
+    assert two.latest_take().status == "failed" and fal.counts["cancels"] == 1
+
+
+def test_a_parent_outside_the_run_without_a_clip_is_a_problem_before_anything_is_spent(tmp_path):
+    store, (one, two, three) = chained_project(tmp_path)
+    queue = RenderQueue(store, Settings(), provider_getter=registry.get)
+    with pytest.raises(InvalidRequestError) as err:
+        queue.plan([two.id, three.id])
+    assert "scene 2 extends scene 1, which has no clip: render scene 1 first or include it" in str(err.value)
+    assert not two.takes and not three.takes
+    run(store, [], scene_ids=[one.id])
+    plan = RenderQueue(store, Settings(), provider_getter=registry.get).plan([two.id])
+    assert plan.items[0].after_scene_id is None and plan.items[0].plan.request.extend_video == \
+        store.resolve(one.selected_take.clip_path)
+
+
+def test_links_refuse_loops_and_removing_the_parent_clears_the_link_undoably(tmp_path):
+    store, (one, two, three) = chained_project(tmp_path)
+    history = EditHistory(store.project)
+    with pytest.raises(InvalidRequestError) as err:
+        history.push(SetSceneField(one.id, "extend_scene_id", two.id))
+    assert "scene 1 cannot extend scene 2: that makes a loop (scene 1 -> scene 2 -> scene 1)" in str(err.value)
+    with pytest.raises(InvalidRequestError, match="cannot extend itself"):
+        history.push(SetSceneField(three.id, "extend_scene_id", three.id))
+    with pytest.raises(InvalidRequestError, match="no scene with id 'nope'"):
+        history.push(SetSceneField(three.id, "extend_scene_id", "nope"))
+    assert one.extend_scene_id is None and three.extend_scene_id is None
+    history.push(SetSceneField(three.id, "extend_scene_id", two.id))  # a longer chain is fine
+    with pytest.raises(InvalidRequestError, match="loop"):
+        history.push(SetSceneField(one.id, "extend_scene_id", three.id))
+
+    history.push(MoveScene(two.id, 2))  # moving keeps the link (it names the scene, not the place)
+    assert two.extend_scene_id == one.id
+    edit = history.push(DeleteScenes([one.id]))
+    assert edit.text == "Delete scene (scene 3 no longer extends it)" and two.extend_scene_id is None
+    history.undo()
+    assert two.extend_scene_id == one.id and store.project.scenes[0] is one
+
+
+def test_one_video_input_at_a_time(tmp_path):
+    store, (one, two, three) = chained_project(tmp_path)
+    history = EditHistory(store.project)
+    with pytest.raises(InvalidRequestError, match="takes no extend_video"):
+        history.push(SetSceneField(two.id, "extend_video", "clips/x.mp4"))
+    history.push(SetSceneVideoInput(two.id, extend_video="clips/x.mp4"))
+    assert (two.extend_scene_id, two.extend_video) == (None, "clips/x.mp4")
+    history.push(SetSceneVideoInput(two.id, extend_scene_id=one.id))
+    assert (two.extend_scene_id, two.extend_video) == (one.id, None)
+    history.undo()
+    assert (two.extend_scene_id, two.extend_video) == (None, "clips/x.mp4")
+    with pytest.raises(InvalidRequestError, match="one video"):
+        SetSceneVideoInput(two.id, extend_scene_id=one.id, source_video="clips/y.mp4")
+
+
+def test_a_hand_made_loop_is_a_problem_not_a_hang(tmp_path):
+    store, (one, two, three) = chained_project(tmp_path)
+    data = json.loads((store.folder / "project.json").read_text())
+    data["scenes"][0]["extend_scene_id"] = two.id  # 1 -> 2 -> 1, as no edit would allow
+    (store.folder / "project.json").write_text(json.dumps(data))
+    loaded = ProjectStore.open(store.folder)
+    with pytest.raises(InvalidRequestError) as err:
+        RenderQueue(loaded, Settings(), provider_getter=registry.get).plan()
+    assert "makes a loop" in str(err.value)
+
+
+def test_sigkill_while_the_parent_renders_then_resume_keeps_the_order(tmp_path, jobserver):  # noqa: F811
+    url, state = jobserver
+    config = tmp_path / "config"
+    config.mkdir()
+    env = cli_env(IMAGEAI_PROVIDER_PLUGINS=PLUGIN, JOBSERVER_URL=url, IMAGEAI_CONFIG_DIR=str(config))
+    proj = tmp_path / "proj"
+    run_json("project", "new", proj, "--provider", "jobs", "--resolution", "480p", env=env)
+    run_json("project", "add-scene", proj, "-p", "parent", "--duration", "1", env=env)
+    run_json("project", "add-scene", proj, "-p", "child", "--duration", "1", "--extend-scene", "previous", env=env)
+
+    cli = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "project", "render", str(proj)], cwd=ROOT,
+                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for line in cli.stderr:  # the parent's job id is saved once "submitted" is printed
+        if line.startswith("scene 1: submitted"):
+            break
+    cli.send_signal(signal.SIGKILL)
+    cli.wait()
+    killed = ProjectStore.open(proj).project
+    assert killed.scenes[0].takes[-1].remote_job_id and not killed.scenes[1].takes  # the child never started
+
+    out = run_json("project", "render", proj, env=env, timeout=120)
+    assert [r["status"] for r in out["scenes"]] == ["done", "done"]
+    jobs = json.loads(Path(state).read_text())["jobs"]
+    assert [j["request"]["prompt"] for j in jobs.values()] == ["parent", "child"]  # one job each, the parent's first
