@@ -1,5 +1,7 @@
-"""ComfyUI API-format workflows: the built-in LTX templates (providers/ltx/workflows/*.json), the user's own
-(`--workflow FILE.json`), placeholder filling and the graph edits a render needs (LoRA, extra keyframe guides).
+"""ComfyUI workflows: the built-in LTX templates (providers/ltx/workflows/, one set per LTX version, chosen by the
+model through workflows/sets.json), the user's own (`--workflow FILE.json`, API or UI format: the UI format is
+converted with the server's /object_info, comfyui_convert.py), placeholder filling and the graph edits a render
+needs (LoRA, extra keyframe guides).
 
 A placeholder `{{name}}` inside a string input is replaced by its value; a placeholder that is the whole string is
 replaced by a value of the right type (a number for seed, width, height, num_frames, fps, ...)."""
@@ -12,16 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidRequestError
+from providers.ltx.comfyui_checks import options
+from providers.ltx.comfyui_convert import is_ui_format, without_notes
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "workflows"
-TEMPLATES = {
-    "text-to-video": "text_to_video.json",
-    "image-to-video": "image_to_video.json",
-    "first-last-frame": "first_last_frame.json",
-    "extend": "extend.json",
-    "video-to-video": "video_to_video.json",
-    "lora": "lora.json",
-}
+SETS = json.loads((TEMPLATE_DIR / "sets.json").read_text(encoding="utf-8"))
+#: the LTX-Video 0.9 set, the templates a model without a set of its own renders with
+TEMPLATES = SETS["sets"][SETS["default"]]["templates"]
 USER_PLACEHOLDERS = ("prompt", "negative_prompt", "seed", "width", "height", "num_frames", "fps", "image",
                      "end_image", "video")
 NUMERIC = {"seed", "width", "height", "num_frames", "fps", "steps", "cfg", "lora_strength", "denoise", "overlap",
@@ -32,12 +31,37 @@ _PLACEHOLDER = re.compile(r"\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}")
 MAX_DEPTH = 32
 
 
-def load_template(name: str) -> dict:
-    return json.loads((TEMPLATE_DIR / TEMPLATES[name]).read_text(encoding="utf-8"))
+def template_set(model: str | None) -> str:
+    return SETS["models"].get(model or "", SETS["default"])
+
+
+def load_template(name: str, model: str | None = None) -> dict:
+    """The built-in template for a mode, from the set of the model's LTX version."""
+    chosen = SETS["sets"][template_set(model)]
+    if name not in chosen["templates"]:
+        raise InvalidRequestError(f"the {chosen['label']} ComfyUI templates have no {name} workflow", field="mode",
+                                  allowed=sorted(chosen["templates"]))
+    return json.loads((TEMPLATE_DIR / chosen["templates"][name]).read_text(encoding="utf-8"))
+
+
+def model_values(model: str | None, info: dict) -> dict[str, str]:
+    """The model files a set's templates name beyond the checkpoint, picked from what the server offers: the first
+    file with one of the set's words (and all of its `also` words), else the set's default name (the check before
+    queueing then names it as missing)."""
+    out: dict[str, str] = {}
+    for placeholder, want in SETS["sets"][template_set(model)]["models"].items():
+        spec = (((info.get(want["node"]) or {}).get("input") or {}).get("required") or {}).get(want["input"])
+        found = [str(c) for c in options(spec if isinstance(spec, list) else None) or []]
+        hits = [c for c in found if any(h in c.lower() for h in want["hints"])
+                and all(a in c.lower() for a in want.get("also", []))]
+        out[placeholder] = hits[0] if hits else want["default"]
+    return out
 
 
 def load_user_workflow(path: str | Path) -> dict:
-    """A workflow the user exported with "Save (API Format)"; the UI format (nodes + links) is refused."""
+    """A workflow the user saved: API format ("Save (API Format)": node id -> class_type and inputs) as it is, UI
+    format ("Save", a template: nodes and links) without its notes, to be converted once the server's /object_info
+    is known (comfyui_convert.to_api)."""
     p = Path(path)
     try:
         graph = json.loads(p.read_text(encoding="utf-8"))
@@ -49,9 +73,12 @@ def load_user_workflow(path: str | Path) -> dict:
         raise InvalidRequestError(f"{p.name} is not JSON: {exc}", field="workflow") from exc
     if _depth_exceeds(graph, MAX_DEPTH):
         raise InvalidRequestError(_too_deep(p), field="workflow")
-    if isinstance(graph, dict) and "nodes" in graph and "links" in graph:
-        raise InvalidRequestError(f"{p.name} is in ComfyUI's UI format; export it with \"Save (API Format)\"",
-                                  field="workflow")
+    if is_ui_format(graph):
+        graph = without_notes(graph)
+        if not graph["nodes"]:
+            raise InvalidRequestError(f"{p.name} has no nodes (only notes, or none): save the workflow again in "
+                                      f"ComfyUI, or export it with \"Save (API Format)\"", field="workflow")
+        return graph
     if not isinstance(graph, dict) or not graph or not all(
             isinstance(n, dict) and "class_type" in n and isinstance(n.get("inputs", {}), dict)
             for n in graph.values()):
