@@ -188,3 +188,29 @@ def test_image_takes_saved_by_two_processes_are_both_kept(tmp_path):
     scene = ProjectStore.open(store.folder).project.scenes[0]
     assert {t.id for t in scene.image_takes} == {mine.id, other.id}
     assert scene.start_image_take_id == other.id and scene.start_frame == other.path
+
+
+def test_requests_to_one_provider_keep_to_its_concurrency_limit(stability_fake, tmp_path):
+    store = _project(tmp_path / "p", ["one", "two", "three", "four"])
+    settings = SETTINGS.model_copy(update={"render_concurrency": {"default": 3, "stability": 2}})
+    state = {"now": 0, "most": 0}
+
+    def getter(name):
+        provider = get_image(name, settings)
+        original = provider.deliver
+
+        async def deliver(plan, call, progress):
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+            try:
+                return await original(plan, call, progress)
+            finally:
+                state["now"] -= 1
+
+        provider.deliver = deliver
+        return provider
+
+    queue = ImageQueue(store, settings, provider_getter=getter)
+    summary = asyncio.run(queue.run(plan_images(store, _getter, variants=2)))
+    assert len(summary.done) == 4 and stability_fake.counts["submissions"] == 8
+    assert 1 <= state["most"] <= 2
