@@ -1,6 +1,6 @@
 """The ComfyUI page: the servers (id, address, capacity weight), each with a Test that asks the server on the app's
-asyncio loop thread (providers/ltx/comfyui_connect_check.py) and shows whether it answers, its version and devices, and the
-nodes and model files the templates need that it lacks."""
+asyncio loop thread (providers/ltx/comfyui_connect_check.py) and shows whether it answers, its version and devices,
+and the nodes and model files the templates need that it lacks."""
 from __future__ import annotations
 
 import itertools
@@ -14,8 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QHBoxLayout, Q
 
 from core.config import Settings
 from gui.async_runner import AsyncRunner
-from providers.ltx.comfyui_connect_check import (ServerReport, check_server, default_id, normal_url, saved_servers,
-                                               server_problems)
+from providers.ltx.comfyui_entries import default_id, normal_url, saved_servers, server_problems
 from providers.ltx.comfyui_servers import ComfyServer
 
 ID, URL, WEIGHT, STATE = range(4)
@@ -24,14 +23,14 @@ ENV = "IMAGEAI_COMFYUI_URL"
 
 class ComfyUIPage(QWidget):
     title = "ComfyUI"
-    tested = Signal(object)           # a ServerReport, once it is shown
+    tested = Signal(object)           # a ServerReport (providers/ltx/comfyui_connect_check.py), once it is shown
     _reported = Signal(int, object)   # (row token, ServerReport or error text), from the loop thread
 
     def __init__(self, settings: Settings, runner: AsyncRunner) -> None:
         super().__init__()
         self.settings = settings
         self.runner = runner
-        self.reports: dict[ComfyServer, ServerReport] = {}  # the latest answer of each (id, address) tested
+        self.reports: dict = {}  # ComfyServer -> its latest ServerReport
         self._tokens = itertools.count(1)
         self._reported.connect(self._on_reported)
         lay = QVBoxLayout(self)
@@ -127,7 +126,7 @@ class ComfyUIPage(QWidget):
             server = self._server(row)
             self.reports.pop(server, None)
             self._set_state(row, "testing…")
-            future = self.runner.submit(check_server(server, self.settings))
+            future = self.runner.submit(_check(server, self.settings))
             future.add_done_callback(lambda f, t=token, s=server: self._done(t, s, f))
         self._show_reports()
 
@@ -135,14 +134,16 @@ class ComfyUIPage(QWidget):
         """On the loop thread: hand the answer to the GUI thread."""
         try:
             result = future.result()
-        except Exception as exc:  # a bug in the probe must still end the row's "testing…"
+        except Exception as exc:  # a bug in the check must still end the row's "testing…"
+            from providers.ltx.comfyui_connect_check import ServerReport
+
             result = ServerReport(server, error=f"the test failed: {type(exc).__name__}: {exc}")
         try:
             self._reported.emit(token, result)
         except RuntimeError:  # the dialog closed before the server answered
             pass
 
-    def _on_reported(self, token: int, report: ServerReport) -> None:
+    def _on_reported(self, token: int, report) -> None:
         row = self._row_of(token)
         if row is None or self._server(row) != report.server:
             return  # the row was removed or edited while the server was asked
@@ -200,3 +201,10 @@ class ComfyUIPage(QWidget):
         # the same list in comfyui_url, so both settings name the same servers
         data["comfyui_url"] = ",".join(url if sid == default_id(url) else f"{sid}={url}"
                                        for sid, url in servers.items()) or None
+
+
+async def _check(server: ComfyServer, settings: Settings):
+    """On the loop thread: the check's module loads aiohttp and the backend, which the GUI thread need not wait for."""
+    from providers.ltx.comfyui_connect_check import check_server
+
+    return await check_server(server, settings)

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QFormLayout, QLineEdit, QWidget
 
 from core.config import ENV_OVERRIDES, Settings
 from gui.settings.fields import browse_row, path_problem
-from providers.ltx.comfyui_connect_check import url_problem
+from providers.ltx.comfyui_entries import url_problem
 
 URL_LABELS = {"fal_url": "Fal address", "replicate_url": "Replicate address", "gemini_url": "Gemini address",
               "vertex_url": "Vertex AI address", "openai_url": "OpenAI address", "stability_url": "Stability address"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -173,3 +174,18 @@ def test_the_device_list_offers_what_this_machine_has_and_the_cpu(dialog, qtbot)
     if saved:
         assert "not found here" in local.device.currentText()
     assert local.device_note.text()
+
+
+def test_opening_the_dialog_loads_neither_torch_nor_aiohttp():
+    """The GPU check and the server test load them on worker threads; the dialog opens without waiting for them."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom PySide6.QtWidgets import QApplication\napp = QApplication([])\n"
+            "from core.config import Settings\nfrom gui.settings_dialog import SettingsDialog\n"
+            "d = SettingsDialog(Settings())\nd.show()\napp.processEvents()\n"
+            "print(sorted(m for m in ('torch', 'aiohttp') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=str(Path(__file__).resolve().parents[2]))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
