@@ -13,13 +13,26 @@ from core.video.project import Scene, Take
 from core.video.scene_edits import MoveScene, SetSceneField, SetSceneProvider
 from gui.video.plan_notes import item_line, item_notes, what
 from gui.video.project_session import ProjectSession
+from gui.video.take_names import take_details, take_name
 from gui.video.thumbnails import ThumbnailCache
 
-COLUMNS = ("#", "Thumbnail", "Prompt", "Length", "Start frame", "End frame", "Provider", "Status", "Cost", "Clip")
+# what a narrow table must show comes first (status and take before the provider and the frames, which the
+# inspector also shows): the columns past the width scroll
+COLUMNS = ("#", "Thumbnail", "Title", "Prompt", "Length", "Status", "Take", "Cost", "Provider", "Start frame",
+           "End frame")
+#: shorter header words where the column's key is long
+HEADER_LABELS = {"Thumbnail": "", "Start frame": "Start", "End frame": "End"}
+#: what each column holds, shown as its header's tooltip
+HEADER_TIPS = {"Thumbnail": "The scene's clip, else its start frame", "Start frame": "The scene's start frame",
+               "End frame": "The scene's end frame", "Title": "The scene's name (double-click to edit)", "Prompt": "What the scene shows (double-click to edit)",
+               "Length": "The scene's length in the film (double-click to edit)",
+               "Provider": "Who renders the scene (double-click to give it its own)",
+               "Take": "The take the export uses: its number, where it rendered and its length (double-click to play)"}
 COL = {name: i for i, name in enumerate(COLUMNS)}
 MIME = "application/x-imageai-scene-rows"
 _ROLES = (Qt.DisplayRole, Qt.EditRole, Qt.UserRole, Qt.ToolTipRole, Qt.DecorationRole, Qt.ForegroundRole,
           Qt.TextAlignmentRole)
+UNTITLED_COLOR = "#757575"  # a title the scene does not have yet, shown as its number
 STATUS_COLORS = {"done": "#2e7d32", "failed": "#c62828", "cancelled": "#8d6e63", "running": "#1565c0",
                  "submitted": "#1565c0", "queued": "#6a1b9a"}
 
@@ -61,8 +74,12 @@ class SceneTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation, role=Qt.DisplayRole) -> Any:
-        if orientation == Qt.Horizontal and _role(role) == Qt.DisplayRole:
-            return COLUMNS[section]
+        if orientation != Qt.Horizontal:
+            return None
+        if _role(role) == Qt.DisplayRole:
+            return HEADER_LABELS.get(COLUMNS[section], COLUMNS[section])
+        if _role(role) == Qt.ToolTipRole:
+            return HEADER_TIPS.get(COLUMNS[section])
         return None
 
     def scene_at(self, row: int) -> Optional[Scene]:
@@ -99,6 +116,7 @@ class SceneTableModel(QAbstractTableModel):
         row: dict = {"thumb": self.thumbs.source_key(self.session.store, scene)}
         for col in range(len(COLUMNS)):
             row[(Qt.DisplayRole, col)] = self._text(scene, take, col, Qt.DisplayRole, row_index)
+        row[(Qt.EditRole, COL["Title"])] = scene.title
         row[(Qt.EditRole, COL["Prompt"])] = scene.prompt
         row[(Qt.EditRole, COL["Length"])] = scene.duration
         own = scene.render.provider
@@ -111,8 +129,15 @@ class SceneTableModel(QAbstractTableModel):
         row[(Qt.ToolTipRole, COL["Prompt"])] = scene.prompt
         if take is not None and take.error:
             row[(Qt.ToolTipRole, COL["Status"])] = take.error
-        if scene.selected_take is not None and scene.selected_take.clip_path:
-            row[(Qt.ToolTipRole, COL["Clip"])] = "Double-click to preview"
+        selected = scene.selected_take
+        if selected is not None:
+            tip = take_details(selected)
+            if len(scene.takes) > 1:
+                tip += f"\n{len(scene.takes)} takes: Takes… compares them and chooses"
+            row[(Qt.ToolTipRole, COL["Take"])] = tip + ("\nDouble-click to play" if selected.clip_path else "")
+        if not scene.title:
+            row[(Qt.ForegroundRole, COL["Title"])] = QBrush(QColor(UNTITLED_COLOR))
+        row[(Qt.ToolTipRole, COL["Title"])] = scene.title or "No title yet: double-click to name the scene"
         if take is not None and take.status in STATUS_COLORS:
             row[(Qt.ForegroundRole, COL["Status"])] = QBrush(QColor(STATUS_COLORS[take.status]))
         for col in (COL["#"], COL["Length"], COL["Cost"]):
@@ -122,6 +147,8 @@ class SceneTableModel(QAbstractTableModel):
     def _text(self, scene: Scene, take: Optional[Take], col: int, role, row_index: int) -> Any:
         if col == COL["#"]:
             return str(row_index + 1)
+        if col == COL["Title"]:
+            return scene.title or f"Scene {row_index + 1}"
         if col == COL["Prompt"]:
             return scene.prompt
         if col == COL["Length"]:
@@ -131,11 +158,12 @@ class SceneTableModel(QAbstractTableModel):
         if col == COL["End frame"]:
             return _name(scene.end_frame)
         if col == COL["Provider"]:
+            # the model and where it runs (the provider is in the tooltip): short enough for a narrow column
             if take is not None:
-                return take.provider + (f" / {take.model}" if take.model and take.model != take.provider else "")
+                return (take.model or take.provider) + (f" on {take.deployment}" if take.deployment else "")
             item = self.estimates.get(scene.id)
             if item is not None:  # the model the plan chose, the model's default included
-                return item.provider + (f" / {what(item)}" if item.model and item.model != item.provider else "")
+                return what(item)
             settings = self.session.project.scene_settings(scene).settings
             return settings.provider + (f" / {settings.model}" if settings.model else "")
         if col == COL["Status"]:
@@ -145,9 +173,8 @@ class SceneTableModel(QAbstractTableModel):
                 item = self.estimates.get(scene.id)
                 return f"~${item.estimated_cost:.2f}" if item is not None and not item.skip_reason else ""
             return f"${take.cost:.2f}" if take.status == "done" else f"~${take.estimated_cost:.2f}"
-        if col == COL["Clip"]:
-            selected = scene.selected_take
-            return _name(selected.clip_path) if selected is not None and selected.clip_path else ""
+        if col == COL["Take"]:
+            return take_name(scene, scene.selected_take)
         return ""
 
     def _provider_tip(self, scene: Scene) -> str:
@@ -184,8 +211,6 @@ class SceneTableModel(QAbstractTableModel):
             text += f" {int(self.progress[scene.id] * 100)}%"
         if take.status == "failed" and take.error:
             text += f": {take.error}"
-        if len(scene.takes) > 1:
-            text += f"  ({len(scene.takes)} takes)"
         return text
 
     # --- editing --------------------------------------------------------------------------------------------
@@ -194,7 +219,7 @@ class SceneTableModel(QAbstractTableModel):
         if not index.isValid():
             return base | Qt.ItemIsDropEnabled
         flags = base | Qt.ItemIsDragEnabled
-        if index.column() in (COL["Prompt"], COL["Length"], COL["Provider"]):
+        if index.column() in (COL["Title"], COL["Prompt"], COL["Length"], COL["Provider"]):
             flags |= Qt.ItemIsEditable
         return flags
 
@@ -205,7 +230,7 @@ class SceneTableModel(QAbstractTableModel):
         col = index.column()
         if col == COL["Provider"]:
             return self._set_provider(scene, str(value or "") or None)
-        field = {COL["Prompt"]: "prompt", COL["Length"]: "duration"}.get(col)
+        field = {COL["Title"]: "title", COL["Prompt"]: "prompt", COL["Length"]: "duration"}.get(col)
         if field is None:
             return False
         if field == "duration":
@@ -214,6 +239,8 @@ class SceneTableModel(QAbstractTableModel):
             except ValueError:
                 self.problem.emit(f"duration: {value!r} is not a number of seconds")
                 return False
+        elif field == "title":
+            value = str(value or "").strip()
         if getattr(scene, field) == value:
             return False
         try:

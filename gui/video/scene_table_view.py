@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Optional
 
-from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QMenu, QPushButton,
                                QTableView, QVBoxLayout, QWidget)
 
@@ -14,6 +14,13 @@ from core.video.scene_edits import AddScene, DeleteScenes, DuplicateScene, MoveS
 from gui.video.project_session import ProjectSession
 from gui.video.scene_table_model import COL, SceneTableModel
 from gui.video.thumbnails import THUMB_H, THUMB_W
+
+#: the thumbnail as drawn in a row (the cache keeps THUMB_W x THUMB_H; the view scales it down)
+ROW_THUMB_H = 27
+ROW_THUMB_W = round(ROW_THUMB_H * THUMB_W / THUMB_H)
+COLUMN_WIDTHS = {"#": 24, "Thumbnail": ROW_THUMB_W + 8, "Title": 84, "Length": 42, "Status": 90, "Take": 116,
+                 "Cost": 52, "Provider": 112, "Start frame": 70, "End frame": 70}
+MIN_PROMPT_W, MAX_PROMPT_W = 110, 900
 
 
 class SceneTableWidget(QWidget):
@@ -44,16 +51,20 @@ class SceneTableWidget(QWidget):
         self.table.setDropIndicatorShown(True)
         self.table.setDragDropOverwriteMode(False)
         self.table.setWordWrap(False)
-        self.table.setIconSize(QSize(THUMB_W, THUMB_H))
+        # dense rows: a 16:9 thumbnail the height of two lines of text, so a dozen scenes show at once
+        self.table.setIconSize(QSize(ROW_THUMB_W, ROW_THUMB_H))
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(THUMB_H + 6)
+        self.table.verticalHeader().setMinimumSectionSize(ROW_THUMB_H + 4)
+        self.table.verticalHeader().setDefaultSectionSize(ROW_THUMB_H + 4)
+        self.table.setAlternatingRowColors(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.Interactive)
-        header.setSectionResizeMode(COL["Prompt"], QHeaderView.Stretch)
-        widths = {"#": 28, "Thumbnail": THUMB_W + 8, "Length": 56, "Start frame": 84, "End frame": 80,
-                  "Provider": 76, "Status": 100, "Cost": 52, "Clip": 84}
-        for name, width in widths.items():
+        header.setMinimumSectionSize(24)
+        for name, width in COLUMN_WIDTHS.items():
             self.table.setColumnWidth(COL[name], width)
+        # the prompt takes the room the other columns leave, down to a readable width (then the last ones scroll)
+        header.sectionResized.connect(lambda index, *_: index != COL["Prompt"] and self._fit_prompt())
+        self.table.viewport().installEventFilter(self)
 
         buttons = QHBoxLayout()
         self.add_button = QPushButton("Add scene", objectName="addSceneButton")
@@ -63,8 +74,8 @@ class SceneTableWidget(QWidget):
         self.down_button = QPushButton("Move down", objectName="moveDownButton")
         self.takes_button = QPushButton("Takes…", objectName="takesButton")
         self.takes_button.setToolTip("Compare the takes of the selected scene and choose one")
-        self.table.setToolTip("Double-click a prompt or length to edit it, a provider to give the scene its own, a start "
-                              "or end frame to choose an image, a clip to play it; right-click for more")
+        self.table.setToolTip("Double-click a title, prompt or length to edit it, a provider to give the scene its own, "
+                              "a start or end frame to choose an image, a take to play it; right-click for more")
         for b in (self.add_button, self.duplicate_button, self.delete_button, self.up_button, self.down_button,
                   self.takes_button):
             buttons.addWidget(b)
@@ -86,6 +97,19 @@ class SceneTableWidget(QWidget):
         self.table.selectionModel().selectionChanged.connect(self._on_selection)
         model.modelReset.connect(self._on_selection)
         self._on_selection()
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.table.viewport() and event.type() == QEvent.Resize:
+            self._fit_prompt()
+        return super().eventFilter(watched, event)
+
+    def _fit_prompt(self) -> None:
+        header = self.table.horizontalHeader()
+        others = sum(header.sectionSize(i) for i in range(header.count()) if i != COL["Prompt"])
+        room = self.table.viewport().width() - others
+        width = max(MIN_PROMPT_W, min(MAX_PROMPT_W, room))
+        if header.sectionSize(COL["Prompt"]) != width:
+            header.resizeSection(COL["Prompt"], width)
 
     # --- selection ------------------------------------------------------------------------------------------
     def selected_ids(self) -> list[str]:
@@ -164,7 +188,7 @@ class SceneTableWidget(QWidget):
         scene = self.model.scene_at(index.row())
         if scene is None or self.session.store is None:
             return
-        if index.column() in (COL["Clip"], COL["Thumbnail"], COL["Status"]):
+        if index.column() in (COL["Take"], COL["Thumbnail"], COL["Status"]):
             self._preview(scene.id)
         elif index.column() == COL["Start frame"]:
             self.choose_frame(scene.id, "start_frame")

@@ -31,9 +31,10 @@ def test_render_three_scenes_then_export_and_reopen(open_window, tmp_path, qtbot
 
     for row in range(3):
         assert _cell(window, row, "Status").startswith("done")
-        clip = _cell(window, row, "Clip")
-        assert clip.endswith(".mp4")
-        assert (store.folder / "clips" / clip).is_file()
+        take = window.session.project.scenes[row].selected_take
+        assert _cell(window, row, "Take") == f"Take 1 · animatic · {take.rendered_seconds:g} s"  # not the file hash
+        assert f"clip {take.clip_path}" in _cell(window, row, "Take", Qt.ToolTipRole)
+        assert take.clip_path.endswith(".mp4") and (store.folder / take.clip_path).is_file()
     # thumbnails are extracted from the clips on a worker thread and then shown in the table
     qtbot.waitUntil(lambda: all(_cell(window, r, "Thumbnail", Qt.DecorationRole) is not None for r in range(3)),
                     timeout=30_000)

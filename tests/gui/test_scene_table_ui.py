@@ -135,7 +135,7 @@ def test_takes_compare_choose_and_preview(open_window, tmp_path, qtbot):
 
     # double-clicking a clip cell previews it too
     model = tab.scene_model
-    rect = tab.scenes.table.visualRect(model.index(0, COL["Clip"]))
+    rect = tab.scenes.table.visualRect(model.index(0, COL["Take"]))
     viewport = tab.scenes.table.viewport()
     with qtbot.waitSignal(tab.preview.started, timeout=5000) as blocker:
         qtbot.mouseClick(viewport, Qt.LeftButton, pos=rect.center())  # Qt 6 needs the press before the double
