@@ -20,7 +20,7 @@ from core.video.scene_edits import ChooseImageTake, EditHistory
 from providers import registry as video_registry
 from providers.images.registry import get_image
 from tests.fakes.clips import write_image
-from tests.images_support import pixels, size_of, stability_fake  # noqa: F401
+from tests.images_support import openai_fake, pixels, size_of, stability_fake  # noqa: F401
 
 SETTINGS = Settings(render_retries=2, render_timeout_s=60)
 
@@ -214,3 +214,18 @@ def test_requests_to_one_provider_keep_to_its_concurrency_limit(stability_fake, 
     summary = asyncio.run(queue.run(plan_images(store, _getter, variants=2)))
     assert len(summary.done) == 4 and stability_fake.counts["submissions"] == 8
     assert 1 <= state["most"] <= 2
+
+
+def test_the_scene_and_project_references_reach_a_model_that_takes_input_images(openai_fake, tmp_path):
+    store = _project(tmp_path / "p", ["the hero walks in", "the hero sits down"])
+    hero = store.import_asset(write_image(tmp_path / "hero.png", (300, 300)), "references")
+    room = store.import_asset(write_image(tmp_path / "room.png", (200, 100)), "references")
+    store.project.reference_images = [ReferenceImage(path=hero)]
+    store.project.scenes[1].reference_images = [ReferenceImage(path=room)]
+    plan = plan_images(store, _getter, provider="openai", quality="low")
+    assert [[store.relative(p) for p in i.plan.references] for i in plan.items] == [[hero], [room, hero]]
+    _run(store, plan)
+    assert [s.image_takes[0].references for s in store.project.scenes] == [[hero], [room, hero]]
+    edits = [r for r in openai_fake.requests if r["path"].endswith("/images/edits")]
+    sent = sorted([tuple(f["size"]) for f in r["files"]] for r in edits)  # the scenes run side by side
+    assert sent == [[(200, 100), (300, 300)], [(300, 300)]]
