@@ -238,20 +238,24 @@ class CompareDialog(QDialog):
         elif outcome.failed:
             self._say_problem("; ".join(f"take {tid} " + ("was cancelled" if m == "cancelled" else f"failed: {m}")
                                         for tid, m in outcome.failed.items()))
-            self.facts.show_facts(outcome.facts)
+            self._show_takes(outcome.facts)  # the take that finished can still be watched and kept
         else:
             self._show_result()
         self.compared.emit(outcome)
 
+    def _show_takes(self, rows) -> None:
+        store = self.session.store
+        for col, row in zip(self.columns, rows):
+            title = f"Take {row.side}: {row.provider}" + (f" / {row.model}" if row.model else "") + \
+                ("" if row.clip else f" ({row.status})")
+            col.show_take(title, row.take_id, str(store.resolve(row.clip)) if row.clip else None)
+        self.facts.show_facts(rows)
+        self._show_kept()
+        self.play_button.setEnabled(any(row.clip for row in rows))
+
     def _show_result(self) -> None:
         result = self.outcome.result
-        store = self.session.store
-        for col, row in zip(self.columns, result.takes):
-            title = f"Take {row.side}: {row.provider}" + (f" / {row.model}" if row.model else "")
-            col.show_take(title, row.take_id, str(store.resolve(row.clip)) if row.clip else None)
-        self.facts.show_facts(result.takes)
-        self._show_kept()
-        self.play_button.setEnabled(True)
+        self._show_takes(result.takes)
         self.status.setText(f"Wrote {result.output} (total ${result.total_cost:.2f}). Keep either take; the scene "
                             "keeps the take it had chosen until you do.")
         self.play_both()

@@ -47,7 +47,7 @@ class TakeColumn(QGroupBox):
 
     def set_kept(self, kept: bool) -> None:
         self.keep_button.setText("Kept ✔ (the scene's chosen take)" if kept else "Keep this take")
-        self.keep_button.setEnabled(not kept and self.take_id is not None)
+        self.keep_button.setEnabled(not kept and bool(self.take_id and self.clip))  # a failed take has no clip
 
 
 class FactsTable(QWidget):

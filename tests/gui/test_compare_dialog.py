@@ -13,7 +13,7 @@ from core.config import Settings
 from core.video.media import probe
 from tests.gui.conftest import make_project, render_and_wait
 from tests.gui.helpers import choose
-from tests.test_veo_e2e import fal, quick_polls, veo  # noqa: F401  (fixtures)
+from tests.test_veo_e2e import REASON, fal, quick_polls, veo  # noqa: F401  (fixtures)
 
 FAST = "veo-3.1-fast-generate-preview"
 VEO_SIDE, LTX_SIDE = f"veo:{FAST}", "ltx-video:ltx-2-fast@fal"
@@ -106,3 +106,32 @@ def test_cancelling_the_confirmation_spends_nothing(veo, fal, open_window, qtbot
     assert dialog.render_button.isEnabled()
     assert veo.requests() == [] and fal.requests() == []
     assert len(window.session.project.scenes[0].takes) == 1
+
+
+def test_a_side_the_service_refuses_is_named_and_the_other_can_be_kept(veo, fal, open_window, qtbot, tmp_path,
+                                                                       fast_polls):
+    window, dialog = _open_compare(qtbot, open_window, tmp_path, fast_polls)
+    veo.inject("job", {"filtered": [REASON]})
+    with qtbot.waitSignal(dialog.confirmation_requested, timeout=60_000) as asked:
+        assert dialog.render_both()
+    with qtbot.waitSignal(dialog.compared, timeout=180_000) as done:
+        asked.args[0].start_button.click()
+    outcome = done.args[0]
+    assert not outcome.ok and len(outcome.failed) == 1
+    veo_take, ltx_take = outcome.facts
+    assert veo_take.status == "failed" and veo_take.take_id in outcome.failed
+    assert "usage guidelines" in dialog.status.text() and "failed" in dialog.status.text()
+    assert ltx_take.status == "done" and dialog.facts.cell("cost", 2) == f"${ltx_take.cost:.2f}"
+    assert not dialog.columns[0].keep_button.isEnabled()
+    qtbot.mouseClick(dialog.columns[1].keep_button, Qt.LeftButton)
+    assert window.session.project.scenes[0].selected_take_id == ltx_take.take_id
+    # again: the LTX take this comparison rendered is reused, only Veo is priced (and paid) anew
+    assert dialog.render_button.isEnabled()
+    with qtbot.waitSignal(dialog.confirmation_requested, timeout=60_000) as asked:
+        assert dialog.render_both()
+    again = asked.args[0]
+    veo_side, ltx_side = dialog.runner.comparison.sides
+    assert ltx_side.resumed and ltx_side.take_id == ltx_take.take_id and not veo_side.resumed
+    assert again.plan.total_cost == pytest.approx(veo_side.item.estimated_cost) and again.plan.total_cost > 0
+    again.cancel_button.click()
+    assert fal.counts()["submissions"] == 1

@@ -51,6 +51,7 @@ def test_the_veo_group_is_shown_only_while_veo_is_chosen(veo, open_window, tmp_p
     qtbot.waitUntil(lambda: group.veo.height() >= group.veo.sizeHint().height())
     if SHOTS:
         window.grab().save(os.path.join(SHOTS, "video-tab-veo.png"))
+        group.grab().save(os.path.join(SHOTS, "veo-group.png"))
     choose(provider, "ltx-video")
     assert group.ltx.isVisible() and not group.veo.isVisible()
     choose(provider, "veo")  # switching back restores Veo's model and options
