@@ -1,14 +1,15 @@
-"""The video tab: render settings (with the LTX group) and reference images on the left; the scene table, render
-controls, export settings, status console and preview on the right. It wires the widgets together; each widget
-edits core objects itself, and rendering/export run off the GUI thread."""
+"""The video tab: the project's render settings (with the LTX group) and reference images on the left; on the right
+the storyboard (the scene table with the scene inspector of the selected scene beside it, the render controls under
+both), and below it a large preview sharing a tab widget with the export settings, beside the status console. It
+wires the widgets together; each widget edits core objects itself, and rendering/export run off the GUI thread."""
 from __future__ import annotations
 
 import logging
 from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QScrollArea,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton,
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from core.config import Settings
 from core.errors import ImageAIError
@@ -18,6 +19,7 @@ from gui.async_runner import AsyncRunner
 from gui.video.compare_dialog import CompareDialog
 from gui.video.cost_dialog import CostDialog
 from gui.video.export_group import ExportGroup
+from gui.video.fitting_scroll import FittingScrollArea
 from gui.video.plan_notes import problem_lines, run_notes, summary_text
 from gui.video.plan_worker import PlanResult
 from gui.video.preview import PreviewWidget
@@ -27,6 +29,7 @@ from gui.video.provider_info import ProviderInfo
 from gui.video.reference_images import ReferenceImagesWidget
 from gui.video.render_controller import RenderController
 from gui.video.render_settings_group import RenderSettingsGroup
+from gui.video.scene_inspector import SceneInspector
 from gui.video.scene_table_model import COL, SceneTableModel
 from gui.video.scene_table_view import SceneTableWidget
 from gui.video.status_console import StatusConsole
@@ -36,6 +39,8 @@ from gui.video.thumbnails import ThumbnailCache
 log = logging.getLogger(__name__)
 EVENT_LEVELS = {"failed": "error", "retry": "warning", "cancelled": "warning", "progress": "debug", "log": "debug"}
 MAX_NOTES_SHOWN = 4
+LEFT_WIDTH = 300       # the project's render settings (at least their minimum width)
+INSPECTOR_WIDTH = 350  # the scene inspector beside the table (idem)
 
 
 class VideoTab(QWidget):
@@ -66,6 +71,8 @@ class VideoTab(QWidget):
         self.export_group = ExportGroup(session)
         from gui.video.image_group import ImageGroup  # image provider, Generate Images, the variants picker
         self.images = ImageGroup(session, runner, settings, self.console, self.scenes.selected_ids)
+        self.inspector = SceneInspector(session, self.info, lambda: self.render_group.ready)
+        self.inspector_scroll = FittingScrollArea(self.inspector, "inspectorScroll", widest=INSPECTOR_WIDTH + 40)
         self.controller = RenderController(session, runner, settings, self)
         self.scenes.default_length = self.render_group.default_scene_length
         self.cost_dialog: Optional[CostDialog] = None
@@ -85,11 +92,7 @@ class VideoTab(QWidget):
         left_lay.addWidget(self.references)
         left_lay.addWidget(self.images)
         left_lay.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(left)
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(340)
+        scroll = FittingScrollArea(left, "projectSettingsScroll", widest=LEFT_WIDTH + 40)
 
         self.generate_button = QPushButton("Generate Videos", objectName="generateVideosButton")
         self.generate_button.setMinimumHeight(30)
@@ -123,28 +126,43 @@ class VideoTab(QWidget):
         cost_row.addWidget(self.cost_label, 1)
         cost_row.addWidget(self.overall)
 
+        # the storyboard: the table with the inspector of the selected scene beside it, the render controls under
+        # both; below it a large preview (the export settings on a tab beside it) and the status console
+        board = QSplitter(Qt.Horizontal, objectName="storyboardSplitter")
+        board.addWidget(self.scenes)
+        board.addWidget(self.inspector_scroll)
+        board.setStretchFactor(0, 1)
+        board.setStretchFactor(1, 0)
+        board.setChildrenCollapsible(False)
+        board.setSizes([600, INSPECTOR_WIDTH])
+        self.board_splitter = board
         top = QWidget()
         top_lay = QVBoxLayout(top)
         top_lay.setContentsMargins(0, 0, 0, 0)
-        top_lay.addWidget(self.scenes, 1)
+        top_lay.addWidget(board, 1)
         top_lay.addLayout(controls)
         top_lay.addLayout(cost_row)
         top_lay.addWidget(self.plan_notes)
 
-        bottom = QSplitter(Qt.Horizontal)
+        self.bottom_tabs = QTabWidget(objectName="previewExportTabs")
+        self.bottom_tabs.addTab(self.preview, "Preview")
+        self.bottom_tabs.addTab(self.export_group, "Export")
+        self.bottom_tabs.setDocumentMode(True)
+        bottom = QSplitter(Qt.Horizontal, objectName="previewConsoleSplitter")
+        bottom.addWidget(self.bottom_tabs)
         bottom.addWidget(self.console)
-        bottom.addWidget(self.preview)
-        bottom.setStretchFactor(0, 3)
-        bottom.setStretchFactor(1, 2)
+        bottom.setStretchFactor(0, 2)
+        bottom.setStretchFactor(1, 1)
+        bottom.setChildrenCollapsible(False)
+        self.bottom_splitter = bottom
 
         right = QSplitter(Qt.Vertical, objectName="videoTabRightSplitter")
         right.addWidget(top)
-        right.addWidget(self.export_group)
         right.addWidget(bottom)
-        right.setStretchFactor(0, 5)
-        right.setStretchFactor(1, 0)
-        right.setStretchFactor(2, 2)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
         right.setChildrenCollapsible(False)
+        right.setSizes([420, 320])
         self.right_splitter = right
 
         outer = QSplitter(Qt.Horizontal, objectName="videoTabSplitter")
@@ -152,22 +170,23 @@ class VideoTab(QWidget):
         outer.addWidget(right)
         outer.setStretchFactor(0, 0)
         outer.setStretchFactor(1, 1)
-        outer.setSizes([400, 880])
+        outer.setSizes([LEFT_WIDTH, 1280 - LEFT_WIDTH])
         self.splitter = outer
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(outer)
 
     def _connect(self) -> None:
-        for source in (self.render_group, self.scene_model, self.scenes, self.references, self.export_group):
+        for source in (self.render_group, self.scene_model, self.scenes, self.references, self.export_group,
+                       self.inspector):
             source.problem.connect(self.console.error)
         self.render_group.notice.connect(self.console.info)
         self.controller.planned.connect(self._on_planned)
         self.controller.waiting.connect(lambda text: self.console.warning(f"Render: {text}"))
         self.force_check.toggled.connect(self._schedule_estimate)
         self.export_group.message.connect(self.console.log)
-        self.export_group.preview_requested.connect(self.preview.play)
-        self.scenes.preview_requested.connect(self.preview.play)
+        self.export_group.preview_requested.connect(self.play)
+        self.scenes.preview_requested.connect(self.play)
         self.scenes.takes_requested.connect(self.show_takes)
         self.scenes.selection_changed.connect(self._on_selection)
         self.scenes.selection_changed.connect(self.export_group.boundary.set_selected)
@@ -176,6 +195,9 @@ class VideoTab(QWidget):
         self.render_group.changed.connect(self._schedule_estimate)
         self.render_group.changed.connect(self.scene_model.refresh_all)  # the Provider column of unrendered rows
         self.render_group.providers_ready.connect(self._schedule_estimate)
+        # the inspector names what "Project default" is and offers providers once they are checked
+        self.render_group.providers_ready.connect(self.inspector.load)
+        self.render_group.changed.connect(self.inspector.load)
         self.render_group.local_device_checked.connect(self._schedule_estimate)
         self.generate_button.clicked.connect(lambda: self.generate())
         self.cancel_button.clicked.connect(lambda: self.controller.cancel(None))
@@ -206,6 +228,7 @@ class VideoTab(QWidget):
     def _on_selection(self, ids: list[str]) -> None:
         self.references.set_scene(ids[0] if len(ids) == 1 else None)
         self.images.set_selection(ids)
+        self.inspector.set_scene(ids[0] if len(ids) == 1 else None)
         n = len(ids)
         self.generate_button.setText(f"Generate Videos ({n} selected)" if n else "Generate Videos (all)")
         self.cancel_scene_button.setEnabled(self.controller.is_running() and bool(ids))
@@ -445,7 +468,7 @@ class VideoTab(QWidget):
 
     def show_takes(self, scene_id: str) -> None:
         dialog = TakesDialog(self.session, scene_id, self)
-        dialog.preview_requested.connect(self.preview.play)
+        dialog.preview_requested.connect(self.play)
         dialog.problem.connect(self.console.error)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.open()
@@ -464,6 +487,11 @@ class VideoTab(QWidget):
         dialog.open()
         self._compare_dialog = dialog
         return dialog
+
+    def play(self, path: str) -> None:
+        """Play a clip or an export in the preview, bringing the preview's tab to the front."""
+        self.bottom_tabs.setCurrentWidget(self.preview)
+        self.preview.play(path)
 
     def shutdown(self) -> None:
         if self.controller.is_running():
