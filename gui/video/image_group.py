@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Optional
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton,
-                               QSpinBox, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QSpinBox, QWidget)
 
 from core.config import Settings
 from core.images.run import ImageEvent, ImageSummary
@@ -64,6 +64,8 @@ class ImageGroup(QGroupBox):
         self.end_check = QCheckBox("End frames", objectName="endFramesCheck")
         self.end_check.setToolTip("Make end frames (they look at the scene's start frame) instead of start frames")
         self.estimate_label = QLabel("", objectName="imageEstimate", wordWrap=True)
+        self.progress = QProgressBar(objectName="imageProgress", visible=False)
+        self.progress.setFormat("%v of %m image(s)")
         self.generate_button = QPushButton("Generate Images", objectName="generateImagesButton", enabled=False)
         self.generate_button.setMinimumHeight(30)
         self.choose_button = QPushButton("Choose images…", objectName="chooseImagesButton", enabled=False)
@@ -77,6 +79,7 @@ class ImageGroup(QGroupBox):
         row.addStretch(1)
         form.addRow("Variants", row)
         form.addRow(self.estimate_label)
+        form.addRow(self.progress)
         buttons = QHBoxLayout()
         buttons.addWidget(self.choose_button)
         buttons.addWidget(self.cancel_button)
@@ -98,6 +101,7 @@ class ImageGroup(QGroupBox):
         self.controller.planned.connect(self._on_planned)
         self.controller.event.connect(self._on_event)
         self.controller.finished.connect(self._on_finished)
+        self.controller.started.connect(self._on_started)
         self._statuses.connect(self._fill_providers, Qt.QueuedConnection)
         self.session.project_replaced.connect(self._load_choice)
         self.session.scenes_reset.connect(self.schedule_estimate)
@@ -273,10 +277,19 @@ class ImageGroup(QGroupBox):
         self._update_buttons()
 
     # --- the run ---------------------------------------------------------------------------------------------
+    def _on_started(self, plan) -> None:
+        self.progress.setRange(0, plan.images)
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        self.console.info(f"Images started: {plan.images} image(s) for {len(plan.items)} scene(s) from "
+                          f"{plan.provider}, estimated ${plan.total_cost:.2f}")
+        self._update_buttons()
+
     def _on_event(self, event: ImageEvent) -> None:
         number = next((i + 1 for i, s in enumerate(self.session.project.scenes) if s.id == event.scene_id), "?")
         if event.kind == "image":
             self.session.scene_changed.emit(event.scene_id)  # its row (thumbnail, start frame) and the estimates
+            self.progress.setValue(self.progress.value() + 1)
             self._update_buttons()
         if event.kind != "progress":
             what = "new image" if event.kind == "image" else f"images {event.kind}"
@@ -293,6 +306,7 @@ class ImageGroup(QGroupBox):
                              + f"; cost ${result.total_cost:.2f}")
         else:
             self.console.error(f"Images stopped: {result}")
+        self.progress.setVisible(False)
         self._update_buttons()
 
     def _update_buttons(self) -> None:

@@ -71,6 +71,7 @@ def test_generate_images_then_videos_then_export_shows_the_images(open_window, t
     assert all(s.start_frame and len(s.image_takes) == 1 for s in project.scenes)
     qtbot.waitUntil(lambda: all(model.data(model.index(r, COL["Thumbnail"]), Qt.DecorationRole) is not None
                                 for r in range(3)), timeout=30_000)
+    assert "Images started: 3 image(s) for 3 scene(s)" in tab.console.visible_text()
     assert "Images finished: 3 made" in tab.console.visible_text()
 
     tab.update_estimate()
