@@ -150,10 +150,8 @@ class ComfyUIPage(QWidget):
         self.reports[report.server] = report
         if not report.reachable:
             state = "not reachable"
-        elif report.ok:
-            state = "ready"
         else:
-            state = f"lacks {len(report.missing_nodes) + len(report.missing_models)}"
+            state = "ready" if report.ok else "not ready"
         self._set_state(row, state, "\n".join(report.lines()))
         self._show_reports()
         self.tested.emit(report)
@@ -179,8 +177,8 @@ class ComfyUIPage(QWidget):
         item = self.table.item(row, STATE)
         item.setText(text)
         item.setToolTip(tip)
-        colour = {"ready": "#2e7d32", "not reachable": "#c62828"}.get(text, "#b26a00" if text.startswith(
-            ("lacks", "not testable")) else "")
+        colour = {"ready": "#2e7d32", "not reachable": "#c62828", "not ready": "#b26a00",
+                  "not testable": "#b26a00"}.get(text, "")
         item.setForeground(QBrush(QColor(colour)) if colour else QBrush())
 
     # --- the page's values ---------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """The ComfyUI server test of the Settings dialog, made the way krita-ai-diffusion checks on connect: one server is
 asked for /system_stats (version, devices) and /object_info (nodes, model lists), and the answer is held against what
-the built-in LTX templates need: every node class (with the custom-node pack that provides it), a text encoder, and
-an LTX checkpoint per model (the one the ComfyUI backend would choose, or the file named in comfyui_checkpoints).
+each LTX template set (providers/ltx/workflows/sets.json) needs: every node class of its templates (with the
+custom-node pack that provides it), the model files its placeholders name (picked as a render picks them) and, where
+its templates load a checkpoint, the one the ComfyUI backend would choose per model (or the comfyui_checkpoints file).
 
 Qt-free: the dialog imports this and runs `check_server` on the app's asyncio loop thread (importing it loads
 aiohttp and the backend: a fraction of a second the GUI thread should not wait)."""
@@ -13,7 +14,7 @@ from typing import Optional
 from core.config import Settings
 from core.errors import ImageAIError
 from providers.ltx import comfyui_workflows as wf
-from providers.ltx.comfyui_backend import CKPT_HINTS, ComfyUIBackend, _input
+from providers.ltx.comfyui_backend import ComfyUIBackend, _input
 from providers.ltx.comfyui_checks import MODEL_FOLDERS, MissingOnServer, options, where_from
 from providers.ltx.comfyui_client import ComfyUIClient
 from providers.ltx.comfyui_servers import ComfyServer
@@ -30,34 +31,69 @@ class MissingNode:
 
 
 @dataclass
+class SetReport:
+    """What one template set (one LTX version) needs that the server lacks."""
+    label: str
+    models: list[str]
+    missing_nodes: list[MissingNode] = field(default_factory=list)
+    missing_models: list[str] = field(default_factory=list)  # files, each with the folder it belongs in
+    checkpoints: dict[str, Optional[str]] = field(default_factory=dict)  # model id -> checkpoint (None: none)
+
+    @property
+    def ready(self) -> bool:
+        """Every node and file is there, and a checkpoint for at least one model where the templates load one."""
+        return (not self.missing_nodes and not self.missing_models
+                and (not self.checkpoints or any(self.checkpoints.values())))
+
+    def lines(self) -> list[str]:
+        out = [f"{self.label} ({', '.join(self.models)}): {'ready' if self.ready else 'not ready'}"]
+        out += [f"  missing node {n.describe()}" for n in self.missing_nodes]
+        out += [f"  missing model {m}" for m in self.missing_models]
+        for model, ckpt in self.checkpoints.items():
+            out.append(f"  {model}: {ckpt}" if ckpt else f"  {model}: no checkpoint (put one in ComfyUI's "
+                                                          f"models/checkpoints to render it here)")
+        return out
+
+
+@dataclass
 class ServerReport:
     server: ComfyServer
     reachable: bool = False
     error: Optional[str] = None             # why it could not be asked (unreachable, not ComfyUI, ...)
     version: str = ""
     devices: list[str] = field(default_factory=list)
-    missing_nodes: list[MissingNode] = field(default_factory=list)
-    missing_models: list[str] = field(default_factory=list)  # files a render would need, with their folder
-    checkpoints: dict[str, Optional[str]] = field(default_factory=dict)  # LTX model id -> checkpoint (None: none)
+    sets: list[SetReport] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """It answers, has every node and at least one LTX model it can render."""
-        return (self.reachable and not self.missing_nodes and not self.missing_models
-                and any(self.checkpoints.values()))
+        """It answers and can render at least one LTX version."""
+        return self.reachable and any(s.ready for s in self.sets)
+
+    @property
+    def missing_nodes(self) -> list[MissingNode]:
+        """Every node some set lacks, once (the templates of all sets that need it)."""
+        by_class: dict[str, MissingNode] = {}
+        for s in self.sets:
+            for n in s.missing_nodes:
+                seen = by_class.setdefault(n.node_class, MissingNode(n.node_class, n.pack, []))
+                seen.templates += [f"{s.label} {t}" for t in n.templates]
+        return list(by_class.values())
+
+    @property
+    def missing_models(self) -> list[str]:
+        return list(dict.fromkeys(m for s in self.sets for m in s.missing_models))
 
     def lines(self) -> list[str]:
         """The report in words, one fact a line."""
         s = self.server
         if not self.reachable:
             return [f"{s.id} ({s.url}): not reachable: {self.error}"]
-        out = [f"{s.id} ({s.url}): {'ready' if self.ok else 'answers, but lacks what the templates need'}",
+        ready = [x.label for x in self.sets if x.ready]
+        head = f"ready for {', '.join(ready)}" if ready else "answers, but lacks what every template set needs"
+        out = [f"{s.id} ({s.url}): {head}",
                f"ComfyUI {self.version or 'version unknown'}; devices: {', '.join(self.devices) or 'none listed'}"]
-        out += [f"missing node {n.describe()}" for n in self.missing_nodes]
-        out += [f"missing model {m}" for m in self.missing_models]
-        for model, ckpt in self.checkpoints.items():
-            out.append(f"{model}: {ckpt}" if ckpt else f"{model}: no checkpoint (put one in ComfyUI's "
-                                                        f"models/checkpoints to render it here)")
+        for x in self.sets:
+            out += x.lines()
         return out
 
 
@@ -77,8 +113,8 @@ async def check_server(server: ComfyServer, settings: Settings) -> ServerReport:
         stats = {}
         report.version = f"unknown ({exc})"
     _read_stats(report, stats if isinstance(stats, dict) else {})
-    report.missing_nodes = missing_nodes(info)
-    report.missing_models, report.checkpoints = missing_models(info, settings, server.id)
+    backend = ComfyUIBackend(settings)  # the backend's own choice of checkpoint: the test says what a render does
+    report.sets = [check_set(set_id, info, backend, server.id) for set_id in wf.SETS["sets"]]
     return report
 
 
@@ -92,32 +128,42 @@ def _read_stats(report: ServerReport, stats: dict) -> None:
             report.devices.append(f"{dev.get('name') or dev.get('type') or '?'}{size}")
 
 
-def missing_nodes(info: dict) -> list[MissingNode]:
-    """Node classes the built-in templates use that the server lacks, each with the templates that need it."""
+def check_set(set_id: str, info: dict, backend: ComfyUIBackend, server_id: str) -> SetReport:
+    spec = wf.SETS["sets"][set_id]
+    models = [m for m, s in wf.SETS["models"].items() if s == set_id]
+    model = models[0] if models else None
+    report = SetReport(spec.get("label", set_id), models)
     needed: dict[str, list[str]] = {}
-    for name in wf.TEMPLATES:
-        for cls in sorted(wf.node_classes(wf.load_template(name))):
+    placeholders: set[str] = set()
+    for name in spec["templates"]:
+        graph = wf.load_template(name, model)
+        placeholders |= wf.placeholders(graph)
+        for cls in sorted(wf.node_classes(graph)):
             needed.setdefault(cls, []).append(name)
-    return [MissingNode(cls, where_from(cls), names) for cls, names in sorted(needed.items()) if cls not in info]
+    report.missing_nodes = [MissingNode(c, where_from(c), t) for c, t in sorted(needed.items()) if c not in info]
+    # the files the set's placeholders name, picked from the server's lists as a render picks them
+    for placeholder, value in wf.model_values(model, info).items():
+        want = spec["models"][placeholder]
+        if want["node"] in info and value not in _choices(info, want["node"], want["input"]):
+            report.missing_models.append(f"{value} ({want['node']} {want['input']}) in models/"
+                                         f"{MODEL_FOLDERS.get(want['input'], '<its folder>')}")
+    if "clip_name" in placeholders and "CLIPLoader" in info and not _choices(info, "CLIPLoader", "clip_name"):
+        report.missing_models.append(f"a T5 text encoder (e.g. t5xxl_fp16.safetensors) in "
+                                     f"models/{MODEL_FOLDERS['clip_name']}")
+    if "ckpt_name" in placeholders and "CheckpointLoaderSimple" in info:
+        ckpts = _choices(info, "CheckpointLoaderSimple", "ckpt_name")
+        for m in models:
+            try:
+                chosen: Optional[str] = backend._checkpoint(info, m, server_id)
+            except MissingOnServer:
+                chosen = None
+            if chosen is not None and chosen not in ckpts:  # a comfyui_checkpoints name the server lacks
+                report.missing_models.append(f"{chosen} (comfyui_checkpoints for {m}) in models/"
+                                             f"{MODEL_FOLDERS['ckpt_name']}")
+                chosen = None
+            report.checkpoints[m] = chosen
+    return report
 
 
-def missing_models(info: dict, settings: Settings, server_id: str) -> tuple[list[str], dict[str, Optional[str]]]:
-    """(missing files with their folder, LTX model id -> the checkpoint a render would load here)."""
-    missing: list[str] = []
-    encoders = options(_input(info, "CLIPLoader", "clip_name")) or []
-    if "CLIPLoader" in info and not encoders:
-        missing.append(f"a T5 text encoder (e.g. t5xxl_fp16.safetensors) in models/{MODEL_FOLDERS['clip_name']}")
-    ckpts = [str(c) for c in options(_input(info, "CheckpointLoaderSimple", "ckpt_name")) or []]
-    backend = ComfyUIBackend(settings)  # the backend's own choice of checkpoint, so the test says what a render does
-    found: dict[str, Optional[str]] = {}
-    for model in CKPT_HINTS:
-        try:
-            found[model] = backend._checkpoint(info, model, server_id)
-        except MissingOnServer:
-            found[model] = None
-            continue
-        if found[model] not in ckpts:  # a name from comfyui_checkpoints the server does not have
-            missing.append(f"{found[model]} (comfyui_checkpoints for {model}) in models/"
-                           f"{MODEL_FOLDERS['ckpt_name']}")
-            found[model] = None
-    return missing, found
+def _choices(info: dict, node: str, name: str) -> list[str]:
+    return [str(c) for c in options(_input(info, node, name)) or []]

@@ -51,24 +51,31 @@ def test_server_test_full_lacking_and_unreachable(dialog, qtbot, fake, lacking):
     qtbot.waitUntil(lambda: len(reports) == 3, timeout=60_000)
     by_id = {r.server.id: r for r in reports}
     states = [page.table.item(r, 3).text() for r in range(3)]
-    assert states == ["ready", "lacks 2", "not reachable"]
+    assert states == ["ready", "not ready", "not reachable"]
 
     full = by_id["full"]
     assert full.ok and full.version == "0.3.64-fake" and full.devices == ["cpu"]
-    assert full.checkpoints["ltx-video-2b"] == "ltx-video-2b-v0.9.5.safetensors"
-    assert not full.missing_nodes and not full.missing_models
+    ltxv = full.sets[0]  # the LTX-Video 0.9 templates: every node, the T5 encoder and both checkpoints are there
+    assert ltxv.ready and ltxv.label == "LTX-Video 0.9.x" and not full.missing_nodes
+    assert ltxv.checkpoints == {"ltx-video-2b": "ltx-video-2b-v0.9.5.safetensors",
+                                "ltx-video-13b": "ltxv-13b-0.9.8-distilled.safetensors"}
+    two = next(s for s in full.sets if s.label == "LTX-2 19B")  # the fake has no Gemma encoder: named with its folder
+    assert not two.ready and any("LTXAVTextEncoderLoader text_encoder) in models/text_encoders" in m
+                                 for m in two.missing_models)
 
     old = by_id["old"]
     assert old.reachable and not old.ok
     assert [n.node_class for n in old.missing_nodes] == ["LTXVImgToVideo"]
-    assert old.missing_nodes[0].templates == ["image-to-video"] and "ComfyUI-LTXVideo" in old.missing_nodes[0].pack
-    assert any("models/text_encoders" in m for m in old.missing_models)
+    node = old.missing_nodes[0]
+    assert "LTX-Video 0.9.x image-to-video" in node.templates and "ComfyUI-LTXVideo" in node.pack
+    assert any(m.startswith("a T5 text encoder") and "models/text_encoders" in m for m in old.missing_models)
 
     gone = by_id["gone"]
     assert not gone.reachable and "not reachable" in gone.error
 
     text = page.report.toPlainText()
-    for words in ("full (", ": ready", "ComfyUI 0.3.64-fake; devices: cpu",
+    for words in ("full (", ": ready for LTX-Video 0.9.x", "ComfyUI 0.3.64-fake; devices: cpu",
+                  "LTX-Video 0.9.x (ltx-video-2b, ltx-video-13b): ready",
                   "missing node LTXVImgToVideo (for image-to-video): install ComfyUI-LTXVideo",
                   "missing model a T5 text encoder", "in models/text_encoders",
                   "ltx-2-19b: no checkpoint (put one in ComfyUI's models/checkpoints",
