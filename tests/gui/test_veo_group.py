@@ -12,11 +12,12 @@ from PySide6.QtWidgets import QComboBox, QLineEdit
 from core.config import Settings
 from tests.fakes.clips import write_image
 from tests.gui.conftest import make_project, render_and_wait
-from tests.gui.helpers import choose, enabled, widget
+from tests.gui.helpers import choose, enabled, estimate, widget
 from tests.test_veo_e2e import quick_polls, veo  # noqa: F401  (fixtures)
 
 STANDARD = "veo-3.1-generate-preview"
 FAST = "veo-3.1-fast-generate-preview"
+VERTEX_FAST = "veo-3.1-fast-generate-001"
 SHOTS = os.environ.get("IMAGEAI_SCREENSHOTS")  # a folder: the tests save what they show there
 
 
@@ -45,6 +46,8 @@ def test_the_veo_group_is_shown_only_while_veo_is_chosen(veo, open_window, tmp_p
     assert not enabled(person, "dont_allow") and "Vertex AI" in person.itemData(
         person.findData("dont_allow"), Qt.ToolTipRole)
     assert "takes no reference images" in group.veo.inputs.text()
+    choose(widget(window, QComboBox, "modelCombo"), VERTEX_FAST)
+    assert enabled(person, "dont_allow")  # Vertex AI takes all three values
     choose(widget(window, QComboBox, "modelCombo"), STANDARD)
     assert "References: up to 3" in group.veo.inputs.text()
     # the left column lays out again once the event loop runs (the group just appeared)
@@ -94,3 +97,20 @@ def test_veo_options_frames_and_references_reach_the_service(veo, open_window, t
         assert params["personGeneration"] == "allow_adult"
         assert params["enhancePrompt"] is False
         assert params["negativePrompt"] == "text, watermarks"
+
+
+def test_a_person_value_the_scenes_mode_does_not_take_is_adjusted_and_said_beside_the_cost(veo, open_window, qtbot,
+                                                                                          tmp_path, veo_settings):
+    store = make_project(tmp_path / "p", ["a lighthouse"], provider="veo", duration=8.0, resolution="720p",
+                         model=FAST)
+    window = open_window(store.folder, veo_settings)
+    tab = window.video_tab
+    scene_id = window.session.project.scenes[0].id
+    assert tab.scenes.set_frame(scene_id, "start_frame", write_image(tmp_path / "start.png", (320, 180)))
+    choose(widget(window, QComboBox, "veoPersonCombo"), "allow_all")  # the Gemini API: prompt-only scenes
+    result = estimate(qtbot, window)
+    assert result.error is None, result.error
+    (item,) = result.plan.items
+    assert item.plan.detail.person_generation == "allow_adult"
+    assert "person generation allow_all is not taken for image-to-video" in tab.plan_notes.toolTip()
+    assert veo.requests() == []  # an estimate sends nothing
