@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
 
 from core.errors import ImageAIError
 from core.video import export as ex
-from gui.video import combo_utils
+from gui.video import combo_utils, error_text
 from gui.video.boundary_transition import BoundaryTransitionEditor
+from gui.video.error_details import ErrorDetailsDialog
 from gui.video.project_session import ProjectSession
 from gui.video.text_overlays import TextOverlaysDialog
 
@@ -79,6 +80,12 @@ class ExportGroup(QGroupBox):
         self.progress.setTextVisible(True)
         self.state = QLabel("", objectName="exportStateLabel")
         self.state.setWordWrap(True)
+        # a failure is said in one sentence; FFmpeg's own lines are one click away
+        self.details_button = QPushButton("Details…", objectName="exportDetailsButton", visible=False)
+        self.details_button.setToolTip("The full error, with FFmpeg's own words")
+        self.details_button.clicked.connect(self.show_error_details)
+        self.error: Optional[tuple[str, str]] = None  # (sentence, details) of the last failed export
+        self.details_dialog: Optional[ErrorDetailsDialog] = None
         side = QGridLayout()
         side.addWidget(self.export_button, 0, 0, 1, 2)
         side.addWidget(self.cancel_button, 1, 0)
@@ -86,7 +93,8 @@ class ExportGroup(QGroupBox):
         side.addWidget(self.play_button, 2, 0, 1, 2)
         side.addWidget(self.progress, 3, 0, 1, 2)
         side.addWidget(self.state, 4, 0, 1, 2)
-        side.setRowStretch(5, 1)
+        side.addWidget(self.details_button, 5, 0)
+        side.setRowStretch(6, 1)
         side_box = QWidget()
         side_box.setLayout(side)
         side_box.setFixedWidth(200)
@@ -425,6 +433,7 @@ class ExportGroup(QGroupBox):
         self.play_button.setEnabled(False)
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
+        self._clear_error()
         self.state.setText("Exporting…")
         self.message.emit("info", "Export started")
         self._thread.start()
@@ -459,8 +468,7 @@ class ExportGroup(QGroupBox):
                 self.state.setText("Export cancelled")
                 self.message.emit("warning", "Export cancelled")
             else:
-                self.state.setText(f"Export failed: {result}")
-                self.message.emit("error", f"Export failed: {result}")
+                self._show_error(result)
         else:
             self.last_result = result
             self.progress.setValue(1000)
@@ -473,6 +481,28 @@ class ExportGroup(QGroupBox):
             self.open_folder_button.setEnabled(True)
             self.play_button.setEnabled(True)
         self.export_finished.emit(result)
+
+    def _show_error(self, exc: BaseException) -> None:
+        sentence, details = error_text.plain(exc)
+        self.error = (sentence, details)
+        self.state.setText(f"Export failed. {sentence}")
+        self.state.setToolTip(details)
+        self.details_button.setVisible(True)
+        self.message.emit("error", f"Export failed: {sentence}")
+        self.message.emit("debug", f"Export failure details: {details}")
+
+    def _clear_error(self) -> None:
+        self.error = None
+        self.state.setToolTip("")
+        self.details_button.setVisible(False)
+
+    def show_error_details(self) -> None:
+        if self.error is None:
+            return
+        if self.details_dialog is not None:
+            self.details_dialog.close()
+        self.details_dialog = ErrorDetailsDialog("Export failed", *self.error, parent=self)
+        self.details_dialog.show()
 
     def _open_folder(self) -> None:
         if self.last_result is not None:
