@@ -109,6 +109,8 @@ def test_every_page_round_trips_through_settings_and_settings_json(dialog, tmp_p
     assert new.comfyui_servers == {"home": "http://127.0.0.1:8188", "192.168.1.20:8188": "http://192.168.1.20:8188"}
     assert new.comfyui_server_weights == {"192.168.1.20:8188": 2.5}  # 1.0 is the default: not stored
     assert new.comfyui_url == "home=http://127.0.0.1:8188,http://192.168.1.20:8188"
+    from providers.ltx.comfyui_servers import configured_servers
+    assert [(x.id, x.url) for x in configured_servers(new)] == list(new.comfyui_servers.items())  # as renders see them
     assert new.ltx_local_path == str(model) and new.ltx_local_device == "cpu" and new.ltx_local_idle_s == 60
     assert new.ltx_camera_loras == {"dolly_forward": str(lora)}
     assert new.concurrency_for("veo") == 1 and new.concurrency_for("comfyui") == 4
