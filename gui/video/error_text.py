@@ -42,6 +42,11 @@ def plain(exc: BaseException) -> tuple[str, str]:
     return _sentence(f"Something unexpected went wrong ({type(exc).__name__}: {text})"), details
 
 
+def sentence(text: str) -> str:
+    """A message already in words (a take's saved error): its first line as one short sentence."""
+    return _sentence(text.strip() or "unknown error")
+
+
 def _sentence(text: str) -> str:
     """The first line, capitalised, ending in a full stop, cut at a clause when long."""
     first = text.splitlines()[0].strip()

@@ -11,6 +11,7 @@ from PySide6.QtGui import QBrush, QColor
 from core.errors import ImageAIError
 from core.video.project import Scene, Take
 from core.video.scene_edits import MoveScene, SetSceneField, SetSceneProvider
+from gui.video import error_text
 from gui.video.plan_notes import item_line, item_notes, what
 from gui.video.project_session import ProjectSession
 from gui.video.take_names import take_details, take_name
@@ -24,7 +25,8 @@ COLUMNS = ("#", "Thumbnail", "Title", "Prompt", "Length", "Status", "Take", "Cos
 HEADER_LABELS = {"Thumbnail": "", "Start frame": "Start", "End frame": "End"}
 #: what each column holds, shown as its header's tooltip
 HEADER_TIPS = {"Thumbnail": "The scene's clip, else its start frame", "Start frame": "The scene's start frame",
-               "End frame": "The scene's end frame", "Title": "The scene's name (double-click to edit)", "Prompt": "What the scene shows (double-click to edit)",
+               "End frame": "The scene's end frame", "Title": "The scene's name (double-click to edit)",
+               "Prompt": "What the scene shows (double-click to edit)",
                "Length": "The scene's length in the film (double-click to edit)",
                "Provider": "Who renders the scene (double-click to give it its own)",
                "Take": "The take the export uses: its number, where it rendered and its length (double-click to play)"}
@@ -210,7 +212,7 @@ class SceneTableModel(QAbstractTableModel):
         if scene.id in self.progress and take.status in ("queued", "submitted", "running"):
             text += f" {int(self.progress[scene.id] * 100)}%"
         if take.status == "failed" and take.error:
-            text += f": {take.error}"
+            text += f": {error_text.sentence(take.error)}"  # the whole error is the cell's tooltip
         return text
 
     # --- editing --------------------------------------------------------------------------------------------

@@ -74,8 +74,8 @@ class SceneTableWidget(QWidget):
         self.down_button = QPushButton("Move down", objectName="moveDownButton")
         self.takes_button = QPushButton("Takes…", objectName="takesButton")
         self.takes_button.setToolTip("Compare the takes of the selected scene and choose one")
-        self.table.setToolTip("Double-click a title, prompt or length to edit it, a provider to give the scene its own, "
-                              "a start or end frame to choose an image, a take to play it; right-click for more")
+        self.table.setToolTip("Double-click a title, prompt or length to edit it, a provider to give the scene its "
+                              "own, a start or end frame to choose an image, a take to play it; right-click for more")
         for b in (self.add_button, self.duplicate_button, self.delete_button, self.up_button, self.down_button,
                   self.takes_button):
             buttons.addWidget(b)

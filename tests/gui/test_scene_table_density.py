@@ -11,6 +11,10 @@ from tests.gui.conftest import make_project
 from tests.media_factory import make_clip
 
 
+LONG_ERROR = ("the clip failed its decode check: expected 6 s, decoded 2.4 s\n[h264 @ 0x55d0c3a1] error while "
+              "decoding MB 12 7, bytestream -5\n[h264 @ 0x55d0c3a1] concealing 40 DC errors")
+
+
 def _project_with_takes(folder):
     store = make_project(folder, [f"prompt {i}" for i in range(12)])
     scenes = store.project.scenes
@@ -23,6 +27,7 @@ def _project_with_takes(folder):
                   cost=0.24, clip_path=rel, seed=7)
     scenes[0].takes = [first, second]
     scenes[0].selected_take_id = second.id
+    scenes[2].takes = [Take(provider="ltx-video", deployment="fal", status="failed", error=LONG_ERROR)]
     store.save()
     return store
 
@@ -51,6 +56,11 @@ def test_titles_and_take_names(open_window, tmp_path, qtbot):
     assert cell(1, "Take") == ""
     scene = window.session.project.scenes[0]
     assert take_name(scene, scene.takes[0]) == "Take 1 · replicate"  # failed: no length
+
+    # a failed render: one sentence in the cell, the whole error in its tooltip
+    status = cell(2, "Status")
+    assert status == "failed: The clip failed its decode check: expected 6 s, decoded 2.4 s."
+    assert cell(2, "Status", Qt.ToolTipRole) == LONG_ERROR
 
     # the title is edited in place, undoably
     index = model.index(1, COL["Title"])
