@@ -229,3 +229,20 @@ def test_the_scene_and_project_references_reach_a_model_that_takes_input_images(
     edits = [r for r in openai_fake.requests if r["path"].endswith("/images/edits")]
     sent = sorted([tuple(f["size"]) for f in r["files"]] for r in edits)  # the scenes run side by side
     assert sent == [[(200, 100), (300, 300)], [(300, 300)]]
+
+
+def test_a_start_image_may_end_the_scene_and_an_unknown_take_is_refused(tmp_path):
+    from core.video.project import ImageTake
+
+    store = _project(tmp_path / "p", ["a fox"])
+    scene = store.project.scenes[0]
+    take = ImageTake(path="images/a.png", provider="stability", width=8, height=8)
+    scene.image_takes.append(take)
+    history = EditHistory(store.project)
+    history.push(ChooseImageTake(scene.id, take.id, "end"))
+    assert scene.end_frame == take.path and scene.end_image_take_id == take.id and scene.start_frame is None
+    with pytest.raises(InvalidRequestError) as err:
+        history.push(ChooseImageTake(scene.id, "nope", "start"))
+    assert take.id in str(err.value) and scene.start_frame is None
+    history.push(ChooseImageTake(scene.id, None, "end"))  # cleared: no end frame, no chosen take
+    assert scene.end_frame is None and scene.end_image_take_id is None

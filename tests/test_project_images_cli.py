@@ -71,5 +71,5 @@ def test_every_problem_is_named_at_once_with_exit_2(stability_fake, tmp_path):
     bad = run_cli("project", "images", folder, "--variants", "11")
     assert bad.returncode == 2 and "1-10" in bad.stderr
     unknown = run_cli("project", "images", folder, "--choose", "1", "nope")
-    assert unknown.returncode == 2 and "no start image take" in unknown.stderr
+    assert unknown.returncode == 2 and "no image take" in unknown.stderr
     assert stability_fake.counts["submit_attempts"] == 0

@@ -310,10 +310,10 @@ class ChooseImageTake(SetSceneField):
 
     def do(self, project: VideoProject) -> None:
         scene = project.scenes[_index_of(project, self.scene_id)]
-        takes = [t for t in scene.image_takes if t.role == self.role]
+        takes = scene.image_takes  # any of them: an image made as a start frame may end the scene too
         take = next((t for t in takes if t.id == self.take_id), None)
         if self.take_id is not None and take is None:
-            raise InvalidRequestError(f"scene {self.scene_id} has no {self.role} image take {self.take_id!r}",
+            raise InvalidRequestError(f"scene {self.scene_id} has no image take {self.take_id!r}",
                                       field="take_id", allowed=[t.id for t in takes] or ["none: generate images"])
         self.value = take.path if take else None
         self.old_choice = getattr(scene, f"{self.role}_image_take_id")
