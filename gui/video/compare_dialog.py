@@ -214,7 +214,15 @@ class CompareDialog(QDialog):
             bar.setValue(0)
         self.cancel_button.setEnabled(True)
         self.status.setText("Rendering both takes…")
-        self.runner.start(Path(self.output.text().strip()).expanduser())
+        self.runner.start(self.output_path())
+
+    def output_path(self) -> Path:
+        """The side-by-side file: a relative path is inside the project folder; empty is the default one."""
+        text = self.output.text().strip()
+        if not text:
+            return default_output(self.session.store, self.runner.comparison.number)
+        path = Path(text).expanduser()
+        return path if path.is_absolute() else self.session.store.folder / path
 
     def _on_event(self, side: int, event: RenderEvent) -> None:
         bar = self.progress[side - 1]

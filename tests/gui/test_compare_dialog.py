@@ -29,8 +29,10 @@ def _open_compare(qtbot, open_window, tmp_path, fast_polls):
     store = make_project(tmp_path / "p", ["a lighthouse in a storm"], duration=8.0, resolution=None)
     window = open_window(store.folder, fast_polls)
     assert len(render_and_wait(qtbot, window).done) == 1  # the Animatic take the user has now
-    dialog = window.video_tab.show_compare()
-    assert dialog is not None
+    tab = window.video_tab
+    qtbot.mouseClick(tab.compare_button, Qt.LeftButton)  # Compare… beside the render controls
+    dialog = tab._compare_dialog
+    assert dialog.isVisible() and dialog.scene.currentData() == window.session.project.scenes[0].id
     choose(dialog.side_a, VEO_SIDE)
     choose(dialog.side_b, LTX_SIDE)
     return window, dialog
