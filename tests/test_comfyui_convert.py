@@ -13,7 +13,7 @@ import pytest
 from core.errors import InvalidRequestError
 from providers.ltx.comfyui_checks import MissingOnServer
 from providers.ltx.comfyui_convert import is_ui_format, to_api, widget_inputs
-from providers.ltx.comfyui_workflows import fill, placeholders
+from providers.ltx.comfyui_workflows import fill, load_user_workflow, placeholders
 from tests.comfyui_info import DATA, PACKAGE, extended_info, installed, ltx_workflows, server_errors
 
 INFO = extended_info()
@@ -37,7 +37,7 @@ def test_the_package_ships_the_ltx_workflows():
 
 @pytest.mark.parametrize("path", ltx_workflows(), ids=lambda p: p.name)
 def test_every_ltx_workflow_converts_and_passes_the_servers_validation(path):
-    graph = json.loads(path.read_text(encoding="utf-8"))
+    graph = load_user_workflow(path)  # as `--workflow` reads it: notes left out
     assert is_ui_format(graph)
     api = to_api(graph, INFO)
     assert api and all(set(n) == {"class_type", "inputs", "_meta"} for n in api.values())
