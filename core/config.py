@@ -58,7 +58,18 @@ class Settings(BaseModel):
     last_render_settings: dict = Field(default_factory=dict)
 
     def concurrency_for(self, provider: str) -> int:
-        return max(1, int(self.render_concurrency.get(provider, self.render_concurrency.get("default", 3))))
+        chosen = max(1, int(self.render_concurrency.get(provider, self.render_concurrency.get("default", 3))))
+        if provider == "comfyui" and provider not in self.render_concurrency:
+            # a farm keeps each server busy with one prompt running and one waiting: unless chosen, room for both
+            chosen = max(chosen, 2 * self.comfyui_server_count())
+        return chosen
+
+    def comfyui_server_count(self) -> int:
+        """How many ComfyUI servers are configured (providers/ltx/comfyui_servers.py reads them in full)."""
+        raw = os.environ.get(ENV_OVERRIDES["comfyui_url"]) or None
+        if raw is None and self.comfyui_servers:
+            return len(self.comfyui_servers)
+        return len([e for e in (raw if raw is not None else self.comfyui_url or "").split(",") if e.strip()])
 
     def effective(self, field: str) -> Optional[str]:
         """The value of an address setting after its environment override."""

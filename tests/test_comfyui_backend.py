@@ -219,7 +219,8 @@ def test_two_servers_share_a_six_scene_project(tmp_path):
             await p.aclose()
             return results
         results = asyncio.run(go())
-        assert len(a.received) == 3 and len(c.received) == 3
+        # where each finishes first (equal servers: shared, neither holding more than the other's share + 2)
+        assert len(a.received) + len(c.received) == 6 and abs(len(a.received) - len(c.received)) <= 2
         assert all(count_frames(r.clip_path) == 9 for r in results)
         assert {r.remote_job_id.split("@")[1] for r in results} == {f"127.0.0.1:{a.port}", f"127.0.0.1:{c.port}"}
     finally:

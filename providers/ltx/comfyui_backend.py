@@ -273,11 +273,16 @@ class ComfyUIBackend(LTXBackend):
             usable = [s for s in order if s.id not in unanswered]
             best = usable[0] if usable else None
             if best is not None and hold and not FARM.has_room(best) and not FARM.is_down(best):
-                await self._wait_for_room([s for s in usable if FARM.server(s).jobs])
+                # held for `best`: counted there, so the next waiting scene sees it ahead and may go elsewhere
+                FARM.job_added(best, f"held:{prompt_id}", "held")
+                try:
+                    await self._wait_for_room([s for s in usable if FARM.server(s).jobs])
+                finally:
+                    FARM.unhold(best, f"held:{prompt_id}")
                 continue
             if best is None:
                 break
-            FARM.job_added(best, prompt_id)  # counted from the choice on: concurrent placements see it
+            FARM.job_added(best, prompt_id, "placing")  # counted from the choice on: concurrent placements see it
             client = ComfyUIClient(best, self.health)
             try:
                 info = await self._info(client)
@@ -299,9 +304,8 @@ class ComfyUIBackend(LTXBackend):
             except BaseException:
                 FARM.job_ended(best, prompt_id)
                 raise
-            if queued_id != prompt_id:
-                FARM.job_ended(best, prompt_id)
-                FARM.job_added(best, queued_id)
+            FARM.job_ended(best, prompt_id)
+            FARM.job_added(best, queued_id)
             progress(ProgressEvent(stage="submitted", message=f"queued on {best.id} as {queued_id}"))
             return job_id(queued_id, best)
         if len(lacking) == 1 and not unanswered:

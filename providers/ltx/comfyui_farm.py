@@ -39,7 +39,9 @@ class ServerState:
     queue: Optional[int] = None    # prompts queued or running there (anyone's), as last asked
     device: str = ""               # from /system_stats
     version: str = ""
-    jobs: dict[str, str] = field(default_factory=dict)  # this app's prompt ids there -> "queued"/"running"
+    #: this app's prompt ids there -> "held" (a scene waiting in the app for room there), "placing" (chosen, being
+    #: uploaded and sent), "queued" or "running"
+    jobs: dict[str, str] = field(default_factory=dict)
     times: list[float] = field(default_factory=list)    # seconds per prompt, measured
     done: int = 0
     moved_away: set[str] = field(default_factory=set)   # prompt ids to delete/interrupt when it answers again
@@ -130,10 +132,10 @@ class Farm:
         st = self._servers.get(s.url)
         return st is not None and st.state == "down"
 
-    def job_added(self, s: ComfyServer, prompt_id: str) -> None:
+    def job_added(self, s: ComfyServer, prompt_id: str, state: str = "queued") -> None:
         st = self.server(s)
         with self._lock:
-            st.jobs[prompt_id] = "queued"
+            st.jobs[prompt_id] = state
 
     def job_state(self, s: ComfyServer, prompt_id: str, state: str) -> None:
         with self._lock:
@@ -145,6 +147,13 @@ class Farm:
                 changed = False
         if changed:
             self.changed()
+
+    def unhold(self, s: ComfyServer, token: str) -> None:
+        """A held scene looks again (no wake-up: every waiter looks again at each change anyway)."""
+        with self._lock:
+            st = self._servers.get(s.url)
+            if st is not None:
+                st.jobs.pop(token, None)
 
     def job_ended(self, s: ComfyServer, prompt_id: str) -> None:
         with self._lock:
@@ -200,7 +209,7 @@ class Farm:
             st = self._servers.get(s.url)
             mine = list(st.jobs.values()) if st else []
             foreign = max(0, (st.queue or 0) - len(mine)) if st else 0
-        ahead = sum(1 for j in mine if j == "queued") + 0.5 * sum(1 for j in mine if j == "running") + foreign
+        ahead = sum(1 for j in mine if j != "running") + 0.5 * sum(1 for j in mine if j == "running") + foreign
         return (ahead + 1) * self.seconds_per_prompt(s)
 
     def has_room(self, s: ComfyServer) -> bool:
@@ -208,7 +217,7 @@ class Farm:
             st = self._servers.get(s.url)
             if st is None:
                 return True
-            queued = sum(1 for j in st.jobs.values() if j == "queued")
+            queued = sum(1 for j in st.jobs.values() if j in ("placing", "queued"))
             running = any(j == "running" for j in st.jobs.values())
         return queued < DEPTH + (0 if running else 1)
 
@@ -225,7 +234,7 @@ class Farm:
                 st = self._servers.get(s.url) or ServerState(s.id, s.url)
                 jobs = list(st.jobs.values())
                 view = ServerView(s.id, s.url, st.state, st.reason, st.weight, st.queue,
-                                  sum(1 for j in jobs if j == "running"), sum(1 for j in jobs if j == "queued"),
+                                  sum(1 for j in jobs if j == "running"), sum(1 for j in jobs if j != "running"),
                                   st.done, st.seconds(), st.device, (models or {}).get(s.url, 0))
             out.append(view)
         return out

@@ -26,10 +26,10 @@ async def refresh(client: ComfyUIClient) -> None:
     running = {_item_id(i) for i in state.get("queue_running") or []}
     pending = {_item_id(i) for i in state.get("queue_pending") or []}
     FARM.answered(client.server, queue=client.queue_length)
-    for pid in FARM.server(client.server).jobs.copy():
+    for pid, known in FARM.server(client.server).jobs.copy().items():
         if pid in running:
             FARM.job_state(client.server, pid, "running")
-        elif pid not in pending:
+        elif pid not in pending and known in ("queued", "running"):
             FARM.job_ended(client.server, pid)  # its follower reads the history and measures it
 
 
