@@ -111,6 +111,8 @@ class VideoPicker(QWidget):
         self._shown = rel or ""
         blocked = self.path.blockSignals(True)
         self.path.setText(self._shown)
+        self.path.setCursorPosition(0)  # the start of a long path, not its end
+        self.path.setToolTip(self._shown)
         self.path.blockSignals(blocked)
 
     def _typed(self) -> None:

@@ -52,7 +52,7 @@ class SceneSettingsForm(QWidget):
         self.negative.setPlaceholderText("Project default: what the picture must not show")
         for combo in (self.provider, self.model, self.motion, self.audio):
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-            combo.setMinimumContentsLength(8)
+            combo.setMinimumContentsLength(6)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
@@ -102,7 +102,7 @@ class SceneSettingsForm(QWidget):
             if self._ready() else []
         inherited = layered.model if own.model is None else None
         default = self.info.model_info(provider, inherited, deployment) if self._ready() else None
-        source = "Project" if own.provider is None else "Model default"
+        source = "Project default" if own.provider is None else "Model default"
         label = f"{source} ({default.label})" if default else "Project default"
         resolution = layered.resolution or "1080p"
         model_items = [(label, DEFAULT, None)]
@@ -116,7 +116,7 @@ class SceneSettingsForm(QWidget):
         combo_utils.fill(self.motion, motion_items, keep=own.camera_motion or DEFAULT)
         blocked = self.speed.blockSignals(True)
         self.speed.setValue(own.camera_speed if own.camera_speed is not None else NO_SPEED)
-        self.speed.setSpecialValueText(f"Project default ({base.camera_speed or 1.0:.2f}×)")
+        self.speed.setSpecialValueText(f"Project ({base.camera_speed or 1.0:.2f}×)")
         self.speed.blockSignals(blocked)
         moving = (layered.camera_motion or "none") != "none"
         self.speed.setEnabled(scene is not None and moving)

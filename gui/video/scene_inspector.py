@@ -66,6 +66,9 @@ class SceneInspector(QWidget):
         self.chain_note = QLabel("", objectName="inspectorChainNote")
         self.chain_note.setWordWrap(True)
         self.settings = SceneSettingsForm(info, ready)
+        for combo in (self.mode, self.direction):  # long labels: elided rather than widening the panel
+            combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(14)
         self._build()
         self._connect()
         self.load()
@@ -84,21 +87,24 @@ class SceneInspector(QWidget):
         v.addWidget(self.keyframes)
 
         action = QGroupBox("What the scene does")
-        form = QFormLayout(action)
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         form.addRow(self.mode)
         form.addRow("Direction:", self.direction)
         form.addRow(self.video_label, self.video)
-        form.addRow(self.chain_note)
         self._action_form = form
+        box = QVBoxLayout(action)
+        box.addLayout(form)
+        box.addWidget(self.chain_note)  # outside the form: a wrapped label gets its full height here
 
         settings = QGroupBox("This scene's render settings")
         QVBoxLayout(settings).addWidget(self.settings)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.header)
+        lay.addWidget(action)  # first: it decides which inputs below matter
         lay.addWidget(inputs)
-        lay.addWidget(action)
         lay.addWidget(settings)
         lay.addStretch(1)
         self._sections = (inputs, action, settings)
@@ -188,14 +194,13 @@ class SceneInspector(QWidget):
                         EXTEND_PREVIOUS, None)
         combo_utils.fill(self.mode, items, keep=mode, allow_disabled=True)
         extend = mode in (EXTEND_PREVIOUS, EXTEND_CLIP)
-        self.direction.setEnabled(extend)
-        self.direction.setToolTip("" if extend else "Only a scene that extends a clip has a direction")
+        self._action_form.setRowVisible(self.direction, extend)  # only a scene that extends a clip has one
         direction = (scene.render.options.get("extend_direction") if scene else None) or ""
         combo_utils.select(self.direction, "backward" if direction == "backward" else "")
         needs_file = mode in (EXTEND_CLIP, TRANSFORM)
-        self.video_label.setVisible(needs_file)
-        self.video.setVisible(needs_file)
-        self.video_label.setText("Clip to extend:" if mode == EXTEND_CLIP else "Video to transform:")
+        self._action_form.setRowVisible(self.video, needs_file)
+        self.video_label.setText("Clip:" if mode == EXTEND_CLIP else "Source:")
+        self.video.setToolTip("The clip this scene extends" if mode == EXTEND_CLIP else "The video this scene transforms")
         rel = None
         if scene is not None and not self._pending_mode:
             rel = scene.extend_video if mode == EXTEND_CLIP else scene.source_video if mode == TRANSFORM else None
@@ -209,10 +214,10 @@ class SceneInspector(QWidget):
             return "Choose the video: the scene changes once it is given."
         if mode == EXTEND_PREVIOUS:
             parent = self._number_of(scene.extend_scene_id)
-            return (f"Waits for scene {parent}'s selected clip when both render in one run." if parent
+            return (f"Extends scene {parent}'s selected clip; waits for it when both render in one run." if parent
                     else "The scene it extended was removed: choose another mode.")
         if mode == GENERATE:
-            return "Made from the prompt, the frames and keyframes above."
+            return "Made from the prompt and the images below."
         return ""
 
     def _number_of(self, scene_id: Optional[str]) -> Optional[int]:

@@ -162,7 +162,7 @@ class VideoTab(QWidget):
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
         right.setChildrenCollapsible(False)
-        right.setSizes([420, 320])
+        right.setSizes([450, 290])
         self.right_splitter = right
 
         outer = QSplitter(Qt.Horizontal, objectName="videoTabSplitter")
