@@ -45,6 +45,11 @@ def build_export_parser() -> argparse.ArgumentParser:
     p.add_argument("--music-volume", type=float, help="music gain, 1.0 = unchanged (default 0.6)")
     p.add_argument("--fade-in", type=float, help="music fade-in seconds")
     p.add_argument("--fade-out", type=float, help="music fade-out seconds")
+    p.add_argument("--music-start", type=float, metavar="S",
+                   help="seconds into the music file where the export's music begins (default 0)")
+    p.add_argument("--music-end", metavar="S",
+                   help="seconds into the music file where it stops ('none': the file's end); a loop repeats "
+                        "start..end")
     p.add_argument("--clip-audio", help="the clips' own audio: " + ", ".join(CLIP_AUDIO_MODES))
     p.add_argument("--audio-codec", help="audio codec: " + ", ".join(AUDIO_CODECS))
     p.add_argument("--transition", help="between every scene: " + ", ".join(TRANSITIONS))
@@ -94,11 +99,13 @@ def updated_settings(store, args: argparse.Namespace) -> ExportSettings:
     simple = {"format": "format", "codec": "video_codec", "quality": "quality", "resolution": "resolution",
               "fps": "fps", "music_volume": "music_volume", "fade_in": "music_fade_in",
               "fade_out": "music_fade_out", "clip_audio": "clip_audio", "audio_codec": "audio_codec",
-              "watermark_position": "watermark_position"}
+              "watermark_position": "watermark_position", "music_start": "music_start"}
     for dest, field in simple.items():
         value = getattr(args, dest)
         if value is not None:
             data[field] = value
+    if args.music_end is not None:
+        data["music_end"] = None if args.music_end.strip().lower() in ("none", "") else args.music_end
     if args.bitrate is not None:
         data["quality"], data["bitrate_kbps"] = "custom", parse_bitrate(args.bitrate)
     elif args.quality is not None:

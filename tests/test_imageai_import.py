@@ -76,7 +76,8 @@ def test_import_maps_every_field(song):
     assert sorted(a["rel"] for a in out["missing"]) == ["images/scene_1_20251102_v1.png", "images/scene_1_end.png",
                                                        "references/heron.png"]
     notes = " | ".join(out["not_mapped"])
-    assert "start_offset 1.5 s" in notes and "narration track narration.wav" in notes
+    assert (e["music_start"], e["music_end"]) == (1.5, None)
+    assert "start_offset" not in notes and "narration track narration.wav" in notes
     assert "generation.ken_burns" in notes
     # the source is only read; a copy is kept
     assert song["source"].read_bytes() == song["bytes"]

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from core.video.relpath import check_relative_path
 
-from core.errors import InvalidRequestError
+from core.errors import InvalidRequestError, invalid_requests
 
 FORMATS = {"mp4": "MP4", "mov": "MOV (QuickTime)", "avi": "AVI", "webm": "WebM"}
 VIDEO_CODECS = {"auto": "Auto", "h264": "H.264", "h265": "H.265 / HEVC", "vp9": "VP9", "prores": "ProRes"}
@@ -123,6 +123,10 @@ class ExportSettings(_Model):
     music_fade_in: float = Field(0.0, ge=0.0, le=60.0)
     music_fade_out: float = Field(0.0, ge=0.0, le=60.0)
     music_loop: bool = True                   # repeat music shorter than the video
+    # the part of the music file the export plays (seconds into the file); None: to the file's end. A loop
+    # repeats this part, not the whole file
+    music_start: float = Field(0.0, ge=0.0)
+    music_end: Optional[float] = Field(None, gt=0.0)
     clip_audio: str = "keep"
     transition: TransitionSpec = Field(default_factory=TransitionSpec)
     # per scene boundary: key = id of the scene AFTER the boundary; wins over `transition`
@@ -166,12 +170,32 @@ class ExportSettings(_Model):
         if acodec not in AUDIO_CODECS_FOR_FORMAT[fmt]:
             raise InvalidRequestError(f"{AUDIO_CODECS[acodec]} audio cannot be written to {FORMATS[fmt]}",
                                       field="audio codec", allowed=AUDIO_CODECS_FOR_FORMAT[fmt] + ["auto"])
+        music = music_problems(self)
+        if music:
+            raise invalid_requests(music)
         if self.quality == "custom" and not self.bitrate_kbps:
             raise InvalidRequestError("quality 'custom' needs a bitrate (e.g. --bitrate 8M)", field="bitrate")
         if self.quality == "custom" and vcodec == "prores":
             raise InvalidRequestError("ProRes has fixed-rate profiles; choose a quality instead of a bitrate",
                                       field="quality", allowed=["high", "medium", "low"])
         return fmt, vcodec, acodec
+
+
+def music_problems(settings: ExportSettings, file_duration: Optional[float] = None) -> list[InvalidRequestError]:
+    """Every problem of the music start/end, each naming what is allowed; `file_duration` when the file is known."""
+    start, end = settings.music_start, settings.music_end
+    out = []
+    if end is not None and end <= start:
+        out.append(InvalidRequestError(f"the music end ({end:g} s) must be after its start ({start:g} s)",
+                                       field="music end", allowed=[f"more than {start:g} s", "none"]))
+    if file_duration:
+        if start >= file_duration:
+            out.append(InvalidRequestError(f"{start:g} s is not inside the music file ({file_duration:.2f} s long)",
+                                           field="music start", allowed=[f"0 to {file_duration:.2f} s"]))
+        if end is not None and end > file_duration + 0.05:
+            out.append(InvalidRequestError(f"{end:g} s is past the end of the music file ({file_duration:.2f} s)",
+                                           field="music end", allowed=[f"up to {file_duration:.2f} s", "none"]))
+    return out
 
 
 def parse_bitrate(text: str) -> int:

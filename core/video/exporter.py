@@ -21,9 +21,9 @@ from typing import Callable, Optional
 from pydantic import BaseModel, Field
 
 from core.config import load_settings
-from core.errors import CancelledError, InvalidRequestError
+from core.errors import CancelledError, InvalidRequestError, invalid_requests
 from core.video import ffmpeg_command as fc
-from core.video.export import ExportSettings
+from core.video.export import ExportSettings, music_problems
 from core.video.ffmpeg_runner import ExportFailed, run_ffmpeg
 from core.video.leftovers import clean_leftovers, partial_path
 from core.video.media import MediaInfo, ffmpeg_exe
@@ -211,6 +211,9 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
         fx.music, _ = cache.facts(music_path)
         if not fx.music.has_audio:
             raise InvalidRequestError(f"{music_path.name}: the file holds no audio", field="music")
+        music_bad = music_problems(settings, fx.music.duration)
+        if music_bad:
+            raise invalid_requests(music_bad)
     transitions = [settings.transition_before(s.id) for s in store.project.scenes[1:]]
     tl = plan_timeline(settings, clips, transitions)
 

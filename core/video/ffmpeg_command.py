@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from core.video.export import ExportSettings
-from core.video.filters import AUDIO_FORMAT, AUDIO_RATE, chain, fit_filters, literal, num, path_value, rate
+from core.video.filters import (AUDIO_FORMAT, AUDIO_RATE, chain, fit_filters, literal, music_part_filters, num,
+                                path_value, rate)
 from core.video.media import MediaInfo
 from core.video.timeline import Segment, Timeline
 
@@ -263,13 +264,21 @@ def stem_graph(tl: Timeline, clips: Sequence[MediaInfo]) -> str:
     return ";\n".join(parts)
 
 
-def mix_graph(settings: ExportSettings, tl: Timeline, stem: Optional[str], music: Optional[str]) -> str:
+def music_has_part(settings: ExportSettings) -> bool:
+    """A music start or end is set: the graph trims (and loops) the part, so the input is not -stream_loop'ed."""
+    return settings.music_start > 0 or settings.music_end is not None
+
+
+def mix_graph(settings: ExportSettings, tl: Timeline, stem: Optional[str], music: Optional[str],
+              music_duration: float = 0.0) -> str:
     """[stem] (clip audio) and/or [music input] -> [aout] of exactly the timeline's length."""
     total = tl.duration
     samples = round(total * AUDIO_RATE)
     parts = []
     if music is not None:
-        mf = [AUDIO_FORMAT, f"atrim=end_sample={samples}", "asetpts=PTS-STARTPTS",
+        part = (music_part_filters(settings.music_start, settings.music_end, music_duration, settings.music_loop,
+                                   total) if music_has_part(settings) else [])
+        mf = [AUDIO_FORMAT, *part, f"atrim=end_sample={samples}", "asetpts=PTS-STARTPTS",
               f"volume={num(settings.music_volume)}"]
         if settings.music_fade_in > 0:
             mf.append(f"afade=t=in:st=0:d={num(min(settings.music_fade_in, total))}")
@@ -331,14 +340,14 @@ def build_audio_pass(ffmpeg: str, ffmpeg_major: int, settings: ExportSettings, c
     music_label = None
     if fx.music is not None:
         music_index = args.count("-i")
-        if settings.music_loop:
+        if settings.music_loop and not music_has_part(settings):
             args += ["-stream_loop", "-1"]
         args += ["-vn", "-i", str(fx.music.path)]
         music_label = f"{music_index}:a"
     video_index = args.count("-i")
     if mux is not None:
         args += ["-f", "concat", "-safe", "0", "-i", str(mux.list_path)]
-    parts.append(mix_graph(settings, tl, stem_label, music_label))
+    parts.append(mix_graph(settings, tl, stem_label, music_label, fx.music.duration if fx.music else 0.0))
     graph = ";\n".join(p.rstrip("\n") for p in parts) + "\n"
     args += graph_option(graph_path, ffmpeg_major)
     if mux is not None:

@@ -64,3 +64,14 @@ def fit_filters(width: int, height: int, fps: Fraction, pix_fmt: str = "yuv420p"
 
 AUDIO_RATE = 48000
 AUDIO_FORMAT = f"aresample={AUDIO_RATE},aformat=sample_fmts=fltp:channel_layouts=stereo"
+
+
+def music_part_filters(start: float, end: float | None, file_duration: float, loop: bool,
+                       total: float) -> list[str]:
+    """The music's [start, end) part (after AUDIO_FORMAT), repeated when `loop` and it is shorter than `total`
+    seconds. aloop repeats the trimmed part itself; `-stream_loop` on the input would repeat the whole file."""
+    out = [f"atrim=start={num(start)}" + (f":end={num(end)}" if end is not None else ""), "asetpts=PTS-STARTPTS"]
+    part = (end if end is not None else file_duration) - start
+    if loop and 0 < part < total:
+        out.append(f"aloop=loop=-1:size={round(part * AUDIO_RATE)}")
+    return out

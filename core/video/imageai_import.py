@@ -336,10 +336,14 @@ def _map_audio(doc: dict, imp: _Importer, store: ProjectStore, report: ImportRep
     export.music_volume = min(max(_num(track.get("volume"), 1.0), 0.0), 4.0)
     export.music_fade_in = min(max(_num(track.get("fade_in", track.get("fade_in_duration")), 0.0), 0.0), 60.0)
     export.music_fade_out = min(max(_num(track.get("fade_out", track.get("fade_out_duration")), 0.0), 0.0), 60.0)
-    for key in ("start_offset", "end_offset"):
-        if _num(track.get(key), 0.0):
-            report.not_mapped.append(f"music {key} {_num(track.get(key), 0.0):g} s (the export plays the music "
-                                     f"from its start; trim the file to keep an offset)")
+    # ImageAI's offsets are positions in the music file; 0 is its start (end_offset 0: play to the file's end)
+    start, end = max(_num(track.get("start_offset"), 0.0), 0.0), _num(track.get("end_offset"), 0.0)
+    export.music_start = start
+    if end > start:
+        export.music_end = end
+    elif end > 0:
+        report.not_mapped.append(f"music end_offset {end:g} s: not after its start_offset {start:g} s (the export "
+                                 f"plays the music to the file's end)")
     before = len(report.missing)
     rel = imp.asset(track.get("file_path"), "references", "music")
     if rel and len(report.missing) == before:
