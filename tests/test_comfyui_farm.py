@@ -93,7 +93,7 @@ def test_a_server_down_mid_render_loses_no_scene(farm, tmp_path):
     assert not down.completions
 
 
-def test_the_cli_says_which_server_went_down(farm, tmp_path):
+def test_the_cli_says_which_server_went_down(farm, tmp_path, monkeypatch):
     farm["c"].freeze_at_start = 1
     store = project(tmp_path, [Scene(prompt=f"scene {i}") for i in range(4)])
     cfg = tmp_path / "cfg"
@@ -109,6 +109,15 @@ def test_the_cli_says_which_server_went_down(farm, tmp_path):
                          for line in lines), proc.stderr[-3000:]
     assert all(line.startswith("scene ") for line in lines)
     assert sum(completions(farm).values()) == 4 and not farm["c"].completions
+    # the CLI ended before c came back: the next process that reaches c (here the GUI's check) removes its copies
+    moved = json.loads((cfg / "comfyui_moved.json").read_text())[farm["c"].url]
+    assert len(moved) == len(lines) == len(farm["c"].received)
+    monkeypatch.setenv("IMAGEAI_CONFIG_DIR", str(cfg))
+    farm["c"].thaw(run=False)
+    asyncio.run(probe_all(Settings(comfyui_servers={k: s.url for k, s in farm.items()})))
+    assert farm["c"].call(lambda: list(farm["c"].pending)) == []
+    assert set(farm["c"].deleted) | set(farm["c"].interrupts) >= set(moved)
+    assert json.loads((cfg / "comfyui_moved.json").read_text()) == {}
 
 
 def test_faster_servers_take_more_scenes(tmp_path):

@@ -18,7 +18,8 @@ from providers.ltx.comfyui_farm import FARM, ServerView
 from providers.ltx.comfyui_probe import probe_all, weight_of
 from providers.ltx.comfyui_servers import configured_servers
 
-COLUMNS = ("Server", "Address", "State", "Queue", "Running", "Waiting", "Done", "s/prompt", "Weight", "Device", "Why")
+COLUMNS = ("Server", "Address", "State", "Queue", "Running", "Waiting", "Done", "s/prompt", "Weight", "Device",
+           "Checkpoints", "Why")
 DOWN = QColor(255, 214, 214)
 
 
@@ -101,12 +102,21 @@ class ComfyServersPanel(QWidget):
             state = {"up": "up", "down": "DOWN", "unknown": "not asked yet"}.get(v.state, v.state)
             cells = (v.id, v.url, state, "" if v.queue is None else str(v.queue), str(v.running), str(v.waiting),
                      str(v.done), "" if v.seconds_per_prompt is None else f"{v.seconds_per_prompt:.1f}",
-                     f"{v.weight:g}", v.device, v.reason if v.state == "down" else "")
+                     f"{v.weight:g}", v.device, _models(v.models), v.reason if v.state == "down" else "")
             for col, text in enumerate(cells):
                 item = self.table.item(row, col)
                 if item is None:
                     item = QTableWidgetItem()
                     self.table.setItem(row, col, item)
                 item.setText(text)
-                item.setToolTip(v.reason if v.state == "down" else "")
+                item.setToolTip(v.reason if v.state == "down" else "\n".join(v.models or []) if
+                                COLUMNS[col] == "Checkpoints" else "")
                 item.setBackground(QBrush(DOWN) if v.state == "down" else QBrush())
+
+
+def _models(models: Optional[list[str]]) -> str:
+    if models is None:
+        return ""
+    if not models:
+        return "none"
+    return models[0] + (f" (+{len(models) - 1})" if len(models) > 1 else "")

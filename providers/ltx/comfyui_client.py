@@ -102,6 +102,15 @@ class ComfyUIClient:
         self.queue_length = len(data.get("queue_running") or []) + len(data.get("queue_pending") or [])
         return data
 
+    async def checkpoints(self) -> list[str]:
+        """The checkpoint files the server offers (one node's /object_info, not the whole, which is megabytes)."""
+        from providers.ltx.comfyui_checks import options
+
+        _, data = await self._json("GET", "/object_info/CheckpointLoaderSimple", timeout=POLL_TIMEOUT)
+        node = (data or {}).get("CheckpointLoaderSimple") if isinstance(data, dict) else None
+        spec = (((node or {}).get("input") or {}).get("required") or {}).get("ckpt_name")
+        return [str(c) for c in options(spec if isinstance(spec, list) else None) or []]
+
     async def system_stats(self) -> dict:
         _, data = await self._json("GET", "/system_stats", timeout=POLL_TIMEOUT)
         return data if isinstance(data, dict) else {}

@@ -12,17 +12,24 @@ server a scene goes to, when a server counts as down, and what must be removed f
   unfinished scenes move to another server under the same prompt id, and the prompt ids that moved away are
   deleted (queued) or interrupted (running) there as soon as it answers again, so no prompt runs to completion
   twice.
-- The state is per process (like the health marks): the CLI and the GUI read `FARM.snapshot()`.
+- The state is per process (like the health marks): the CLI and the GUI read `FARM.snapshot()`; only the prompts
+  to remove are also kept in the config folder (comfyui_moved.json), so a render that ended before the server came
+  back leaves the removal to the next process that reaches it (a render, or the GUI's server check).
 """
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import statistics
 import threading
 from dataclasses import dataclass, field
 from typing import Optional
 
+from core.paths import config_dir
 from providers.ltx.comfyui_servers import ComfyServer
+
+log = logging.getLogger(__name__)
 
 DOWN_AFTER_POLLS = 3
 #: this app's prompts a server may hold waiting behind the one it runs (keeps it busy between prompts)
@@ -46,6 +53,7 @@ class ServerState:
     done: int = 0
     moved_away: set[str] = field(default_factory=set)   # prompt ids to delete/interrupt when it answers again
     measured: set[str] = field(default_factory=set)
+    models: Optional[list[str]] = None  # its checkpoint files, as last asked
 
     def seconds(self) -> Optional[float]:
         return statistics.median(self.times[-8:]) if self.times else None
@@ -65,7 +73,7 @@ class ServerView:
     done: int
     seconds_per_prompt: Optional[float]
     device: str
-    models: int = 0
+    models: Optional[list[str]] = None
 
 
 class Farm:
@@ -79,7 +87,7 @@ class Farm:
         with self._lock:
             st = self._servers.get(s.url)
             if st is None or st.id != s.id:
-                st = self._servers[s.url] = ServerState(s.id, s.url)
+                st = self._servers[s.url] = ServerState(s.id, s.url, moved_away=_stored().get(s.url, set()))
             if weight is not None:
                 st.weight = weight
             return st
@@ -109,10 +117,13 @@ class Farm:
             pass
         ev.clear()
 
-    def answered(self, s: ComfyServer, queue: Optional[int] = None, stats: Optional[dict] = None) -> None:
+    def answered(self, s: ComfyServer, queue: Optional[int] = None, stats: Optional[dict] = None,
+                 models: Optional[list[str]] = None) -> None:
         st = self.server(s)
         with self._lock:
             st.state, st.reason = "up", ""
+            if models is not None:
+                st.models = list(models)
             if queue is not None:
                 st.queue = queue
             if stats:
@@ -179,6 +190,7 @@ class Farm:
             if st is not None:
                 st.jobs.pop(prompt_id, None)
                 st.moved_away.add(prompt_id)
+        self._store(s.url)
         self.changed()
 
     def to_clean(self, s: ComfyServer) -> set[str]:
@@ -190,6 +202,25 @@ class Farm:
             st = self._servers.get(s.url)
             if st is not None:
                 st.moved_away.discard(prompt_id)
+        self._store(s.url)
+
+    def _store(self, url: str) -> None:
+        """This server's prompts to remove, into the shared file (other servers' entries as they are there)."""
+        from core.atomic import atomic_write_text
+
+        with self._lock:
+            mine = sorted(self._servers[url].moved_away) if url in self._servers else []
+            data = {k: sorted(v) for k, v in _stored().items()}
+            if mine:
+                data[url] = mine
+            else:
+                data.pop(url, None)
+            try:
+                path = _moved_path()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_text(path, json.dumps(data, indent=1))
+            except OSError as exc:  # the removal still happens in this process; only a later one would miss it
+                log.warning("could not keep the ComfyUI prompts to remove in %s: %s", _moved_path(), exc)
 
     # ---- placement --------------------------------------------------------------------------------------------
     def seconds_per_prompt(self, s: ComfyServer) -> float:
@@ -227,7 +258,7 @@ class Farm:
         return ranked[0][1] if ranked else None
 
     # ---- views ------------------------------------------------------------------------------------------------
-    def snapshot(self, servers: list[ComfyServer], models: Optional[dict[str, int]] = None) -> list[ServerView]:
+    def snapshot(self, servers: list[ComfyServer]) -> list[ServerView]:
         out = []
         for s in servers:
             with self._lock:
@@ -235,9 +266,23 @@ class Farm:
                 jobs = list(st.jobs.values())
                 view = ServerView(s.id, s.url, st.state, st.reason, st.weight, st.queue,
                                   sum(1 for j in jobs if j == "running"), sum(1 for j in jobs if j != "running"),
-                                  st.done, st.seconds(), st.device, (models or {}).get(s.url, 0))
+                                  st.done, st.seconds(), st.device, st.models)
             out.append(view)
         return out
+
+
+def _moved_path():
+    return config_dir() / "comfyui_moved.json"
+
+
+def _stored() -> dict[str, set[str]]:
+    try:
+        data = json.loads(_moved_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): {str(p) for p in v} for k, v in data.items() if isinstance(v, list)}
 
 
 def run_seconds(entry: dict) -> Optional[float]:

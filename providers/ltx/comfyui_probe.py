@@ -82,7 +82,7 @@ async def probe(server: ComfyServer, weight: float, health: Health = HEALTH) -> 
     try:
         stats = await client.system_stats()
         await refresh(client)
-        FARM.answered(server, stats=stats)
+        FARM.answered(server, stats=stats, models=await client.checkpoints())
         if FARM.to_clean(server):
             await clean(client)
     except TransientError as exc:

@@ -104,7 +104,8 @@ class FakeComfyUI:
 
         app = web.Application(client_max_size=64 * 1024 ** 2, middlewares=[log])
         routes = [
-            ("GET", "/object_info", self.object_info), ("POST", "/prompt", self.prompt),
+            ("GET", "/object_info", self.object_info), ("GET", "/object_info/{node}", self.object_info_of),
+            ("POST", "/prompt", self.prompt),
             ("GET", "/prompt", self.prompt_info), ("GET", "/history/{pid}", self.get_history),
             ("GET", "/history", self.all_history), ("GET", "/view", self.view),
             ("POST", "/upload/image", self.upload), ("GET", "/queue", self.get_queue),
@@ -201,6 +202,11 @@ class FakeComfyUI:
 
     async def object_info(self, request):
         return web.json_response(self.info())
+
+    async def object_info_of(self, request):
+        node = request.match_info["node"]
+        info = self.info()
+        return web.json_response({node: info[node]} if node in info else {})
 
     # ---- /prompt, as execution.validate_prompt --------------------------------------------------------------------
     def _validate(self, graph: dict) -> Optional[dict]:
