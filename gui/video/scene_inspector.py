@@ -260,7 +260,8 @@ class SceneInspector(QWidget):
                 info = probe(p)
             except ImageAIError:
                 info = None
-            if info is None or not info.has_video:
+            # FFmpeg "reads" a still image (or a broken .png) as a one-frame video: a clip needs a size and frames
+            if info is None or not info.has_video or info.width <= 0 or info.duration <= 0 or is_image(p):
                 self.problem.emit(f"{field}: {p.name} is not a video FFmpeg can read (MP4, MOV, WebM, …)")
                 return None
         try:
