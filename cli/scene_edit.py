@@ -85,13 +85,14 @@ def extend_scene_target(store: ProjectStore, text: str, number: int, problems: l
         return None
     scenes = store.project.scenes
     target = number - 1 if value == "previous" else int(value) if value.isdigit() else None
-    choices = [str(n) for n in range(1, len(scenes) + 1) if n != number] + ["previous", NONE]
+    own = scenes[number - 1].id if number <= len(scenes) else None
+    fits = [n for n, s in enumerate(scenes, 1) if n != number and not (own and link_problem(store.project, own, s.id))]
+    choices = [str(n) for n in fits] + (["previous"] if number - 1 in fits else []) + [NONE]
     if target is None or not 1 <= target <= len(scenes):
         why = f"scene {number} has no previous scene" if value == "previous" else f"no scene {text}"
         problems.append(InvalidRequestError(why, field="--extend-scene", allowed=choices))
         return None
     parent = scenes[target - 1]
-    own = scenes[number - 1].id if number <= len(scenes) else None
     problem = link_problem(store.project, own, parent.id) if own else None
     if problem:
         problems.append(InvalidRequestError(problem, field="--extend-scene", allowed=choices))

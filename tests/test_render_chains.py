@@ -208,15 +208,18 @@ def test_sigkill_while_the_parent_renders_then_resume_keeps_the_order(tmp_path, 
 
     cli = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "project", "render", str(proj)], cwd=ROOT,
                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    said = []
     for line in cli.stderr:  # the parent's job id is saved once "submitted" is printed
+        said.append(line)
         if line.startswith("scene 1: submitted"):
             break
     cli.send_signal(signal.SIGKILL)
     cli.wait()
     killed = ProjectStore.open(proj).project
-    assert killed.scenes[0].takes[-1].remote_job_id and not killed.scenes[1].takes  # the child never started
+    assert killed.scenes[0].takes[-1].remote_job_id, said
+    assert not killed.scenes[1].takes, said  # the child never started
 
     out = run_json("project", "render", proj, env=env, timeout=120)
-    assert [r["status"] for r in out["scenes"]] == ["done", "done"]
+    assert [r["status"] for r in out["scenes"]] == ["done", "done"], out
     jobs = json.loads(Path(state).read_text())["jobs"]
     assert [j["request"]["prompt"] for j in jobs.values()] == ["parent", "child"]  # one job each, the parent's first

@@ -10,6 +10,7 @@ from core.video.media import count_frames
 from core.video.project_io import ProjectStore
 from core.video.scene_edits import EditHistory, SetSceneField
 from tests.cli_helpers import make_image, run_cli, run_json
+from tests.fakes.clips import write_clip
 
 
 def saved(proj: Path) -> dict:
@@ -191,3 +192,61 @@ def test_a_scene_with_a_render_in_progress_is_not_removed(tmp_path):
     proc = run_cli("project", "remove-scene", proj, "1")
     assert proc.returncode == 2 and "scene 1 has a paid render in progress (take t1 is submitted)" in proc.stderr
     assert saved(proj)["scenes"][0]["takes"][0]["remote_job_id"] == "job-1"
+
+
+def test_extend_scene_links_are_set_checked_shown_rendered_in_order_and_cleared(tmp_path):
+    proj = new_project(tmp_path)
+    for prompt in ("a fox", "the fox runs", "a lake"):
+        run_json("project", "add-scene", proj, "-p", prompt, "--duration", "1")
+    first = run_cli("project", "add-scene", proj, "-p", "x", "--extend-scene", "9", "--extend", tmp_path / "a.mp4")
+    assert first.returncode == 2 and "--extend-scene: no scene 9 (allowed: 1, 2, 3, previous, none)" in first.stderr
+    added = run_json("project", "add-scene", proj, "-p", "the lake freezes", "--duration", "1",
+                     "--extend-scene", "previous")
+    assert added["scene"] == 4 and added["extends_scene"] == 3
+    ids = [s["id"] for s in saved(proj)["scenes"]]
+
+    out = run_json("project", "edit-scene", proj, "2", "--extend-scene", "previous")
+    assert out["changed"] == ["extend_scene_id"] and out["values"]["extend_scene_id"] == ids[0]
+    before = (proj / "project.json").read_bytes()
+    loop = run_cli("project", "edit-scene", proj, "1", "--extend-scene", "2")
+    assert loop.returncode == 2 and "that makes a loop (scene 1 -> scene 2 -> scene 1)" in loop.stderr
+    itself = run_cli("project", "edit-scene", proj, "1", "--extend-scene", "previous")
+    assert itself.returncode == 2 and "scene 1 has no previous scene" in itself.stderr
+    clip = tmp_path / "clip.mp4"
+    write_clip(clip, 1.0)
+    both = run_cli("project", "edit-scene", proj, "2", "--extend-scene", "1", "--extend", clip)
+    assert both.returncode == 2 and "--extend-scene and --extend given together" in both.stderr
+    assert (proj / "project.json").read_bytes() == before
+
+    info = run_json("project", "info", proj)["scenes"]
+    assert [r["extends_scene"] for r in info] == [None, 1, None, 3]
+    assert info[1]["chain"] == "extends scene 1 (forward)"
+    assert "(extends scene 3 (forward))" in run_cli("project", "info", proj).stderr
+
+    estimate = run_json("project", "render", proj, "--estimate")
+    assert [r["skip"] for r in estimate["scenes"]] == [None] * 4  # the children are planned (and priced) too
+    done = run_json("project", "render", proj)
+    assert [r["status"] for r in done["scenes"]] == ["done"] * 4
+
+    # a clip given instead replaces the link; moving a parent after its child is allowed and said
+    swapped = run_json("project", "edit-scene", proj, "4", "--extend", clip)
+    assert sorted(swapped["changed"]) == ["extend_scene_id", "extend_video"]
+    assert swapped["values"]["extend_scene_id"] is None and swapped["values"]["extend_video"] == "clips/clip.mp4"
+    moved = run_json("project", "move-scene", proj, "1", "--to", "3")
+    assert moved["warnings"] == ["scene 1: it extends scene 3 (forward), which comes after it in the storyboard"]
+
+    removed = run_json("project", "remove-scene", proj, "3")  # the fox scene, which scene 1 now extends
+    assert removed["unlinked"] == [{"scene": 1, "scene_id": ids[1], "extended": 3}]
+    assert saved(proj)["scenes"][0]["extend_scene_id"] is None
+    text = run_cli("project", "edit-scene", proj, "1", "--extend-scene", "none")
+    assert text.returncode == 0 and "nothing changed" in text.stderr
+
+
+def test_a_scene_extending_a_clip_or_a_source_keeps_its_input_with_extend_scene_none(tmp_path):
+    proj = new_project(tmp_path)
+    clip = tmp_path / "clip.mp4"
+    write_clip(clip, 1.0)
+    run_json("project", "add-scene", proj, "-p", "a fox", "--extend", clip)
+    out = run_json("project", "edit-scene", proj, "1", "--extend-scene", "none", "--source-video", clip)
+    assert out["changed"] == ["source_video"]
+    assert (out["values"]["extend_video"], out["values"]["source_video"]) == ("clips/clip.mp4", "clips/clip.mp4")
