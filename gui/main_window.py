@@ -73,6 +73,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self._action("&Open Project…", self._open_dialog, QKeySequence.Open, "openAction"))
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addAction(self._action("&Import ImageAI project…", self.show_import_dialog, None,
+                                         "importImageAIAction"))
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Save", self.save, QKeySequence.Save, "saveAction"))
         file_menu.addAction(self._action("Save &As…", self._save_as_dialog, QKeySequence.SaveAs, "saveAsAction"))
@@ -217,6 +219,16 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Open project folder")
         if folder:
             self.open_project(Path(folder))
+
+    def show_import_dialog(self):
+        """The import runs in the dialog; the project it made opens here (again once missing files are found)."""
+        from gui.import_dialog import ImportDialog
+        if self._busy():
+            return None
+        dialog = ImportDialog(self.runner, self)
+        dialog.open_requested.connect(self.open_project)
+        dialog.show()
+        return dialog
 
     def _save_as_dialog(self) -> bool:
         folder, _ = QFileDialog.getSaveFileName(self, "Save project as (a new folder)",
