@@ -53,24 +53,25 @@ def plan_run(store: ProjectStore, provider_for: ProviderFor, scene_ids: Optional
     scenes = project.scenes if scene_ids is None else [project.scene(sid) for sid in scene_ids]
     planned: dict[str, PlanItem] = {}
     problems: list[InvalidRequestError] = []
-    with StandIns() as stand_ins:
-        for scene in in_chain_order(project, scenes):  # parents first: a child is priced from its parent's plan
-            try:
-                chain, after = _chain_input(store, scene, index, {s.id for s in scenes}, planned, stand_ins)
-                item = _plan_scene(store, provider_for, scene, index[scene.id], force, run, pay_again, chain)
-                item.after_scene_id = after  # never skipped then: its hash names the parent's new take
-            except ChainProblem as exc:
-                problems.append(exc)
-                continue
-            except InvalidRequestError as exc:
-                for p in getattr(exc, "problems", None) or [exc]:
-                    problems.append(InvalidRequestError(f"scene {index[scene.id]}: {p}"))
-                continue
-            except ImageAIError as exc:
-                exc.message = f"scene {index[scene.id]}: {exc}"
-                exc.args = (exc.message,)
-                raise
-            planned[scene.id] = item
+    stand_ins = StandIns()
+    for scene in in_chain_order(project, scenes):  # parents first: a child is priced from its parent's plan
+        try:
+            chain, after = _chain_input(store, scene, index, {s.id for s in scenes}, planned, stand_ins,
+                                        pay_again)
+            item = _plan_scene(store, provider_for, scene, index[scene.id], force, run, pay_again, chain)
+            item.after_scene_id = after  # never skipped then: its hash names the parent's new take
+        except ChainProblem as exc:
+            problems.append(exc)
+            continue
+        except InvalidRequestError as exc:
+            for p in getattr(exc, "problems", None) or [exc]:
+                problems.append(InvalidRequestError(f"scene {index[scene.id]}: {p}"))
+            continue
+        except ImageAIError as exc:
+            exc.message = f"scene {index[scene.id]}: {exc}"
+            exc.args = (exc.message,)
+            raise
+        planned[scene.id] = item
     if problems:
         raise invalid_requests(problems)
     return RunPlan(items=sorted(planned.values(), key=lambda i: i.index))
@@ -81,10 +82,14 @@ class ChainProblem(InvalidRequestError):
 
 
 def _chain_input(store: ProjectStore, scene: Scene, index: dict[str, int], in_run: set[str],
-                 planned: dict[str, PlanItem], stand_ins: StandIns) -> tuple[Optional[ChainInput], Optional[str]]:
+                 planned: dict[str, PlanItem], stand_ins: StandIns,
+                 pay_again: bool) -> tuple[Optional[ChainInput], Optional[str]]:
     """What a chained scene extends in this run, and the scene it waits for (None: its parent's clip exists)."""
-    if scene.extend_scene_id is None or resumable_take(scene) is not None:
-        return None, None  # not chained, or its job is followed (it was submitted with the parent's clip)
+    if scene.extend_scene_id is None:
+        return None, None
+    active = resumable_take(scene)
+    if active is not None and not (pay_again and active.refetch and active.error_kind == "bad_output"):
+        return None, None  # its job is followed: it was submitted with the parent's clip
     n = index[scene.id]
     parent = parent_of(store.project, scene)
     if parent is None:
