@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QComboBox
 from core.config import Settings, load_settings
 from core.video.project_io import ProjectStore
 from core.video.scene_edits import AddScene
+from gui.video.scene_table_model import COL
 from tests.gui.conftest import make_project
 
 
@@ -35,7 +36,7 @@ def test_autosave_writes_off_the_gui_thread(open_window, tmp_path, qtbot):
     store = make_project(tmp_path / "p", ["before"])
     window = open_window(store.folder, Settings(autosave_interval_s=0.2, confirm_cost_above=100))
     model = window.video_tab.scene_model
-    model.setData(model.index(0, 2), "after", Qt.EditRole)
+    model.setData(model.index(0, COL["Prompt"]), "after", Qt.EditRole)
     assert window.session.dirty
 
     def saved() -> bool:
