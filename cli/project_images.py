@@ -39,6 +39,7 @@ def add_images_parser(sub) -> None:
 
 def cmd_images(args) -> int:
     from core.config import load_settings
+    from core.render import journal
     from core.video.project_io import ProjectStore
     from providers.images import registry
 
@@ -46,6 +47,8 @@ def cmd_images(args) -> int:
         raise InvalidRequestError(f"--variants {args.variants}", field="variants", allowed=["1-10"])
     settings = load_settings()
     store = ProjectStore.open(Path(args.dir))
+    if journal.apply(store):  # paid images an earlier run could not save come back before planning or choosing
+        say("restored take(s) from the job journal")
     role = "end" if args.end_frames else "start"
     if args.choose:
         return _choose(store, args, role)

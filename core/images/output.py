@@ -8,8 +8,31 @@ import os
 import tempfile
 from pathlib import Path
 
-from core.errors import BadOutputError
+from core.errors import BadOutputError, ImageAIError
 from core.video.leftovers import owner_tag
+
+
+class ImageWriteError(ImageAIError):
+    """An image the service made (and charged) that could not be written here: a full disk, a vanished or read-only
+    folder. Never sent again on its own (that pays again). `written`: the results of the same request already on
+    disk; `lost`: the outputs paid for that are not; `cost_per_image`: what each of them cost."""
+
+    kind = "write_failed"
+
+    def __init__(self, message: str, *, written: list, lost: list[Path], cost_per_image: float):
+        super().__init__(message)
+        self.written, self.lost, self.cost_per_image = list(written), list(lost), cost_per_image
+
+
+def write_failed(what: str, path: Path, lost: list[Path], written: list, cost_per_image: float,
+                 exc: OSError) -> ImageWriteError:
+    """The error for an image delivered but not written: it names the image, the folder and what was paid."""
+    paid = f" (paid: ${cost_per_image * len(lost):.2f} for {len(lost)} image(s))" if cost_per_image else ""
+    again = " (that is paid again)" if cost_per_image else ""
+    return ImageWriteError(f"{what} made image {Path(path).name}{paid} but it could not be written to "
+                           f"{Path(path).parent} ({exc.strerror or exc}); free room there and make it again{again}",
+                           written=written, lost=lost, cost_per_image=cost_per_image)
+
 
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 

@@ -3,8 +3,12 @@
 - a concurrency limit per provider (the settings' render_concurrency, as for video);
 - each request goes through the one retry policy (core/images/retry.py): one whose answer was lost may have been
   charged and is never sent again on its own;
-- every image is an image take the moment it arrives: added to its scene, charged into the ledger once, saved
-  (merge-on-save), and chosen as the scene's start (or end) frame when the scene has none;
+- every image is an image take the moment it arrives: added to its scene, charged into the ledger once, chosen as
+  the scene's start (or end) frame when the scene has none, written to the job journal (core/render/journal.py) and
+  then saved (merge-on-save); a save that works removes the journal entries, one that fails leaves them for the next
+  open, render, `project info` or `project images` (so a paid image outlives a full disk and a killed process);
+- an image paid for that cannot be written (a full disk) is an error naming it and what it cost; its charge still
+  goes into the ledger (and the journal);
 - the user can cancel one scene or all; images already made stay.
 """
 from __future__ import annotations
@@ -12,16 +16,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
-from typing import Callable, Literal, Optional
+from pathlib import Path
+from typing import Callable, Literal, Optional, Sequence
 
 from pydantic import BaseModel, Field
 
 from core.config import Settings
-from core.errors import ImageAIError, ProjectFileError
+from core.errors import ImageAIError
 from core.images.contract import ImageProvider, ImageResult, ProgressEvent
+from core.images.output import ImageWriteError
 from core.images.retry import run_call
 from core.images.takes import ImageItem, ImageProviderGetter, ImageRunPlan
-from core.render.outcome import describe
+from core.render import journal
+from core.render.outcome import SaveFailed, describe
 from core.video.project import ImageTake, LedgerEntry, Scene, now
 from core.video.project_io import ProjectStore
 
@@ -46,7 +53,7 @@ class ImageSummary(BaseModel):
     takes: list[str] = Field(default_factory=list)  # image take ids, in arrival order
     failed: dict[str, str] = Field(default_factory=dict)
     cancelled: list[str] = Field(default_factory=list)
-    total_cost: float = 0.0
+    total_cost: float = 0.0  # every image charged in this run, also one paid for that could not be written
 
     @property
     def ok(self) -> bool:
@@ -64,6 +71,8 @@ class ImageQueue:
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._tasks: dict[str, asyncio.Task] = {}
         self._cancel_all = False
+        self._journaled: list[Path] = []  # journal entries project.json does not hold yet (under store.lock)
+        self._spent: dict[str, float] = {}  # scene id -> charged in this run
 
     def provider(self, name: str) -> ImageProvider:
         if name not in self._providers:
@@ -75,10 +84,17 @@ class ImageQueue:
             self.provider(plan.provider).check_available(plan.items[0].plan)  # key, SDK, GPU: one per provider
             self.store.check_writable("images")  # before anything is paid for
 
+    def apply_journal(self) -> int:
+        """Bring back the images (and charges) an earlier run could not save into project.json; how many."""
+        with self.store.lock:
+            return journal.apply(self.store)
+
     async def run(self, plan: ImageRunPlan) -> ImageSummary:
+        self.apply_journal()  # also: project.json that cannot be written fails here, before anything is paid
         self.check_available(plan)
         summary = ImageSummary()
         self._cancel_all = False
+        self._spent.clear()
         try:
             for item in plan.items:
                 self._tasks[item.scene_id] = asyncio.ensure_future(self._scene(item, summary))
@@ -87,8 +103,7 @@ class ImageQueue:
         finally:
             self._tasks.clear()
             await self.aclose()
-        summary.total_cost = round(sum(self.store.project.scene(i.scene_id).image_take(t).cost
-                                       for i in plan.items for t in i.take_ids if t in summary.takes), 4)
+        summary.total_cost = round(summary.total_cost, 4)
         return summary
 
     def cancel(self, scene_id: Optional[str] = None) -> None:
@@ -122,14 +137,21 @@ class ImageQueue:
                     self._emit("progress", item.scene_id, fraction=call.index / total,
                                message=f"request {call.index + 1} of {total} to {plan.model}")
                     in_flight = True
-                    results = await run_call(provider, plan, call, self._progress(item, call.index, total),
-                                             retries=self.settings.render_retries,
-                                             timeout_s=self.settings.render_timeout_s,
-                                             on_retry=self._on_retry(item.scene_id))
+                    try:
+                        results = await run_call(provider, plan, call, self._progress(item, call.index, total),
+                                                 retries=self.settings.render_retries,
+                                                 timeout_s=self.settings.render_timeout_s,
+                                                 on_retry=self._on_retry(item.scene_id))
+                    except ImageWriteError as exc:  # paid, not on disk: what was written and the charge stay
+                        in_flight = False
+                        self._emit_images(item, await asyncio.to_thread(self._keep, item, exc.written, summary,
+                                                                        exc.lost))
+                        raise ImageWriteError(f"{exc}; the charge is in the project's ledger (this scene's images "
+                                              f"cost ${self._spent.get(item.scene_id, 0.0):.2f} in this run)",
+                                              written=exc.written, lost=exc.lost,
+                                              cost_per_image=exc.cost_per_image) from exc
                     in_flight = False
-                    kept = await asyncio.to_thread(self._keep, item, results, summary)
-                    for take in kept:  # on the loop's thread: a listener may cancel from here
-                        self._emit("image", item.scene_id, take_id=take.id, cost=take.cost, message=take.path)
+                    self._emit_images(item, await asyncio.to_thread(self._keep, item, results, summary))
         except asyncio.CancelledError:
             why = "cancelled by the user" + ("; the request in flight may still be charged by the service"
                                              if in_flight and provider.charges else "")
@@ -146,12 +168,18 @@ class ImageQueue:
         summary.done.append(item.scene_id)
         self._emit("done", item.scene_id, fraction=1.0, message=f"{len(item.take_ids)} image(s)")
 
-    def _keep(self, item: ImageItem, results: list[ImageResult], summary: ImageSummary) -> list[ImageTake]:
-        """Images that arrived: takes, ledger, the frame when the scene has none; saved at once (worker thread)."""
+    def _emit_images(self, item: ImageItem, kept: list[ImageTake]) -> None:
+        for take in kept:  # on the loop's thread: a listener may cancel from here
+            self._emit("image", item.scene_id, take_id=take.id, cost=take.cost, message=take.path)
+
+    def _keep(self, item: ImageItem, results: list[ImageResult], summary: ImageSummary,
+              lost: Sequence[Path] = ()) -> list[ImageTake]:
+        """Images that arrived: takes, ledger, the frame when the scene has none; journalled, then saved (worker
+        thread). `lost`: outputs paid for that could not be written: only their charge."""
         plan = item.plan
         with self.store.lock:
             scene = self.store.project.scene(item.scene_id)
-            kept = []
+            kept, unjournalled = [], []
             for result in results:
                 take = ImageTake(id=item.take_ids[result.index], role=item.role,
                                  path=self.store.relative(result.path), provider=result.provider,
@@ -159,32 +187,60 @@ class ImageQueue:
                                  height=result.height, settings=plan.sent, settings_hash=plan.settings_hash,
                                  references=self._names(plan), estimated_cost=plan.cost_per_image, cost=result.cost)
                 scene.image_takes.append(take)
-                self.store.project.ledger.append(LedgerEntry(
-                    take_id=take.id, scene_id=scene.id, provider=take.provider, model=take.model,
-                    estimated=take.estimated_cost, cost=take.cost, kind="image"))
-                self._choose_if_empty(scene, take)
+                chosen = journal.fill_empty_frame(scene, take)
+                unjournalled += self._journal(scene, take, self._charge(scene, take.id, take.cost, plan, summary),
+                                              chosen)
                 kept.append(take)
                 summary.takes.append(take.id)
+            for path in lost:
+                take_id = item.take_ids[plan.outputs.index(path)]
+                unjournalled += self._journal(scene, None, self._charge(scene, take_id, plan.cost_per_image, plan,
+                                                                        summary), False)
             try:
                 self.store.save()  # merged with what another process saved meanwhile
             except Exception as exc:  # a full disk, a read-only folder, a lock held too long
-                raise ProjectFileError(f"project.json could not be written ({describe(exc)[0]}); the image(s) "
-                                       f"{', '.join(t.path for t in kept)} are on disk and go into the next save"
-                                       ) from exc
+                raise self._save_failed(exc, kept, lost, plan.cost_per_image, unjournalled) from exc
+            journal.forget(self._journaled)  # project.json holds them now: this run's earlier ones too
+            self._journaled.clear()
         return kept
+
+    def _charge(self, scene: Scene, take_id: str, cost: float, plan, summary: ImageSummary) -> LedgerEntry:
+        entry = LedgerEntry(take_id=take_id, scene_id=scene.id, provider=plan.provider, model=plan.model,
+                            estimated=plan.cost_per_image, cost=cost, kind="image")
+        self.store.project.ledger.append(entry)
+        summary.total_cost += cost
+        self._spent[scene.id] = self._spent.get(scene.id, 0.0) + cost
+        return entry
+
+    def _journal(self, scene: Scene, take: Optional[ImageTake], charge: LedgerEntry, chosen: bool) -> list[str]:
+        """The image into the job journal before the save; the reason it could not be, as a list (empty: it is)."""
+        try:
+            self._journaled.append(journal.record_image(self.store.folder, scene.id, take, charge, chosen=chosen))
+            return []
+        except OSError as exc:  # the save right after still tries; its failure then says both
+            log.warning("journalling image %s: %s", charge.take_id, exc)
+            return [exc.strerror or str(exc)]
+
+    def _save_failed(self, exc: Exception, kept: list[ImageTake], lost: Sequence[Path], cost_per_image: float,
+                     unjournalled: list[str]) -> SaveFailed:
+        reason = describe(exc)[0]
+        paid = sum(t.cost for t in kept) + len(lost) * cost_per_image
+        parts = ([f"the image(s) {', '.join(t.path for t in kept)}"] if kept else []) + \
+            [f"the charge of {Path(p).name} (not written)" for p in lost]
+        what = " and ".join(parts) + (f" (${paid:.2f} paid)" if paid else "")
+        if unjournalled:
+            return SaveFailed(f"project.json could not be written ({reason}) and neither could the job journal "
+                              f"({unjournalled[0]}): {what} are only in this window until its next save; keep it "
+                              f"open, free room and save")
+        return SaveFailed(f"project.json could not be written ({reason}); {what} are kept in the job journal "
+                          f"({journal.journal_path(self.store.folder)}) and come back into the project on its next "
+                          f"open, render, `project info` or `project images`")
 
     @staticmethod
     def _names(plan) -> list[str]:
         names = plan.request.input_names
         used = len(plan.references)
         return (list(names.get("reference_images", [])) + list(names.get("project_reference_images", [])))[:used]
-
-    @staticmethod
-    def _choose_if_empty(scene: Scene, take: ImageTake) -> None:
-        frame = f"{take.role}_frame"
-        if getattr(scene, frame) is None:
-            setattr(scene, frame, take.path)
-            setattr(scene, f"{take.role}_image_take_id", take.id)
 
     # --- plumbing --------------------------------------------------------------------------------------------
     def _slot(self, provider: str) -> asyncio.Semaphore:

@@ -12,7 +12,7 @@ from core.config import Settings
 from core.errors import BadOutputError
 from core.images.contract import (ImageCall, ImageCapabilities, ImageModelInfo, ImagePlan, ImageProvider,
                                   ImageRequest, ImageResult, ProgressCallback, ProgressEvent, no_progress)
-from core.images.output import decode, save_image
+from core.images.output import decode, save_image, write_failed
 from core.images.planning import ImagePlanBuilder, plan_image
 from core.secrets import get_key
 from providers.images import catalog
@@ -81,7 +81,11 @@ class CatalogImageProvider(ImageProvider):
         results = []
         for i, (item, path) in enumerate(zip(delivered, call.outputs)):
             image = decode(item.data, f"{self.display_name} ({plan.model})")
-            rendered = await asyncio.to_thread(save_image, image, path, plan.width, plan.height)
+            try:
+                rendered = await asyncio.to_thread(save_image, image, path, plan.width, plan.height)
+            except OSError as exc:  # delivered, so paid: the caller keeps the charge (and what was written)
+                raise write_failed(f"{self.display_name} ({plan.model})", path, list(call.outputs[i:]), results,
+                                   plan.cost_per_image, exc) from exc
             seed = item.seed if item.seed is not None else (call.seed + i if call.seed is not None else None)
             results.append(ImageResult(path=path, width=plan.width, height=plan.height, provider=self.name,
                                        model=plan.model, index=plan.outputs.index(path), seed=seed,
