@@ -289,6 +289,9 @@ def cmd_render(args) -> int:
         plan = queue.plan(scene_ids, force=args.force, run=run, pay_again=args.pay_again)
         items = [plan_item_row(i) for i in plan.items]
         for i in plan.to_render:
+            if i.after_scene_id:
+                say(f"scene {i.index}: waits for scene {_number_of(store, i.after_scene_id)}'s new clip (priced "
+                    f"against a stand-in of it)")
             for note in i.adjustments:
                 say(f"scene {i.index}: adjusted {note}")
             for note in i.ignored:
@@ -333,7 +336,7 @@ def plan_item_row(i) -> dict:
     return {"scene": i.index, "scene_id": i.scene_id, "provider": i.provider, "model": i.model,
             "deployment": i.deployment, "estimated_cost": i.estimated_cost, "render_seconds": i.render_seconds,
             "cut_seconds": i.cut_seconds, "adjustments": i.adjustments, "ignored": i.ignored,
-            "skip": i.skip_reason, "resume": bool(i.resume_take_id)}
+            "skip": i.skip_reason, "resume": bool(i.resume_take_id), "waits_for_scene_id": i.after_scene_id}
 
 
 async def _run_cancellable(queue, plan):

@@ -225,6 +225,7 @@ def test_extend_scene_links_are_set_checked_shown_rendered_in_order_and_cleared(
 
     estimate = run_json("project", "render", proj, "--estimate")
     assert [r["skip"] for r in estimate["scenes"]] == [None] * 4  # the children are planned (and priced) too
+    assert [r["waits_for_scene_id"] for r in estimate["scenes"]] == [None, ids[0], None, ids[2]]
     done = run_json("project", "render", proj)
     assert [r["status"] for r in done["scenes"]] == ["done"] * 4
 

@@ -236,6 +236,10 @@ class RenderQueue:
         except ImageAIError as exc:
             self._stopped(scene, item, f"the new clip of scene {number} cannot be extended: {exc}", summary)
             return
+        if abs(ready.estimated_cost - item.estimated_cost) > 1e-6:  # said: the run was confirmed at the estimate
+            self._emit("log", scene, None, cost=ready.estimated_cost,
+                       message=f"priced ${ready.estimated_cost:.2f} against scene {number}'s clip "
+                               f"(estimated ${item.estimated_cost:.2f})")
         await self._render_new(scene, ready, summary)
 
     def _stopped(self, scene: Scene, item: PlanItem, message: str, summary: RenderSummary) -> None:
