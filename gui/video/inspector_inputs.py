@@ -11,7 +11,8 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QLineEdit, QPushButton, QToolButton, QVBoxLayout,
                                QWidget)
 
-from gui.video.reference_images import IMAGE_FILTER, _scaled_pixmap
+from gui.video.image_thumbs import ImageThumbs
+from gui.video.reference_images import IMAGE_FILTER
 
 FRAME = QSize(96, 54)
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.webm *.mkv *.avi)"
@@ -27,11 +28,14 @@ class FrameSlot(QWidget):
     chosen = Signal(str)
     cleared = Signal()
 
-    def __init__(self, title: str, object_name: str, parent: Optional[QWidget] = None):
+    def __init__(self, title: str, object_name: str, thumbs: ImageThumbs, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.setObjectName(object_name)
         self.setAcceptDrops(True)
         self.title = title
+        self.thumbs = thumbs
+        self._path: Optional[Path] = None
+        thumbs.ready.connect(self._show_icon)
         self.thumb = QToolButton(objectName=object_name + "Thumb")
         self.thumb.setIconSize(FRAME)
         self.thumb.setFixedSize(FRAME + QSize(8, 8))
@@ -55,6 +59,7 @@ class FrameSlot(QWidget):
 
     def show_file(self, rel: Optional[str], path: Optional[Path]) -> None:
         self.clear_button.setEnabled(rel is not None and self.isEnabled())
+        self._path = path if rel is not None else None
         if rel is None:
             self.thumb.setIcon(QIcon())
             self.thumb.setText("+ Image")
@@ -62,14 +67,23 @@ class FrameSlot(QWidget):
             self.name.setText("")
             return
         if path is not None and path.is_file():
-            self.thumb.setText("")
-            self.thumb.setIcon(QIcon(_scaled_pixmap(path, FRAME)))
             self.thumb.setToolTip(f"{rel}\nClick to choose another image (or drop one here)")
         else:
-            self.thumb.setIcon(QIcon())
-            self.thumb.setText("missing")
             self.thumb.setToolTip(f"{rel} is missing: choose another image or Clear")
         self.name.setText(self.name.fontMetrics().elidedText(Path(rel).name, Qt.ElideMiddle, FRAME.width() + 8))
+        self._show_icon()
+
+    def _show_icon(self) -> None:
+        """The thumbnail once the worker has decoded it (a large frame is never decoded on the GUI thread)."""
+        if self._path is None:
+            return
+        pix = self.thumbs.get(self._path, FRAME)
+        if pix is not None and not pix.isNull():
+            self.thumb.setText("")
+            self.thumb.setIcon(QIcon(pix))
+        else:
+            self.thumb.setIcon(QIcon())
+            self.thumb.setText("…" if pix is None and self._path.is_file() else "missing")
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, f"Choose the {self.title.lower()}", "", IMAGE_FILTER)

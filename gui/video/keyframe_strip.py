@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (QDoubleSpinBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
-from gui.video.reference_images import IMAGE_FILTER, _scaled_pixmap
+from gui.video.image_thumbs import ImageThumbs
+from gui.video.reference_images import IMAGE_FILTER
 
 THUMB = QSize(56, 32)
 MARGIN = 32       # room at both ends, so a thumbnail at 0 s or at the end is drawn whole
@@ -37,9 +38,11 @@ class KeyframeStrip(QWidget):
     #: Delete was pressed on the chosen keyframe
     remove_requested = Signal(int)
 
-    def __init__(self, parent: Optional[QWidget] = None):
+    def __init__(self, thumbs: ImageThumbs, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.setObjectName("keyframeStrip")
+        self.thumbs = thumbs
+        thumbs.ready.connect(self.update)
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.StrongFocus)
         self.setMinimumHeight(THUMB.height() + 34)
@@ -50,7 +53,6 @@ class KeyframeStrip(QWidget):
         self._drag: Optional[int] = None
         self._drag_time = 0.0
         self._drop_time: Optional[float] = None
-        self._pixmaps: dict[str, QPixmap] = {}
 
     def sizeHint(self) -> QSize:
         return QSize(300, THUMB.height() + 34)
@@ -91,14 +93,6 @@ class KeyframeStrip(QWidget):
         return -1
 
     # --- painting -------------------------------------------------------------------------------------------
-    def _pixmap(self, path: Optional[Path]) -> Optional[QPixmap]:
-        if path is None or not path.is_file():
-            return None
-        key = f"{path}|{path.stat().st_mtime_ns}"
-        if key not in self._pixmaps:
-            self._pixmaps[key] = _scaled_pixmap(path, THUMB)
-        return self._pixmaps[key]
-
     def paintEvent(self, event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.Antialiasing)
@@ -131,14 +125,16 @@ class KeyframeStrip(QWidget):
             x = rect.center().x()
             p.setPen(QPen(QColor("#1565c0"), 1))
             p.drawLine(QPointF(x, rect.bottom()), QPointF(x, line_y))
-            pix = self._pixmap(path)
+            pix = self.thumbs.get(path, THUMB)
             if pix is not None and not pix.isNull():
                 target = QRectF(pix.rect()).translated(rect.center() - QRectF(pix.rect()).center())
                 p.drawPixmap(target.topLeft(), pix)
+            elif path is not None and path.is_file() and pix is None:
+                p.fillRect(rect, pal.midlight())  # still loading
             else:
                 p.fillRect(rect, QColor("#ffcdd2"))
                 p.setPen(QColor("#b71c1c"))
-                p.drawText(rect, Qt.AlignCenter, "missing")
+                p.drawText(rect, Qt.AlignCenter, "missing" if pix is None else "unreadable")
             selected = i == self.current
             p.setPen(QPen(QColor("#1565c0") if selected else pal.mid().color(), 3 if selected else 1))
             p.drawRect(rect)
@@ -213,9 +209,9 @@ class KeyframeEditor(QWidget):
     remove_requested = Signal(int)
     move_requested = Signal(int, float)
 
-    def __init__(self, parent: Optional[QWidget] = None):
+    def __init__(self, thumbs: ImageThumbs, parent: Optional[QWidget] = None):
         super().__init__(parent)
-        self.strip = KeyframeStrip()
+        self.strip = KeyframeStrip(thumbs)
         self.add_button = QPushButton("Add…", objectName="addKeyframeButton")
         self.add_button.setToolTip("Add images as keyframes (or drop image files on the line)")
         self.remove_button = QPushButton("Remove", objectName="removeKeyframeButton", enabled=False)

@@ -20,6 +20,7 @@ from core.video.project import Keyframe, Scene
 from core.video.scene_edit_group import SetSceneFields
 from core.video.scene_edits import Edit, SetSceneField
 from gui.video import combo_utils
+from gui.video.image_thumbs import ImageThumbs
 from gui.video.inspector_inputs import FrameSlot, VideoPicker
 from gui.video.inspector_settings import SceneSettingsForm
 from gui.video.keyframe_strip import TOLERANCE, KeyframeEditor, free_time
@@ -56,9 +57,10 @@ class SceneInspector(QWidget):
         self._loading = False
         self.header = QLabel("", objectName="inspectorHeader")
         self.header.setWordWrap(True)
-        self.start = FrameSlot("Start frame", "inspectorStartFrame")
-        self.end = FrameSlot("End frame", "inspectorEndFrame")
-        self.keyframes = KeyframeEditor()
+        self.thumbs = ImageThumbs(self)
+        self.start = FrameSlot("Start frame", "inspectorStartFrame", self.thumbs)
+        self.end = FrameSlot("End frame", "inspectorEndFrame", self.thumbs)
+        self.keyframes = KeyframeEditor(self.thumbs)
         self.mode = QComboBox(objectName="inspectorModeCombo")
         self.direction = combo_utils.id_combo(DIRECTIONS, "inspectorDirectionCombo")
         self.video = VideoPicker("inspectorVideoEdit")
@@ -364,6 +366,10 @@ class SceneInspector(QWidget):
         value = self.direction.currentData() or None
         if scene.render.options.get("extend_direction") != value:
             self._apply(SetSceneField(scene.id, "render", scene.render.updated(options={"extend_direction": value})))
+
+
+    def shutdown(self) -> None:
+        self.thumbs.shutdown()
 
 
 def _html(text: str) -> str:

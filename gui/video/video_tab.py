@@ -500,6 +500,7 @@ class VideoTab(QWidget):
         self.export_group.shutdown()
         self.preview.stop()
         self.thumbnails.shutdown()
+        self.inspector.shutdown()
         self.images.shutdown()
 
 

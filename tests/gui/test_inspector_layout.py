@@ -43,6 +43,7 @@ def _visible_children(box: QWidget) -> list[QWidget]:
 
 def _check(qtbot, window, name: str, tmp_path: Path) -> None:
     estimate(qtbot, window)  # the cost line and the plan's notes are part of the picture
+    qtbot.waitUntil(lambda: not window.video_tab.inspector.thumbs._pending)  # thumbnails come from a worker
     QApplication.processEvents()
     tab = window.video_tab
     assert window.width() == 1280 and window.height() == 800
