@@ -336,9 +336,15 @@ def bench_ltx_render(tab, meter: StallMeter, scenes: int, repeat: int) -> float:
     rows = []
     for run in range(repeat):
         tab.force_check.setChecked(run > 0)  # later runs render new takes of every scene
+        shown: list = []
+        tab.estimate_shown.connect(shown.append)  # before asking: a quick estimate may arrive at once
         tab.update_estimate()
-        while tab._estimate_token != getattr(wait_for(tab.estimate_shown, 300), "token", -1):
-            pass
+        deadline = time.perf_counter() + 300
+        while not any(r.token == tab._estimate_token for r in shown):
+            if time.perf_counter() > deadline:
+                raise TimeoutError("no estimate within 300 s")
+            idle(0.05)
+        tab.estimate_shown.disconnect(shown.append)
         meter.start()
         t = time.perf_counter()
         tab.generate_button.click()

@@ -18,9 +18,9 @@ from gui.video.thumbnails import THUMB_H, THUMB_W
 #: the thumbnail as drawn in a row (the cache keeps THUMB_W x THUMB_H; the view scales it down)
 ROW_THUMB_H = 27
 ROW_THUMB_W = round(ROW_THUMB_H * THUMB_W / THUMB_H)
-COLUMN_WIDTHS = {"#": 24, "Thumbnail": ROW_THUMB_W + 8, "Title": 84, "Length": 42, "Status": 90, "Take": 116,
+COLUMN_WIDTHS = {"#": 24, "Thumbnail": ROW_THUMB_W + 8, "Title": 80, "Length": 50, "Status": 92, "Take": 146,
                  "Cost": 52, "Provider": 112, "Start frame": 70, "End frame": 70}
-MIN_PROMPT_W, MAX_PROMPT_W = 110, 900
+MIN_PROMPT_W, MAX_PROMPT_W = 100, 900
 
 
 class SceneTableWidget(QWidget):
