@@ -8,6 +8,7 @@ fields is one SetSceneFields), so Undo takes it back and Save writes it. Files g
 then copied into the project the way the CLI's edit-scene does (ProjectStore.import_asset: images/ and clips/)."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -44,8 +45,31 @@ def scene_mode(scene: Scene) -> str:
     return GENERATE
 
 
+def import_file(store, path: str, kind: str, field: str) -> tuple[Optional[str], Optional[str]]:
+    """(project-relative path, None) once a file the user gave is checked and copied into the project's `kind`
+    folder, or (None, why not). Safe on a worker thread: it touches files only, never the project model."""
+    p = Path(path).expanduser()
+    if not p.is_file():
+        return None, f"{field}: {p} is no file"
+    if kind == "images" and not is_image(p):
+        return None, f"{field}: {p.name} is not an image this app can use (PNG, JPEG, WebP)"
+    if kind == "clips":
+        try:
+            info = probe(p)
+        except ImageAIError:
+            info = None
+        # FFmpeg "reads" a still image (or a broken .png) as a one-frame video: a clip needs a size and frames
+        if info is None or not info.has_video or info.width <= 0 or info.duration <= 0 or is_image(p):
+            return None, f"{field}: {p.name} is not a video FFmpeg can read (MP4, MOV, WebM, …)"
+    try:
+        return store.import_asset(p, kind), None
+    except (OSError, ValueError, ImageAIError) as exc:
+        return None, f"{field}: {p.name} could not be copied into the project: {exc}"
+
+
 class SceneInspector(QWidget):
     problem = Signal(str)
+    _video_ready = Signal(str, str, str, object, object)  # scene id, field, mode, rel or None, problem or None
 
     def __init__(self, session: ProjectSession, info: ProviderInfo, ready: Callable[[], bool],
                  parent: Optional[QWidget] = None):
@@ -54,6 +78,7 @@ class SceneInspector(QWidget):
         self.session = session
         self.scene_id: Optional[str] = None
         self._pending_mode: Optional[str] = None  # a mode chosen whose video is not given yet
+        self.importing = False  # a video is being copied into the project
         self._loading = False
         self.header = QLabel("", objectName="inspectorHeader")
         self.header.setWordWrap(True)
@@ -123,6 +148,7 @@ class SceneInspector(QWidget):
         self.direction.currentIndexChanged.connect(lambda _: self._on_direction())
         self.video.chosen.connect(self._on_video)
         self.settings.edit_requested.connect(self._apply)
+        self._video_ready.connect(self._on_video_ready)
         s = self.session
         s.project_replaced.connect(lambda: self.set_scene(None))
         s.scene_changed.connect(lambda sid: self.load() if sid == self.scene_id else None)
@@ -250,27 +276,10 @@ class SceneInspector(QWidget):
 
     def _import(self, path: str, kind: str, field: str) -> Optional[str]:
         """Check a file the user gave and copy it into the project; None (and the reason said) when it cannot."""
-        p = Path(path).expanduser()
-        if not p.is_file():
-            self.problem.emit(f"{field}: {p} is no file")
-            return None
-        if kind == "images" and not is_image(p):
-            self.problem.emit(f"{field}: {p.name} is not an image this app can use (PNG, JPEG, WebP)")
-            return None
-        if kind == "clips":
-            try:
-                info = probe(p)
-            except ImageAIError:
-                info = None
-            # FFmpeg "reads" a still image (or a broken .png) as a one-frame video: a clip needs a size and frames
-            if info is None or not info.has_video or info.width <= 0 or info.duration <= 0 or is_image(p):
-                self.problem.emit(f"{field}: {p.name} is not a video FFmpeg can read (MP4, MOV, WebM, …)")
-                return None
-        try:
-            return self.session.store.import_asset(p, kind)
-        except (OSError, ValueError, ImageAIError) as exc:
-            self.problem.emit(f"{field}: {p.name} could not be copied into the project: {exc}")
-            return None
+        rel, problem = import_file(self.session.store, path, kind, field)
+        if problem:
+            self.problem.emit(problem)
+        return rel
 
     def _set_frame(self, field: str, path: str) -> None:
         if self.scene() is None:
@@ -345,14 +354,29 @@ class SceneInspector(QWidget):
         return bool(changed) and self._apply(SetSceneFields(scene.id, changed, text))
 
     def _on_video(self, path: str) -> None:
+        """A video is probed and copied into the project on a worker thread (a long source video takes seconds);
+        the edit follows on the GUI thread, for the scene it was given for."""
         scene = self.scene()
         mode = self._pending_mode or (scene_mode(scene) if scene else None)
-        if scene is None or mode not in (EXTEND_CLIP, TRANSFORM):
+        if scene is None or mode not in (EXTEND_CLIP, TRANSFORM) or self.importing:
             return
         field = "extend_video" if mode == EXTEND_CLIP else "source_video"
-        rel = self._import(path, "clips", field)
-        if rel is None:
-            self.load()
+        self.importing = True
+        self.video.setEnabled(False)
+        self.chain_note.setText(f"Copying {Path(path).name} into the project…")
+        store = self.session.store
+        threading.Thread(target=lambda: self._video_ready.emit(scene.id, field, mode,
+                                                               *import_file(store, path, "clips", field)),
+                         name="inspector-import", daemon=True).start()
+
+    def _on_video_ready(self, scene_id: str, field: str, mode: str, rel: Optional[str], problem: Optional[str]):
+        self.importing = False
+        self.video.setEnabled(True)
+        if problem:
+            self.problem.emit(problem)
+        scene = self.scene()
+        if rel is None or scene is None or scene.id != scene_id:
+            self.load()  # refused, or the user moved on to another scene meanwhile: nothing changes
             return
         self._pending_mode = None
         if not self._set_inputs(scene, {field: rel}, "Extend a clip" if mode == EXTEND_CLIP else

@@ -21,7 +21,7 @@ def opened(open_window, tmp_path):
     return window, [s.id for s in window.session.project.scenes]
 
 
-def test_a_mode_switch_is_one_undo_step_and_clears_the_other_inputs(opened, tmp_path):
+def test_a_mode_switch_is_one_undo_step_and_clears_the_other_inputs(opened, tmp_path, qtbot):
     window, ids = opened
     tab, insp = window.video_tab, window.video_tab.inspector
     clip = write_clip(tmp_path / "take.mp4", 2.0, 24)
@@ -29,6 +29,7 @@ def test_a_mode_switch_is_one_undo_step_and_clears_the_other_inputs(opened, tmp_
     choose(insp.mode, EXTEND_CLIP)
     assert insp.video.isVisible() and "Choose the video" in insp.chain_note.text()
     insp.video.chosen.emit(str(clip))
+    qtbot.waitUntil(lambda: not insp.importing)  # probed and copied on a worker thread
     scene = window.session.project.scene(ids[1])
     assert scene.extend_video == "clips/take.mp4" and scene.extend_scene_id is None
     choose(insp.direction, "backward")
@@ -46,7 +47,7 @@ def test_a_mode_switch_is_one_undo_step_and_clears_the_other_inputs(opened, tmp_
     assert scene.render.options == {}
 
 
-def test_files_that_cannot_be_used_are_refused_with_the_reason(opened, tmp_path):
+def test_files_that_cannot_be_used_are_refused_with_the_reason(opened, tmp_path, qtbot):
     window, ids = opened
     tab, insp = window.video_tab, window.video_tab.inspector
     text = tmp_path / "notes.png"
@@ -55,8 +56,9 @@ def test_files_that_cannot_be_used_are_refused_with_the_reason(opened, tmp_path)
     insp.start.chosen.emit(str(text))
     insp.add_keyframes([str(text)], 1.0)
     choose(insp.mode, TRANSFORM)
-    insp.video.chosen.emit(str(text))
-    insp.video.chosen.emit(str(tmp_path / "nowhere.mp4"))
+    for video in (text, tmp_path / "nowhere.mp4"):
+        insp.video.chosen.emit(str(video))
+        qtbot.waitUntil(lambda: not insp.importing)
     scene = window.session.project.scene(ids[0])
     assert (scene.start_frame, scene.keyframes, scene.source_video) == (None, [], None)
     console = tab.console.visible_text()
@@ -125,3 +127,18 @@ def test_the_inspector_follows_the_selection_and_a_removed_parent(opened):
     window.session.undo()
     tab.scenes.select_ids([ids[2]])
     assert insp.mode.currentData() == EXTEND_PREVIOUS
+
+
+def test_a_video_copied_meanwhile_lands_on_the_scene_it_was_given_for(opened, tmp_path, qtbot):
+    window, ids = opened
+    tab, insp = window.video_tab, window.video_tab.inspector
+    clip = write_clip(tmp_path / "long.mp4", 2.0, 24)
+    tab.scenes.select_ids([ids[1]])
+    choose(insp.mode, TRANSFORM)
+    insp.video.chosen.emit(str(clip))  # copied on a worker; its answer arrives through the event loop
+    assert insp.importing and "Copying long.mp4" in insp.chain_note.text()
+    tab.scenes.select_ids([ids[2]])  # the user moves on before the copy is done
+    qtbot.waitUntil(lambda: not insp.importing)
+    project = window.session.project
+    assert project.scene(ids[1]).source_video is None and project.scene(ids[2]).source_video is None
+    assert not window.session.history.can_undo()

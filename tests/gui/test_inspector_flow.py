@@ -124,6 +124,7 @@ def test_every_inspector_setting_renders_on_fal_and_survives_reopening(open_wind
     assert inspector.video.isVisible()
     inspector.video.path.setText(str(source))
     inspector.video.path.editingFinished.emit()
+    qtbot.waitUntil(lambda: not inspector.importing)  # probed and copied on a worker thread
     assert scene(3).source_video == "clips/source.mp4" and (project.folder / "clips/source.mp4").is_file()
 
     # --- scene 4: camera motion with a speed, audio on with an audio prompt, a negative prompt

@@ -96,6 +96,7 @@ def test_the_inspector_at_1280x800_for_each_kind_of_scene(open_window, film, tmp
     tab.scenes.select_ids([ids[2]])
     choose(insp.mode, TRANSFORM)
     insp.video.chosen.emit(str(source))
+    qtbot.waitUntil(lambda: not insp.importing)
     _check(qtbot, window, "inspector-transform", tmp_path)
 
     tab.scenes.select_ids([ids[3]])
