@@ -196,6 +196,14 @@ def test_a_hand_made_loop_is_a_problem_not_a_hang(tmp_path):
     assert "makes a loop" in str(err.value)
 
 
+def test_a_link_to_a_scene_removed_elsewhere_is_a_problem(tmp_path):
+    store, (one, two, three) = chained_project(tmp_path)
+    store.project.scenes.remove(one)  # as a merge with another process's removal can leave it
+    with pytest.raises(InvalidRequestError) as err:
+        RenderQueue(store, Settings(), provider_getter=registry.get).plan()
+    assert f"scene 1 extends a scene that was removed ({one.id}): choose another scene or none" in str(err.value)
+
+
 def test_sigkill_while_the_parent_renders_then_resume_keeps_the_order(tmp_path, jobserver):  # noqa: F811
     url, state = jobserver
     config = tmp_path / "config"

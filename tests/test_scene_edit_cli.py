@@ -49,6 +49,9 @@ def test_a_keyframe_left_past_the_end_by_shortening_is_fixed_by_a_longer_duratio
         EditHistory(store.project, lock=store.lock).push(SetSceneField(store.project.scenes[0].id, "duration", 2.0))
     assert str(refused.value) == ("duration: a 2 s scene would leave its keyframe at 4 s past the end (allowed: at "
                                   "least 4 s, without the keyframe at 4 s)")
+    late = [{"seconds": 6.0, "image": "images/key.png"}]
+    with pytest.raises(InvalidRequestError, match="a keyframe at 6 s is past the end of the 5 s scene"):
+        EditHistory(store.project).push(SetSceneField(store.project.scenes[0].id, "keyframes", late))
     store.project.scenes[0].duration = 2.0  # as a project file from an older version can hold it
     store.save()
     assert "past the end" in run_cli("project", "render", proj, "--estimate").stderr
