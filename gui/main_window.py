@@ -331,7 +331,7 @@ class MainWindow(QMainWindow):
         state = qs.value("state")
         if state is not None:
             self.restoreState(state)
-        for name, splitter in (("splitter", self.video_tab.splitter), ("right", self.video_tab.right_splitter)):
+        for name, splitter in self.video_tab.splitters().items():
             sizes = qs.value(name)
             if sizes is not None:
                 splitter.restoreState(sizes)
@@ -340,8 +340,8 @@ class MainWindow(QMainWindow):
         qs = self._qsettings()
         qs.setValue("geometry", self.saveGeometry())
         qs.setValue("state", self.saveState())
-        qs.setValue("splitter", self.video_tab.splitter.saveState())
-        qs.setValue("right", self.video_tab.right_splitter.saveState())
+        for name, splitter in self.video_tab.splitters().items():
+            qs.setValue(name, splitter.saveState())
         qs.sync()
 
     def closeEvent(self, event) -> None:

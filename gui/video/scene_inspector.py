@@ -228,7 +228,8 @@ class SceneInspector(QWidget):
         needs_file = mode in (EXTEND_CLIP, TRANSFORM)
         self._action_form.setRowVisible(self.video, needs_file)
         self.video_label.setText("Clip:" if mode == EXTEND_CLIP else "Source:")
-        self.video.setToolTip("The clip this scene extends" if mode == EXTEND_CLIP else "The video this scene transforms")
+        self.video.setToolTip("The clip this scene extends" if mode == EXTEND_CLIP
+                              else "The video this scene transforms")
         rel = None
         if scene is not None and not self._pending_mode:
             rel = scene.extend_video if mode == EXTEND_CLIP else scene.source_video if mode == TRANSFORM else None

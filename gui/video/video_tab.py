@@ -488,6 +488,12 @@ class VideoTab(QWidget):
         self._compare_dialog = dialog
         return dialog
 
+    def splitters(self) -> dict[str, QSplitter]:
+        """The splitters whose places the window keeps across restarts, by the name they are saved under (a name
+        changes when a splitter's parts do, so a place saved for another layout is not applied)."""
+        return {"splitter": self.splitter, "storyboard": self.right_splitter, "board": self.board_splitter,
+                "bottom": self.bottom_splitter}
+
     def play(self, path: str) -> None:
         """Play a clip or an export in the preview, bringing the preview's tab to the front."""
         self.bottom_tabs.setCurrentWidget(self.preview)
