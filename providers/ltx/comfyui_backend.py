@@ -31,7 +31,6 @@ from core.errors import (BadOutputError, CancelledError, ImageAIError, InvalidRe
                          UnavailableError)
 from core.render.contract import ProgressCallback, ProgressEvent, RenderResult, no_progress
 from core.video.render_settings import frame_size
-from providers.ltx import camera
 from providers.ltx import comfyui_output as outputs
 from providers.ltx import comfyui_workflows as wf
 from providers.ltx.backend import LTXBackend
@@ -50,7 +49,10 @@ if TYPE_CHECKING:
     from providers.ltx.plan import LTXPlan
 
 SPATIAL, TEMPORAL = 32, 8  # the LTX VAEs; ComfyUI checks only min/max, so the built-in templates snap
-CKPT_HINTS = {"ltx-video-2b": ("2b",), "ltx-video-13b": ("13b",), "ltx-2-19b": ("ltx-2", "ltx2")}
+# the LTX-2 hints end in a separator so that an LTX-2.3 checkpoint (ltx-2.3-22b-...) is not taken for LTX-2 19B
+_LTX23 = ("ltx-2.3", "ltx_2.3", "ltx2.3", "ltx-2-3")
+CKPT_HINTS = {"ltx-video-2b": ("2b",), "ltx-video-13b": ("13b",), "ltx-2-19b": ("ltx-2-", "ltx2-", "ltx_2_", "19b"),
+              "ltx-2.3-fast": _LTX23, "ltx-2.3-pro": _LTX23}
 #: polls in a row in which the server knows nothing of a prompt before it counts as lost
 LOST_AFTER_POLLS = 3
 _UPLOAD = "\x00upload:"  # stands for a file not uploaded yet while the graph is checked
@@ -149,8 +151,8 @@ class ComfyUIBackend(LTXBackend):
         s = plan.config
         info = LOCAL_MODELS.get(s.model or "")
         w, h, f, _ = self._shape(plan)
-        prompt, _, _ = camera.apply(s.prompt, s.camera_motion, s.camera_speed, "prompt")
-        return {"prompt": prompt, "negative_prompt": s.negative_prompt or "", "width": w, "height": h,
+        # the plan's prompt: the camera wording where no camera LoRA takes the motion, the audio prompt folded in
+        return {"prompt": plan.prompt, "negative_prompt": s.negative_prompt or "", "width": w, "height": h,
                 "num_frames": f, "fps": s.fps, "seed": s.seed if s.seed is not None else 0,
                 "steps": s.num_inference_steps or (info.default_steps if info else 30),
                 "cfg": s.guidance_scale if s.guidance_scale is not None else (info.default_guidance if info else 3.0),
@@ -180,10 +182,9 @@ class ComfyUIBackend(LTXBackend):
                             allowed=wf.USER_PLACEHOLDERS)
             require(graph, info, server, skip=skip)
             return graph
-        mode = {"extend": "extend", "video-to-video": "video-to-video", "first-last-frame": "first-last-frame",
-                "multi-keyframe": "first-last-frame", "image-to-video": "image-to-video"}.get(plan.mode)
-        if mode is None:
-            mode = "image-to-video" if plan.start_image else ("lora" if s.lora_path else "text-to-video")
+        mode = wf.template_for(s.model, "image-to-video" if plan.start_image and plan.mode == "text-to-video"
+                               else plan.mode, audio=s.include_audio, camera_lora=plan.camera_lora is not None,
+                               lora=bool(s.lora_path))
         if mode == "extend":
             extra.update({k: v for k, v in self._extend(plan).items() if k != "backward"})
         graph = wf.load_template(mode, s.model)  # the template set of the model's LTX version
@@ -195,7 +196,11 @@ class ComfyUIBackend(LTXBackend):
                 (min(f - 1, max(0, int(round(t * s.fps)))), names[f"keyframe:{i}"])
                 for i, (t, _) in enumerate(s.keyframes)])
         extra.update(wf.model_values(s.model, info))
-        extra["ckpt_name"] = self._checkpoint(info, s.model, server)
+        if "ckpt_name" in wf.placeholders(graph):  # the LTX-2.5 set loads a split transformer instead
+            extra["ckpt_name"] = self._checkpoint(info, s.model, server)
+        if plan.camera_lora:  # the camera-LoRA template: the server's file for the motion, strength from the speed
+            extra["lora_name"] = wf.camera_lora_file(s.model, plan.camera_lora, info)
+            extra["lora_strength"] = plan.camera_scale
         clips = options(_input(info, "CLIPLoader", "clip_name")) or []
         t5 = [c for c in clips if "t5" in str(c).lower()] or clips
         extra["clip_name"] = t5[0] if t5 else "t5xxl_fp16.safetensors"  # the check below names what is missing
@@ -321,7 +326,7 @@ class ComfyUIBackend(LTXBackend):
         await FARM.wait_change(self.poll_interval)
         for s in busy:
             try:
-                await probe.refresh(ComfyUIClient(s, self.health))
+                await probe.refresh(ComfyUIClient(s, self.health), every_s=self.poll_interval)
             except TransientError:
                 continue
 

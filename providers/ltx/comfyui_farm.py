@@ -7,7 +7,8 @@ server a scene goes to, when a server counts as down, and what must be removed f
   server has a measurement, the `comfyui_server_weights` setting (capacity, 1.0 by default) scales the measured
   servers' mean (or stands alone while none is measured). A server holds at most DEPTH of this app's prompts
   waiting behind the one it runs: the rest wait in the app, so each is placed when the farm's speeds are known
-  and a slow server never ends up with the last scenes while a fast one idles.
+  and a slow server never ends up with the last scenes while a fast one idles; until a server's speed is
+  measured it holds one prompt only.
 - Down: a server whose polls failed DOWN_AFTER_POLLS times in a row (per job following it) is marked down; its
   unfinished scenes move to another server under the same prompt id, and the prompt ids that moved away are
   deleted (queued) or interrupted (running) there as soon as it answers again, so no prompt runs to completion
@@ -23,6 +24,7 @@ import json
 import logging
 import statistics
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -54,6 +56,7 @@ class ServerState:
     moved_away: set[str] = field(default_factory=set)   # prompt ids to delete/interrupt when it answers again
     measured: set[str] = field(default_factory=set)
     models: Optional[list[str]] = None  # its checkpoint files, as last asked
+    started: dict[str, float] = field(default_factory=dict)  # prompt id -> when it was first seen running
 
     def seconds(self) -> Optional[float]:
         return statistics.median(self.times[-8:]) if self.times else None
@@ -153,6 +156,8 @@ class Farm:
             st = self._servers.get(s.url)
             if st is not None and prompt_id in st.jobs and st.jobs[prompt_id] != state:
                 st.jobs[prompt_id] = state
+                if state == "running":
+                    st.started[prompt_id] = time.monotonic()
                 changed = True
             else:
                 changed = False
@@ -171,6 +176,7 @@ class Farm:
             st = self._servers.get(s.url)
             if st is not None:
                 st.jobs.pop(prompt_id, None)
+                st.started.pop(prompt_id, None)
         self.changed()
 
     def measured(self, s: ComfyServer, prompt_id: str, seconds: Optional[float]) -> None:
@@ -178,6 +184,7 @@ class Farm:
         st = self.server(s)
         with self._lock:
             st.jobs.pop(prompt_id, None)
+            st.started.pop(prompt_id, None)
             if seconds is not None and prompt_id not in st.measured:
                 st.measured.add(prompt_id)
                 st.times.append(seconds)
@@ -235,22 +242,31 @@ class Farm:
         return (statistics.mean(unit) if unit else 1.0) / max(weight, 1e-6)
 
     def expected_finish(self, s: ComfyServer) -> float:
-        """Seconds until a new prompt placed there now would finish: the work ahead of it plus its own."""
+        """Seconds until a new prompt placed there now would finish: what is left of the running prompt, the
+        prompts ahead (this app's, held ones included, and others') and its own."""
+        each = self.seconds_per_prompt(s)
+        now = time.monotonic()
         with self._lock:
             st = self._servers.get(s.url)
-            mine = list(st.jobs.values()) if st else []
-            foreign = max(0, (st.queue or 0) - len(mine)) if st else 0
-        ahead = sum(1 for j in mine if j != "running") + 0.5 * sum(1 for j in mine if j == "running") + foreign
-        return (ahead + 1) * self.seconds_per_prompt(s)
+            if st is None:
+                return each
+            running = [p for p, j in st.jobs.items() if j == "running"]
+            ahead = sum(1 for j in st.jobs.values() if j != "running")
+            foreign = max(0, (st.queue or 0) - len(st.jobs))
+            left = sum(max(0.1 * each, each - (now - st.started.get(p, now))) for p in running)
+        return left + (ahead + foreign + 1) * each
 
     def has_room(self, s: ComfyServer) -> bool:
+        """Whether a prompt may be sent there now: DEPTH waiting behind the running one, or only one at all until
+        the server's speed is measured (a slow server does not get a second scene on a guess)."""
         with self._lock:
             st = self._servers.get(s.url)
             if st is None:
                 return True
             queued = sum(1 for j in st.jobs.values() if j in ("placing", "queued"))
             running = any(j == "running" for j in st.jobs.values())
-        return queued < DEPTH + (0 if running else 1)
+            depth = DEPTH if st.times else 0
+        return queued < depth + (0 if running else 1)
 
     def best(self, servers: list[ComfyServer]) -> Optional[ComfyServer]:
         """The server where a prompt finishes first (ties: the order given)."""

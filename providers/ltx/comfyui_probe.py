@@ -13,15 +13,20 @@ from providers.ltx.comfyui_farm import FARM, ServerView
 from providers.ltx.comfyui_servers import HEALTH, ComfyServer, Health, configured_servers
 
 _last_try: dict[str, float] = {}  # URL -> when its moved-away prompts were last tried (monotonic)
+_last_refresh: dict[str, float] = {}  # URL -> when its queue was last asked for the farm
 
 
 def weight_of(settings: Settings, server: ComfyServer) -> float:
     return float((getattr(settings, "comfyui_server_weights", None) or {}).get(server.id, 1.0))
 
 
-async def refresh(client: ComfyUIClient) -> None:
-    """The server's queue: this app's prompts there queued, running or gone (ended). TransientError when it does
-    not answer."""
+async def refresh(client: ComfyUIClient, every_s: float = 0.0) -> None:
+    """The server's queue: this app's prompts there queued, running or gone (ended); asked at most once per
+    `every_s` however many scenes wait. TransientError when it does not answer."""
+    now = time.monotonic()
+    if every_s and now - _last_refresh.get(client.base_url, 0.0) < every_s:
+        return
+    _last_refresh[client.base_url] = now
     state = await client.queue_state()
     running = {_item_id(i) for i in state.get("queue_running") or []}
     pending = {_item_id(i) for i in state.get("queue_pending") or []}

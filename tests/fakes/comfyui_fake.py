@@ -56,10 +56,13 @@ def _recorded() -> str:
 class FakeComfyUI:
     def __init__(self, *, missing_nodes: tuple[str, ...] = (), steps: int = 4, step_delay: float = 0.02,
                  checkpoints=("ltx-video-2b-v0.9.5.safetensors", "ltxv-13b-0.9.8-distilled.safetensors"),
-                 clips=("t5xxl_fp16.safetensors",), loras=("style.safetensors",), port: int = 0):
+                 clips=("t5xxl_fp16.safetensors",), loras=("style.safetensors",), unets=(), vaes=(),
+                 port: int = 0):
         self.missing_nodes = set(missing_nodes)
         self.steps, self.step_delay = steps, step_delay
         self.checkpoints, self.clips, self.loras = list(checkpoints), list(clips), list(loras)
+        # models/diffusion_models and models/vae (the LTX-2.5 split files); clips are models/text_encoders
+        self.unets, self.vaes = list(unets), list(vaes)
         self.port = port
         self.received: list[dict] = []            # every accepted /prompt body
         self.requests: list[tuple[str, str]] = []  # every request: (method, path)
@@ -80,6 +83,7 @@ class FakeComfyUI:
         self.sockets: dict[str, web.WebSocketResponse] = {}
         self.completions: dict[str, int] = {}
         self.busy_s = 0.0
+        self.timeline: list[tuple[str, float, float]] = []  # (prompt id, start, end) on time.monotonic()
         self.frozen = False
         self.freeze_at_start: Optional[int] = None  # freeze as the n-th prompt starts (mid-run, deterministic)
         self._interrupt = False
@@ -186,12 +190,15 @@ class FakeComfyUI:
     def info(self) -> dict:
         info = {k: v for k, v in json.loads(_recorded()).items() if k not in self.missing_nodes}
         models = {"ckpt_name": self.checkpoints, "clip_name": self.clips, "clip_name1": self.clips,
-                  "clip_name2": self.clips, "lora_name": self.loras}
+                  "clip_name2": self.clips, "text_encoder": self.clips, "lora_name": self.loras,
+                  "unet_name": self.unets, "vae_name": ["pixel_space", *self.vaes]}
         for node in info.values():
             for section in ("required", "optional"):
                 for name, spec in (node["input"].get(section) or {}).items():
                     if name in models and isinstance(spec, list) and isinstance(spec[0], list):
                         spec[0] = list(models[name])
+                    elif name in models and isinstance(spec, list) and spec[0] == "COMBO":  # the newer form
+                        spec[1]["options"] = list(models[name])
         if "LoadImage" in info:
             info["LoadImage"]["input"]["required"]["image"][0] = sorted(
                 n for n in self.uploads if n.lower().endswith(IMAGE_EXT))
@@ -357,6 +364,7 @@ class FakeComfyUI:
             finally:
                 self.running = None
                 self.busy_s += time.monotonic() - began
+                self.timeline.append((pid, began, time.monotonic()))
 
     async def _execute(self, pid: str, graph: dict, cid: str) -> None:
         messages = []
@@ -472,8 +480,13 @@ class FakeComfyUI:
         path = self._tmp / name
         codec = ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", "40"] if ext == ".webm" else \
             ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart"]
+        # a CreateVideo fed the decoded audio (the LTX-2.x audio templates) gives the clip a sound track: a tone
+        sound = ext == ".mp4" and any(n["class_type"] == "CreateVideo" and isinstance(n["inputs"].get("audio"), list)
+                                      for n in graph.values())
+        tone = ["-f", "lavfi", "-i", f"sine=frequency=440:duration={length / fps:.3f}", "-c:a", "aac",
+                "-shortest"] if sound else []
         subprocess.run([ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s",
-                        f"{width}x{height}", "-r", f"{fps:g}", "-i", "-", *codec, str(path)],
+                        f"{width}x{height}", "-r", f"{fps:g}", "-i", "-", *tone, *codec, str(path)],
                        input=b"".join(f.tobytes() for f in frames), check=True, timeout=60)
         data = path.read_bytes()
         if junk == "png_as_mp4":
