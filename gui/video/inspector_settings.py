@@ -14,6 +14,7 @@ from core.video.project import Scene, VideoProject
 from core.video.render_settings import CAMERA_MOTIONS, DEFAULT_PROVIDER, RenderSettings
 from core.video.scene_edits import Edit, SetSceneField, SetSceneProvider
 from gui.video import combo_utils
+from gui.video.control_rules import control_reasons
 from gui.video.provider_info import ProviderInfo, price_text
 
 DEFAULT = ""          # a combo's data for "inherit"
@@ -118,9 +119,6 @@ class SceneSettingsForm(QWidget):
         self.speed.setValue(own.camera_speed if own.camera_speed is not None else NO_SPEED)
         self.speed.setSpecialValueText(f"Project ({base.camera_speed or 1.0:.2f}×)")
         self.speed.blockSignals(blocked)
-        moving = (layered.camera_motion or "none") != "none"
-        self.speed.setEnabled(scene is not None and moving)
-        self.speed.setToolTip("" if moving else "Choose a camera motion first: the speed is that motion's")
 
         shown = {True: "on", False: "off", None: "model default"}[base.include_audio]
         audio_items = [(f"Project default ({shown})", DEFAULT, None), ("On", "on", None), ("Off", "off", None)]
@@ -131,8 +129,26 @@ class SceneSettingsForm(QWidget):
             edit.setText(own_text or "")
             if base_text:
                 edit.setPlaceholderText(f"Project default: {base_text}")
-        for w in (self.provider, self.model, self.motion, self.audio, self.audio_prompt, self.negative):
+        for w in (self.provider, self.model, self.motion):
             w.setEnabled(scene is not None)
+        self._honest(scene, layered)
+
+    def _honest(self, scene: Optional[Scene], layered: RenderSettings) -> None:
+        """A setting the scene's model does not take is greyed out, its tooltip naming models that take it (the
+        project group's rules, gui.video.control_rules)."""
+        reasons: dict[str, Optional[str]] = {}
+        if self._ready():
+            chosen = self.info.offer(layered.provider, layered.model, layered.deployment)
+            reasons = control_reasons(chosen, self.info.offers())
+        if (layered.camera_motion or "none") == "none" and reasons.get("camera_speed") is None:
+            reasons["camera_speed"] = "Choose a camera motion first: the speed is that motion's"
+        if layered.include_audio is False and reasons.get("audio_prompt") is None:
+            reasons["audio_prompt"] = "Audio is off: choose On to describe the sound"
+        for control, widget in (("negative_prompt", self.negative), ("include_audio", self.audio),
+                                ("audio_prompt", self.audio_prompt), ("camera_speed", self.speed)):
+            why = reasons.get(control)
+            widget.setEnabled(scene is not None and why is None)
+            widget.setToolTip(why or "")
 
     # --- changing -----------------------------------------------------------------------------------------
     def _edit(self, edit: Edit) -> None:

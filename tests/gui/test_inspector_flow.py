@@ -81,6 +81,8 @@ def test_every_inspector_setting_renders_on_fal_and_survives_reopening(open_wind
     assert inspector.scene_id == ids[0] and "Scene 1" in inspector.header.text()
     choose(inspector.settings.model, "ltx-video-13b")
     assert scene(1).render.model == "ltx-video-13b"
+    audio = inspector.settings.audio  # LTX-Video 13B makes no sound: greyed out, naming models that do
+    assert not audio.isEnabled() and "Offered by" in audio.toolTip() and "LTX-2" in audio.toolTip(), audio.toolTip()
     strip = inspector.keyframes.strip
     drop(strip, keys[:2], strip.x_of(0.5))  # two files: the first where dropped, the second in the largest gap
     drop(strip, keys[2:], strip.x_of(1.8))
