@@ -268,8 +268,9 @@ class ComfyUIBackend(LTXBackend):
 
     async def _place(self, plan: "LTXPlan", progress: ProgressCallback, seed: int, prompt_id: str,
                      exclude: frozenset[str] = frozenset(), hold: bool = True) -> str:
-        """Queue the prompt where it finishes first; with `hold`, wait in the app while that server already has
-        DEPTH prompts of this app waiting (placing a moved scene does not wait)."""
+        """Queue the prompt where it finishes first; with `hold` and a choice of servers, wait in the app while
+        that server has no room (comfyui_farm.py); a lone server queues every scene at once, a moved one never
+        waits."""
         placeholders = {key: f"{_UPLOAD}{key}" for key, _ in self._inputs(plan)}
         lacking: dict[str, MissingOnServer] = {}
         unanswered: dict[str, str] = {}
@@ -277,7 +278,7 @@ class ComfyUIBackend(LTXBackend):
             order = [s for s in self._order(exclude) if s.id not in lacking]
             usable = [s for s in order if s.id not in unanswered]
             best = usable[0] if usable else None
-            if best is not None and hold and not FARM.has_room(best) and not FARM.is_down(best):
+            if best is not None and hold and len(usable) > 1 and not FARM.has_room(best) and not FARM.is_down(best):
                 # held for `best`: counted there, so the next waiting scene sees it ahead and may go elsewhere
                 FARM.job_added(best, f"held:{prompt_id}", "held")
                 try:
