@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -86,10 +87,20 @@ if fal_client is not None:
         @_async_cached_property(asyncio.Lock)
         async def _client(self) -> httpx.AsyncClient:
             auth = await self._auth
+            # the one cached TLS context (transfer.ssl_context): httpx builds a new one per client otherwise, which
+            # reads the CA bundle holding the interpreter lock (~65 ms each, a stall of the app's window)
+            inner = httpx.AsyncHTTPTransport(verify=transfer.ssl_context())
             return httpx.AsyncClient(
-                transport=_GuardTransport(_fc.AsyncBackupDomainTransport()),
+                transport=_GuardTransport(_fc.AsyncBackupDomainTransport(transport=inner)),
                 headers={"Authorization": auth.header_value, "User-Agent": _fc.USER_AGENT},
                 timeout=self.default_timeout)
+
+        @asynccontextmanager
+        async def _cdn_client(self):
+            # fal-client opens one client per upload: with the cached TLS context, not a new one each time
+            async with httpx.AsyncClient(headers={"User-Agent": _fc.USER_AGENT}, timeout=self.default_timeout,
+                                         verify=transfer.ssl_context()) as client:
+                yield client
 
 
 def _map(exc: BaseException, *, on_submit: bool = False) -> ImageAIError:
