@@ -211,7 +211,7 @@ def test_ltx25_is_served_by_fal_and_replicate_with_their_own_limits():
     fast, pro = catalog.entry("ltx-2.5-fast", "fal"), catalog.entry("ltx-2.5-pro", "fal")
     assert fast["endpoints"]["text-to-video"] == "lightricks/ltx-2.5/text-to-video/fast"
     assert pro["endpoints"]["image-to-video"] == "lightricks/ltx-2.5/image-to-video/pro"
-    assert catalog.deployments_of("ltx-2.5-pro") == ["fal"]  # Replicate has no LTX-2.5 Pro
+    assert catalog.deployments_of("ltx-2.5-pro") == ["fal", "comfyui"]  # Replicate has no LTX-2.5 Pro
     assert "lightricks/ltx-2.5" in catalog.endpoint_families("fal")  # a job of unknown endpoint can be cancelled
     # 720p is new with 2.5; Pro stops at 1080p, 50 fps and 10 s
     info = catalog.model_info("ltx-2.5-pro", "fal")

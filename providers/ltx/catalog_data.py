@@ -104,6 +104,16 @@ _LTXV_13B_DEFAULTS = _defaults("720p", "16:9", 30, 4)
 # LTX-2 one-stage defaults (ltx-pipelines constants): 768x512, 121 frames at 24 fps
 _LTX2_OPEN_DEFAULTS = _defaults("480p", "4:3", 24, 5)
 
+# LTX-2.3 / 2.5 open weights on ComfyUI (providers/ltx/workflows/ltx2_3, ltx2_5): the built-in templates render
+# text and image to video, sound (text to video only) and a camera LoRA; sampled on manual sigmas, so no steps
+# setting. Both hosted tiers run the same weights there. Defaults: ComfyUI's own LTX-2.x templates (1280x720,
+# 5 s; 25 fps for 2.3, 24 fps for 2.5). One sampling pass at the asked size: up to 10 s, 1080p at most.
+_LTX2X_COMFYUI = dict(resolutions=["480p", "720p", "1080p"], fps=[24, 25, 48, 50], min_duration=1, max_duration=10,
+                      modes=["text-to-video", "image-to-video", "audio", "camera-lora"], extend_directions=[],
+                      params=["seed", "negative_prompt", "guidance", "generate_audio", "camera_speed"])
+_LTX23_COMFYUI_DEFAULTS = _defaults("720p", "16:9", 25, 5)
+_LTX25_COMFYUI_DEFAULTS = _defaults("720p", "16:9", 24, 5)
+
 
 MODELS: dict[str, dict] = {
     # ---------------- LTX-2 hosted tiers (Lightricks' model behind fal and Replicate) ----------------
@@ -226,6 +236,7 @@ MODELS: dict[str, dict] = {
                 "camera": "native", "params": NATIVE_CAMERA_PARAMS, "max_reference_images": 1,
                 "price_per_second": FAST_PRICES, "price_published": False,
             },
+            "comfyui": _open(**_LTX2X_COMFYUI, defaults=dict(_LTX23_COMFYUI_DEFAULTS)),
         },
     },
     "ltx-2.3-pro": {
@@ -266,6 +277,7 @@ MODELS: dict[str, dict] = {
                 "price_per_second": PRO_PRICES, "mode_prices": {"extend": EDIT_PRICE, "video-to-video": EDIT_PRICE},
                 "price_published": False,
             },
+            "comfyui": _open(**_LTX2X_COMFYUI, defaults=dict(_LTX23_COMFYUI_DEFAULTS)),
         },
     },
     # ---------------- LTX-2.5 hosted (Lightricks' partner endpoints on fal: owner "lightricks", not "fal-ai") ----
@@ -305,6 +317,7 @@ MODELS: dict[str, dict] = {
                 "price_per_second": {"720p": 0.03, "1080p": 0.06, "1440p": 0.12, "2160p": 0.24},
                 "price_published": False,
             },
+            "comfyui": _open(**_LTX2X_COMFYUI, defaults=dict(_LTX25_COMFYUI_DEFAULTS)),
         },
     },
     # Pro: 720p/1080p, no 48 fps, 6-10 s; not on Replicate
@@ -323,6 +336,7 @@ MODELS: dict[str, dict] = {
                 "camera": "native", "params": NATIVE_CAMERA_PARAMS, "max_reference_images": 1,
                 "price_per_second": {"720p": 0.12, "1080p": 0.17}, "price_published": True,
             },
+            "comfyui": _open(**_LTX2X_COMFYUI, defaults=dict(_LTX25_COMFYUI_DEFAULTS)),
         },
     },
     # ---------------- LTX-2 19B open weights (fal runs them; local/comfyui too) ----------------
@@ -359,12 +373,14 @@ MODELS: dict[str, dict] = {
                            defaults=dict(_LTX2_OPEN_DEFAULTS),
                            params=["seed", "negative_prompt", "guidance", "steps", "generate_audio",
                                    "camera_speed"]),
-            # the built-in ComfyUI templates render no audio yet (an LTX-2 audio template comes with the ComfyUI
-            # issue): the audio switch and the audio prompt are listed as ignored there, never silently dropped
+            # sound comes from the LTX-2 audio template (text to video only; asked for with --audio or an audio
+            # prompt); the set has no camera-LoRA template, so a motion is prompt wording there
             "comfyui": _comfyui(resolutions=["480p", "720p", "1080p"], fps=[24, 25], min_duration=1, max_duration=10,
                                 modes=["text-to-video", "image-to-video", "first-last-frame", "multi-keyframe",
-                                       "extend", "video-to-video", "camera-lora", "lora"],
-                                defaults=dict(_LTX2_OPEN_DEFAULTS)),
+                                       "extend", "video-to-video", "audio", "camera-lora", "lora"],
+                                defaults=dict(_LTX2_OPEN_DEFAULTS),
+                                params=["seed", "negative_prompt", "guidance", "steps", "generate_audio",
+                                        "camera_speed"]),
         },
     },
     # ---------------- LTX-Video 0.9.x ----------------

@@ -44,6 +44,45 @@ def load_template(name: str, model: str | None = None) -> dict:
     return json.loads((TEMPLATE_DIR / chosen["templates"][name]).read_text(encoding="utf-8"))
 
 
+def template_for(model: str | None, mode: str, *, audio: bool = False, camera_lora: bool = False,
+                 lora: bool = False) -> str:
+    """The built-in template a render uses: the mode's own (keyframes ride on first/last frame); a text-to-video
+    render with audio takes the set's audio template, one with a camera LoRA its camera-LoRA template (audio
+    first: no template has both, so the camera then becomes prompt wording), one with a LoRA of the user's the
+    LoRA template where the set has one."""
+    mode = "first-last-frame" if mode == "multi-keyframe" else mode
+    if mode != "text-to-video":
+        return mode
+    templates = SETS["sets"][template_set(model)]["templates"]
+    for wanted, name in ((audio, "audio"), (camera_lora, "camera-lora"), (lora, "lora")):
+        if wanted and name in templates:
+            return name
+    return mode
+
+
+def takes_audio(model: str | None, mode: str) -> bool:
+    """Whether a render of this mode can have sound: the model's set has an audio template for it."""
+    return template_for(model, mode, audio=True) == "audio"
+
+
+def takes_camera_lora(model: str | None, mode: str, *, audio: bool) -> bool:
+    """Whether a camera LoRA can reach this render: the set's camera-LoRA template is the one chosen."""
+    return template_for(model, mode, audio=audio, camera_lora=True) == "camera-lora"
+
+
+def camera_lora_file(model: str | None, lora_id: str, info: dict) -> str:
+    """The server's camera-control LoRA for a motion: a file in its loras list whose name has "camera" and the
+    motion (dolly-in, dolly_in or dollyin), one naming the model's version first; else Lightricks' LTX-2 file name
+    (the check before queueing then names it as missing, with models/loras)."""
+    spec = (((info.get("LoraLoaderModelOnly") or {}).get("input") or {}).get("required") or {}).get("lora_name")
+    found = [str(c) for c in options(spec if isinstance(spec, list) else None) or []]
+    forms = {lora_id, lora_id.replace("_", "-"), lora_id.replace("_", "")}
+    hits = [c for c in found if "camera" in c.lower() and any(f in c.lower() for f in forms)]
+    version = SETS["sets"][template_set(model)]["label"].split()[0].lower()  # "ltx-2.3"
+    hits.sort(key=lambda c: version not in c.lower())
+    return hits[0] if hits else f"ltx-2-19b-lora-camera-control-{lora_id.replace('_', '-')}.safetensors"
+
+
 def model_values(model: str | None, info: dict) -> dict[str, str]:
     """The model files a set's templates name beyond the checkpoint, picked from what the server offers: the first
     file with one of the set's words (and all of its `also` words), else the set's default name (the check before

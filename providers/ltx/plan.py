@@ -18,6 +18,7 @@ from core.render.planning import InputFacts, PlanBuilder, finish_plan
 from core.video.ids import CAMERA_MOTIONS, DEPLOYMENTS, EXTEND_DIRECTIONS
 from core.video.render_settings import frame_size
 from providers.ltx import camera, catalog
+from providers.ltx import comfyui_workflows as wf
 
 
 class LTXOptions(BaseModel):
@@ -262,13 +263,15 @@ def prepare(request: RenderRequest) -> RenderPlan:
         b.ignore("seed", s.seed, f"{b.label} takes no seed: the same prompt renders differently each time")
     if s.negative_prompt and "negative_prompt" not in params:
         b.ignore("negative_prompt", s.negative_prompt, f"{b.label} takes no negative prompt")
-    has_audio = "audio" in modes
+    has_audio, no_audio_why = _audio_here(e, modes, model, deployment, mode, opts, b.label)
     include_audio = s.include_audio if s.include_audio is not None else has_audio
+    if deployment == "comfyui" and s.include_audio is None:
+        include_audio = has_audio and bool(s.audio_prompt)  # a graph of its own: asked for, never a default
     if not has_audio:
         if s.include_audio:
-            b.ignore("include_audio", True, f"{b.label} makes no audio")
+            b.ignore("include_audio", True, no_audio_why)
         if s.audio_prompt:
-            b.ignore("audio_prompt", s.audio_prompt, f"{b.label} makes no audio")
+            b.ignore("audio_prompt", s.audio_prompt, no_audio_why)
         include_audio = False
     else:
         if s.include_audio is False and "generate_audio" not in params and mode not in ("video-to-video",):
@@ -281,6 +284,8 @@ def prepare(request: RenderRequest) -> RenderPlan:
         b.problem(f"unknown camera motion {motion!r}", field="camera_motion", allowed=CAMERA_MOTIONS)
     speed = s.camera_speed if s.camera_speed is not None else 1.0
     camera_kind = e.get("camera", "prompt")
+    if deployment == "comfyui" and (opts.workflow or not wf.takes_camera_lora(model, mode, audio=include_audio)):
+        camera_kind = "prompt"  # no camera-LoRA template for this render: the motion is prompt wording
     # the prompt's wording carries the speed where no camera field takes the motion (zoom, orbit) and for a pan
     speed_in_prompt = camera_kind == "prompt" or camera.lora_id(motion) is None or motion.startswith("pan_")
     if s.camera_speed is not None and (motion == "none" or ("camera_speed" not in params and not speed_in_prompt)):
@@ -335,6 +340,21 @@ def prepare(request: RenderRequest) -> RenderPlan:
                       render_seconds=billed, cut_seconds=request.cut_seconds, expected_seconds=expected,
                       width=width, height=height, fps=fps, detail=ltx)
     return finish_plan(plan)
+
+
+def _audio_here(e: dict, modes: list[str], model: str, deployment: str, mode: str, opts: LTXOptions,
+                label: str) -> tuple[bool, str]:
+    """(whether this render can have sound, why not). On ComfyUI that is where the model's template set has an
+    audio template for the mode; a workflow of the user's own makes whatever sound it makes."""
+    if "audio" not in modes:
+        return False, f"{label} makes no audio"
+    if deployment != "comfyui":
+        return True, ""
+    if opts.workflow:
+        return False, "a workflow of your own (--workflow) decides its sound; the audio settings do not reach it"
+    if not wf.takes_audio(model, mode):
+        return False, f"the {label} ComfyUI templates render sound in text-to-video only (no start image or video)"
+    return True, ""
 
 
 def _references(b: PlanBuilder, e: dict, modes: list[str], mode: str,
