@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from core.paths import config_dir
-from providers.ltx.comfyui_servers import ComfyServer
+from providers.ltx.comfyui_servers import DOWN_FOR_S, ComfyServer
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class ServerState:
     weight: float = 1.0
     state: str = "unknown"         # "up", "down" or "unknown" (not asked yet)
     reason: str = ""               # why it is down
+    down_at: float = 0.0           # when it was marked down (monotonic)
     queue: Optional[int] = None    # prompts queued or running there (anyone's), as last asked
     device: str = ""               # from /system_stats
     version: str = ""
@@ -139,12 +140,14 @@ class Farm:
     def mark_down(self, s: ComfyServer, reason: str) -> None:
         st = self.server(s)
         with self._lock:
-            st.state, st.reason = "down", reason
+            st.state, st.reason, st.down_at = "down", reason, time.monotonic()
         self.changed()
 
     def is_down(self, s: ComfyServer) -> bool:
+        """Down, and marked so less than DOWN_FOR_S ago: after that, scenes may try it again (it shows as down
+        until it answers)."""
         st = self._servers.get(s.url)
-        return st is not None and st.state == "down"
+        return st is not None and st.state == "down" and time.monotonic() - st.down_at < DOWN_FOR_S
 
     def job_added(self, s: ComfyServer, prompt_id: str, state: str = "queued") -> None:
         st = self.server(s)
