@@ -163,3 +163,30 @@ def test_the_cli_refuses_a_server_lacking_a_node_or_model_with_nothing_submitted
         assert [p for m, p in server.requests if m == "POST"] == []
     finally:
         server.stop()
+
+
+def test_placement_counts_held_scenes_and_waits_for_a_measurement():
+    from providers.ltx.comfyui_farm import Farm
+    from providers.ltx.comfyui_servers import ComfyServer
+
+    f = Farm()
+    fast, slow = ComfyServer("fast", "http://127.0.0.1:1"), ComfyServer("slow", "http://127.0.0.1:2")
+    f.server(fast, 4.0)
+    f.server(slow, 1.0)
+    assert f.best([slow, fast]) == fast  # weights stand in before a measurement: 4 = four times as fast
+    f.job_added(fast, "p1")
+    assert not f.has_room(fast)  # unmeasured: one prompt at a time
+    f.measured(fast, "p0", 1.0)
+    assert f.has_room(fast) and f.seconds_per_prompt(slow) == 4.0  # the measured unit scaled by the weights
+    f.job_added(fast, "p2")
+    assert not f.has_room(fast)  # one waiting behind the one it runs is its depth
+    for i in range(3):  # scenes held for it count there: the next one sees them ahead
+        f.job_added(fast, f"held:{i}", "held")
+    assert f.expected_finish(fast) == 6.0 and f.best([fast, slow]) == slow
+    for i in range(3):
+        f.unhold(fast, f"held:{i}")
+    assert f.expected_finish(fast) == 3.0 and f.best([slow, fast]) == fast
+    f.mark_down(fast, "3 polls unanswered")
+    assert f.is_down(fast) and f.snapshot([fast])[0].state == "down"
+    f.answered(fast, queue=0)
+    assert not f.is_down(fast)
