@@ -366,9 +366,15 @@ class SceneInspector(QWidget):
         self.video.setEnabled(False)
         self.chain_note.setText(f"Copying {Path(path).name} into the project…")
         store = self.session.store
-        threading.Thread(target=lambda: self._video_ready.emit(scene.id, field, mode,
-                                                               *import_file(store, path, "clips", field)),
-                         name="inspector-import", daemon=True).start()
+
+        def work() -> None:
+            result = import_file(store, path, "clips", field)
+            try:
+                self._video_ready.emit(scene.id, field, mode, *result)
+            except RuntimeError:  # the window closed meanwhile: nobody is left to tell
+                pass
+
+        threading.Thread(target=work, name="inspector-import", daemon=True).start()
 
     def _on_video_ready(self, scene_id: str, field: str, mode: str, rel: Optional[str], problem: Optional[str]):
         self.importing = False
