@@ -49,10 +49,10 @@ if TYPE_CHECKING:
     from providers.ltx.plan import LTXPlan
 
 SPATIAL, TEMPORAL = 32, 8  # the LTX VAEs; ComfyUI checks only min/max, so the built-in templates snap
-# the LTX-2 hints end in a separator so that an LTX-2.3 checkpoint (ltx-2.3-22b-...) is not taken for LTX-2 19B
+# hints carry separators so that an LTX-2.3 checkpoint (ltx-2.3-22b-...) is taken neither for LTX-2 19B nor for 2B
 _LTX23 = ("ltx-2.3", "ltx_2.3", "ltx2.3", "ltx-2-3")
-CKPT_HINTS = {"ltx-video-2b": ("2b",), "ltx-video-13b": ("13b",), "ltx-2-19b": ("ltx-2-", "ltx2-", "ltx_2_", "19b"),
-              "ltx-2.3-fast": _LTX23, "ltx-2.3-pro": _LTX23}
+CKPT_HINTS = {"ltx-video-2b": ("-2b-", "_2b_", "-2b."), "ltx-video-13b": ("13b",),
+              "ltx-2-19b": ("ltx-2-", "ltx2-", "ltx_2_", "19b"), "ltx-2.3-fast": _LTX23, "ltx-2.3-pro": _LTX23}
 #: polls in a row in which the server knows nothing of a prompt before it counts as lost
 LOST_AFTER_POLLS = 3
 _UPLOAD = "\x00upload:"  # stands for a file not uploaded yet while the graph is checked
@@ -122,7 +122,7 @@ class ComfyUIBackend(LTXBackend):
         if not s.workflow and s.keyframes and not (s.start_image and s.end_image):
             raise InvalidRequestError("keyframes on ComfyUI need a start and an end image", field="end_image")
         for name, p in self._inputs(plan):
-            if not Path(p).is_file():
+            if not Path(p).is_file() and p != plan.pending_video:  # a parent's clip still to be rendered
                 raise InvalidRequestError(f"no such file: {p}", field=name.split(":")[0])
 
     # ---- what is rendered -------------------------------------------------------------------------------------
