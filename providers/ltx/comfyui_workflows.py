@@ -60,6 +60,11 @@ def template_for(model: str | None, mode: str, *, audio: bool = False, camera_lo
     return mode
 
 
+def template_uses(model: str | None, name: str, placeholder: str) -> bool:
+    """Whether the set's template has the placeholder (the LTX-2.x templates sample on manual sigmas: no steps)."""
+    return placeholder in placeholders(load_template(name, model))
+
+
 def takes_audio(model: str | None, mode: str) -> bool:
     """Whether a render of this mode can have sound: the model's set has an audio template for it."""
     return template_for(model, mode, audio=True) == "audio"

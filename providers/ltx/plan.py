@@ -294,6 +294,9 @@ def prepare(request: RenderRequest) -> RenderPlan:
     if request.output_path is None:
         b.problem("no output path", field="output_path")
     b.raise_problems()
+    if deployment == "comfyui" and not opts.workflow:
+        _template_takes(b, model, mode, opts, audio=include_audio,
+                        camera_lora=camera_kind == "lora" and camera.lora_id(motion) is not None)
 
     for name, reason in _decided_elsewhere(e, mode, opts):
         b.not_taken(name, reason)
@@ -355,6 +358,19 @@ def _audio_here(e: dict, modes: list[str], model: str, deployment: str, mode: st
     if not wf.takes_audio(model, mode):
         return False, f"the {label} ComfyUI templates render sound in text-to-video only (no start image or video)"
     return True, ""
+
+
+def _template_takes(b: PlanBuilder, model: str, mode: str, opts: LTXOptions, *, audio: bool,
+                    camera_lora: bool) -> None:
+    """The sampler settings the chosen built-in template has no input for are ignored, each with a note."""
+    name = wf.template_for(model, mode, audio=audio, camera_lora=camera_lora, lora=bool(opts.lora_path))
+    done = {i.field for i in b.ignored}
+    for opt, placeholder in (("num_inference_steps", "steps"), ("guidance_scale", "cfg")):
+        value = getattr(opts, opt)
+        if value is not None and opt not in done and not wf.template_uses(model, name, placeholder):
+            b.ignore(opt, value, f"the {name} template for {b.label} has no {placeholder} input (it samples on "
+                                 f"fixed sigmas)" if placeholder == "steps" else
+                     f"the {name} template for {b.label} has no {placeholder} input")
 
 
 def _references(b: PlanBuilder, e: dict, modes: list[str], mode: str,
