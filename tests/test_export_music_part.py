@@ -2,6 +2,8 @@
 a music file whose tone changes at known seconds tells which part of it the export plays."""
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -108,3 +110,28 @@ def test_cli_flags_are_saved_checked_and_cleared(tmp_path, media):
     assert _tone(Path(out["output_path"]), 2.5) == "high"
     run_json("project", "export", store.folder, "--music-end", "none", "--quality", "low")
     assert ProjectStore.open(store.folder).project.export.music_end is None
+
+
+def test_imageai_offsets_are_imported_and_heard_in_the_export(tmp_path, media):
+    """An ImageAI project whose music track starts 2 s into the file and ends at 3 s: imported, rendered as an
+    animatic and exported, the export plays only the file's high-tone second (looped)."""
+    src = tmp_path / "old"
+    src.mkdir()
+    shutil.copyfile(media["music"], src / "steps.wav")
+    doc = {"schema": "imageai.video_project.v1", "name": "Offsets",
+           "audio": {"tracks": [{"file_path": "C:\\Music\\steps.wav", "track_type": "music", "volume": 1.0,
+                                 "fade_in": 0.0, "fade_out": 0.0, "start_offset": 2.0, "end_offset": 3.0}]},
+           "scenes": [{"id": "scene-1", "prompt": "a hill", "duration_sec": 1.5, "order": 0},
+                      {"id": "scene-2", "prompt": "a lake", "duration_sec": 1.5, "order": 1}]}
+    (src / "project.iaproj.json").write_text(json.dumps(doc), encoding="utf-8")
+    before = (src / "project.iaproj.json").read_bytes()
+    dest = tmp_path / "new"
+    report = run_json("project", "import", src, dest)
+    assert report["missing"] == [] and not any("offset" in n for n in report["not_mapped"])
+    export = ProjectStore.open(dest).project.export
+    assert (export.music_start, export.music_end) == (2.0, 3.0)
+    run_json("project", "render", dest, "--resolution", "480p", timeout=600)
+    out = Path(run_json("project", "export", dest, "--quality", "low", "--clip-audio", "mute")["output_path"])
+    assert [_tone(out, t) for t in (0.1, 1.2, 2.4)] == ["high"] * 3
+    assert probe(out).duration == pytest.approx(3.0, abs=0.05)
+    assert (src / "project.iaproj.json").read_bytes() == before
