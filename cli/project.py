@@ -291,7 +291,7 @@ def cmd_render(args) -> int:
         for i in plan.to_render:
             if i.after_scene_id:
                 say(f"scene {i.index}: waits for scene {_number_of(store, i.after_scene_id)}'s new clip (priced "
-                    f"against a stand-in of it)")
+                    f"against the length and size its plan makes)")
             for note in i.adjustments:
                 say(f"scene {i.index}: adjusted {note}")
             for note in i.ignored:

@@ -75,6 +75,12 @@ def test_the_fal_child_is_sent_its_parents_clip_and_priced_before_the_run(tmp_pa
     assert child.after_scene_id == one.id and child.estimated_cost > 0
     assert plan.total_cost == pytest.approx(plan.items[0].estimated_cost + child.estimated_cost)
     assert fal.counts["submissions"] == 0  # pricing sends nothing
+    # priced from the facts of the clip the parent's plan makes: no file is made for it, in the project or elsewhere
+    request, parent_plan = child.plan.request, plan.items[0].plan
+    assert request.extend_video == store.folder / f"clips/{one.id}_{plan.items[0].take_id}.mp4"
+    assert not request.extend_video.exists() and request.pending_video.path == request.extend_video
+    assert (request.pending_video.width, request.pending_video.height) == (parent_plan.width, parent_plan.height)
+    assert request.pending_video.seconds == parent_plan.expected_seconds
 
     events: list = []
     summary = asyncio.run(queue.run(plan=plan))
@@ -132,6 +138,23 @@ def test_a_cancelled_parent_stops_its_child(tmp_path, fal):
     assert one.id in summary.cancelled and three.id in summary.done
     assert summary.failed == {two.id: "waiting for scene 1, which was cancelled"}
     assert two.latest_take().status == "failed" and fal.counts["cancels"] == 1
+
+
+def test_veo_reads_the_size_of_the_parents_clip_to_come_from_its_plan(tmp_path):
+    store, (one, two, three) = chained_project(tmp_path, provider="veo", model="veo-3.1-fast-generate-001",
+                                               deployment="vertex", resolution="720p")
+    before = sorted(p.relative_to(store.folder) for p in store.folder.rglob("*"))
+    plan = RenderQueue(store, Settings(), provider_getter=registry.get).plan([one.id, two.id])
+    child = plan.items[1]
+    assert child.after_scene_id == one.id and child.plan.mode == "extend"
+    assert (child.plan.width, child.plan.height) == (plan.items[0].plan.width, plan.items[0].plan.height)
+    assert child.plan.expected_seconds == pytest.approx(plan.items[0].plan.expected_seconds + 7)
+    assert sorted(p.relative_to(store.folder) for p in store.folder.rglob("*")) == before  # nothing written
+    # a parent rendering at 1080p: Veo's limit on the clip to extend is found before the run, from the facts
+    one.render = one.render.updated(resolution="1080p")
+    with pytest.raises(InvalidRequestError) as err:
+        RenderQueue(store, Settings(), provider_getter=registry.get).plan([one.id, two.id])
+    assert "is 1920x1080; Veo extends clips of at most 720p" in str(err.value)
 
 
 def test_a_parent_outside_the_run_without_a_clip_is_a_problem_before_anything_is_spent(tmp_path):

@@ -85,6 +85,21 @@ def find_model(models: list, model_id: str, display_name: str):
                               allowed=[m.id for m in models])
 
 
+class PendingVideo(BaseModel):
+    """The facts of a clip that does not exist yet: the one a scene renders earlier in this run, which a chained
+    scene extends. `prepare` reads its length and size from here instead of probing `path` (the file the clip will
+    have); the queue prepares the chained scene again against the real clip before submitting it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path
+    scene_id: str
+    seconds: float
+    width: int
+    height: int
+    fps: float = 0.0
+
+
 class RenderRequest(BaseModel):
     """Everything one render needs. Paths are absolute (resolved from the project folder by the caller)."""
 
@@ -104,6 +119,8 @@ class RenderRequest(BaseModel):
     project_reference_images: list[Path] = Field(default_factory=list)
     source_video: Optional[Path] = None
     extend_video: Optional[Path] = None
+    #: set when `extend_video` is a clip still to be rendered in this run (its facts, not a file)
+    pending_video: Optional[PendingVideo] = None
     output_path: Path
     work_dir: Optional[Path] = None  # a folder inside the project for temporary files
     #: project-relative form of every input path (for the settings hash), filled by the caller

@@ -3,18 +3,18 @@ rendered anew, resumed (its submitted job followed, or its finished result fetch
 problem of every scene is reported at once, before anything is spent.
 
 Chains: a scene that extends another (`Scene.extend_scene_id`) is planned after it. When the parent renders in the
-same run, the child waits for it (`PlanItem.after_scene_id`) and is priced against a stand-in of the parent's clip
-(core/render/chains.py); otherwise it extends the parent's selected clip, and a parent without one is a problem."""
+same run, the child waits for it (`PlanItem.after_scene_id`) and is priced against the facts of the clip the parent's
+plan makes (core/render/chains.py: no file is made); otherwise it extends the parent's selected clip, and a parent without one is a problem."""
 from __future__ import annotations
 
 from typing import Callable, Optional
 
 from core.errors import ImageAIError, InvalidRequestError, invalid_requests
-from core.render.chains import StandIns
+from core.render.chains import pending_clip
 from core.render.contract import RenderPlan, VideoProvider
 from core.render.events import PlanItem, RunPlan
-from core.render.requests import (ChainInput, build_request, chain_identity, parent_clip, scene_request,
-                                  staging_rel_path, take_covers)
+from core.render.requests import (ChainInput, build_request, parent_clip, scene_request, staging_rel_path,
+                                  take_covers)
 from core.video.chains import in_chain_order, link_problem, parent_of
 from core.video.project import ACTIVE_STATUSES, Scene, Take, new_id
 from core.video.project_io import ProjectStore
@@ -53,11 +53,9 @@ def plan_run(store: ProjectStore, provider_for: ProviderFor, scene_ids: Optional
     scenes = project.scenes if scene_ids is None else [project.scene(sid) for sid in scene_ids]
     planned: dict[str, PlanItem] = {}
     problems: list[InvalidRequestError] = []
-    stand_ins = StandIns()
     for scene in in_chain_order(project, scenes):  # parents first: a child is priced from its parent's plan
         try:
-            chain, after = _chain_input(store, scene, index, {s.id for s in scenes}, planned, stand_ins,
-                                        pay_again)
+            chain, after = _chain_input(store, scene, index, {s.id for s in scenes}, planned, pay_again)
             item = _plan_scene(store, provider_for, scene, index[scene.id], force, run, pay_again, chain)
             item.after_scene_id = after  # never skipped then: its hash names the parent's new take
         except ChainProblem as exc:
@@ -82,8 +80,7 @@ class ChainProblem(InvalidRequestError):
 
 
 def _chain_input(store: ProjectStore, scene: Scene, index: dict[str, int], in_run: set[str],
-                 planned: dict[str, PlanItem], stand_ins: StandIns,
-                 pay_again: bool) -> tuple[Optional[ChainInput], Optional[str]]:
+                 planned: dict[str, PlanItem], pay_again: bool) -> tuple[Optional[ChainInput], Optional[str]]:
     """What a chained scene extends in this run, and the scene it waits for (None: its parent's clip exists)."""
     if scene.extend_scene_id is None:
         return None, None
@@ -106,8 +103,7 @@ def _chain_input(store: ProjectStore, scene: Scene, index: dict[str, int], in_ru
                                field="extend_scene_id")
         if not item.skip_reason:  # the parent renders (or its job is followed): wait for its clip
             take_id = item.take_id or item.resume_take_id
-            identity = chain_identity(parent, take_id, f"clips/{parent.id}_{take_id}.mp4")
-            return ChainInput(stand_ins.clip_for(item.plan, parent.duration), identity), parent.id
+            return pending_clip(store, parent, take_id, item.plan, parent.duration), parent.id
     clip = parent_clip(store, scene)
     if clip is None:
         raise ChainProblem(f"scene {n} extends scene {m}, which has no clip: render scene {m} first or include it",

@@ -121,7 +121,7 @@ class InputFacts:
 
     def __init__(self, builder: PlanBuilder):
         self.b = builder
-        self.video_seconds: dict[str, Optional[float]] = {}
+        self.videos: dict[str, Any] = {}  # path -> MediaInfo (None: not a readable video)
 
     def image(self, path: Optional[Path], field: str) -> None:
         from core.video.media import is_image  # imports Pillow only when an image is checked
@@ -132,16 +132,28 @@ class InputFacts:
         elif not is_image(Path(path)):
             self.b.problem(f"{Path(path).name} is not an image", field=field, allowed=["PNG", "JPEG", "WebP"])
 
-    def video(self, path: Optional[Path], field: str) -> Optional[float]:
-        from core.video.media import probe
+    def video(self, path: Optional[Path], field: str, allowed: Sequence[str] = ("MP4", "MOV", "WebM")
+              ) -> Optional[float]:
+        """The video's length in seconds (None, with a problem, when it is not a readable video)."""
+        info = self.video_info(path, field, allowed)
+        return info.duration if info is not None else None
+
+    def video_info(self, path: Optional[Path], field: str, allowed: Sequence[str] = ("MP4", "MOV", "WebM")):
+        """The video's MediaInfo, probed once; a clip still to be rendered in this run (the request's
+        `pending_video`) is answered from its facts, never probed. None, with a problem, when it is not a video."""
+        from core.video.media import MediaInfo, probe
         if path is None:
             return None
         key = str(path)
-        if key in self.video_seconds:
-            return self.video_seconds[key]
-        seconds = None
-        if not Path(path).is_file():
-            self.b.problem(f"{path}: no such file; give a video file", field=field, allowed=["MP4", "MOV", "WebM"])
+        if key in self.videos:
+            return self.videos[key]
+        pending = self.b.request.pending_video
+        info = None
+        if pending is not None and Path(pending.path) == Path(path):
+            info = MediaInfo(path=Path(path), duration=pending.seconds, width=pending.width, height=pending.height,
+                             fps=pending.fps, has_video=True)
+        elif not Path(path).is_file():
+            self.b.problem(f"{path}: no such file; give a video file", field=field, allowed=list(allowed))
         else:
             try:
                 info = probe(Path(path))
@@ -151,10 +163,9 @@ class InputFacts:
                 self.b.problem(f"{Path(path).name} is not a video FFmpeg can read", field=field)
             elif not info.has_video:
                 self.b.problem(f"{Path(path).name} holds no video stream", field=field)
-            else:
-                seconds = info.duration
-        self.video_seconds[key] = seconds
-        return seconds
+                info = None
+        self.videos[key] = info
+        return info
 
     def check_all(self, request: RenderRequest, length: float) -> None:
         """Every image input, and keyframe times within the rendered clip."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import NamedTuple, Optional
 
-from core.render.contract import RenderPlan, RenderRequest
+from core.render.contract import PendingVideo, RenderPlan, RenderRequest
 from core.video.project import MAX_REFERENCE_IMAGES, Scene, Take, VideoProject
 from core.video.project_io import ProjectStore
 from core.video.render_settings import LayeredSettings, RenderSettings, settings_hash
@@ -25,10 +25,12 @@ def staging_rel_path(scene: Scene, take_id: str) -> str:
 
 class ChainInput(NamedTuple):
     """The clip a chained scene extends: its parent's selected clip (or, while a run is planned before the parent
-    rendered, a stand-in of the clip it will make) and who made it (what the child's settings hash covers)."""
+    rendered, the file its clip will have, with `pending` its facts) and who made it (what the child's settings
+    hash covers)."""
 
     path: Path
     identity: dict  # {"scene": parent id, "take": take id, "clip": project-relative clip path}
+    pending: Optional[PendingVideo] = None  # the clip is still to be rendered in this run (core/render/chains.py)
 
 
 def parent_clip(store: ProjectStore, scene: Scene) -> Optional[ChainInput]:
@@ -73,6 +75,7 @@ def build_request(store: ProjectStore, scene: Scene, layered: LayeredSettings, o
         project_reference_images=[store.resolve(r.path) for r in shared],
         source_video=store.maybe_resolve(scene.source_video),
         extend_video=chain.path if chain is not None else store.maybe_resolve(scene.extend_video),
+        pending_video=chain.pending if chain is not None else None,
         output_path=store.output_path(output_rel),
         work_dir=store.folder / "clips",
         input_names=input_names(scene, project, chain),

@@ -84,7 +84,7 @@ class LocalBackend(LTXBackend):
                                       allowed=[m for m, i in LOCAL_MODELS.items() if i.family == "ltx"])
         for name in ("start_image", "end_image", "source_video", "extend_video"):
             p = getattr(plan.config, name)
-            if p is not None and not Path(p).is_file():
+            if p is not None and not Path(p).is_file() and p != plan.pending_video:
                 raise InvalidRequestError(f"no such file: {p}", field=name)
         for _, p in plan.config.keyframes:
             if not Path(p).is_file():

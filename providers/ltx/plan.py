@@ -112,6 +112,8 @@ class LTXPlan:
     min_duration: Optional[float]
     billed_seconds: float
     extra: dict = field(default_factory=dict)
+    #: the clip to extend when it is still to be rendered in this run (no file yet: backends do not look for it)
+    pending_video: Optional[Path] = None
 
     @property
     def schema(self) -> str:
@@ -335,7 +337,8 @@ def prepare(request: RenderRequest) -> RenderPlan:
             b.adjust("duration", cut, billed, f"a retake keeps its source video's length ({billed:g} s)")
     ltx = LTXPlan(config=config, entry=e, mode=mode, endpoint=endpoint, prompt=prompt, start_image=start_image,
                   references=conditioning_refs, camera_lora=lora, camera_scale=scale, source_seconds=source_seconds,
-                  expected_duration=expected, min_duration=min_duration, billed_seconds=billed)
+                  expected_duration=expected, min_duration=min_duration, billed_seconds=billed,
+                  pending_video=request.pending_video.path if request.pending_video else None)
     width, height = (config.width, config.height) if exact_size else frame_size(resolution, aspect)
     sent = _sent(config, ltx, ignored)
     plan = RenderPlan(provider="ltx-video", model=model, deployment=deployment, mode=mode, request=request,

@@ -345,18 +345,13 @@ def _source_aspect(b: PlanBuilder, source, aspect: str) -> str:
 
 def _extend_source(b: PlanBuilder, request: RenderRequest, extensions: int):
     """The user's clip to extend (its MediaInfo), with problems when Veo cannot extend it."""
-    from core.errors import InvalidRequestError
-    from core.video.media import probe
     path = request.extend_video
-    if path is None or not Path(path).is_file():
-        b.problem(f"{path}: no such file; give a video file", field="extend_video", allowed=["MP4", "MOV"])
+    if path is None:
+        b.problem("no video to extend", field="extend_video", allowed=["MP4", "MOV"])
         return None
-    try:
-        info = probe(Path(path))
-    except InvalidRequestError:
-        info = None
-    if info is None or not info.has_video:
-        b.problem(f"{Path(path).name} is not a video FFmpeg can read", field="extend_video")
+    # read through InputFacts: a parent scene's clip still to be rendered in this run is known by its facts
+    info = InputFacts(b).video_info(path, "extend_video", ("MP4", "MOV"))
+    if info is None:
         return None
     if min(info.width, info.height) > 720:
         b.problem(f"{Path(path).name} is {info.width}x{info.height}; Veo extends clips of at most 720p",
