@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QLineEdit
 
 from core.config import Settings
+from gui.video.control_rules import control_reasons
 from tests.gui.conftest import make_project
 from tests.gui.helpers import choose, widget
 from tests.gui.test_control_rules import expected, ltx_cases, veo_cases
@@ -19,12 +20,17 @@ def _controls(window) -> dict:
 
 
 def _check(window, chosen, entry, shown: set[str]) -> None:
+    info = window.video_tab.render_group.info
+    reasons = control_reasons(chosen, info.offers())  # the rules, checked against the catalog in test_control_rules
     for control, w in _controls(window).items():
         if control not in shown:
             continue
         assert w.isEnabled() == expected(entry, control), (chosen.label, control, w.toolTip())
         if not w.isEnabled():
-            assert w.toolTip().startswith(chosen.label), (control, w.toolTip())
+            # the whole reason reaches the tooltip: the chosen model on its deployment, then who offers it
+            assert w.toolTip() == reasons[control], (control, w.toolTip())
+            assert w.toolTip().startswith(chosen.label) and ("Offered by: " in w.toolTip() or
+                                                             "No model here offers it" in w.toolTip())
 
 
 def test_every_catalog_entry_enables_its_controls_in_the_window(open_window, tmp_path, monkeypatch):
