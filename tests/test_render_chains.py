@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from core.video.project_io import ProjectStore
 from core.video.scene_edits import DeleteScenes, EditHistory, MoveScene, SetSceneField, SetSceneVideoInput
 from providers import registry
 from tests.cli_helpers import ROOT, cli_env, run_json
-from tests.test_crash_resume import PLUGIN, jobserver  # noqa: F401  (the job server fixture)
+from tests.test_crash_resume import PLUGIN
 from tests.test_ltx_support import FAST, fal  # noqa: F401  (the fal fake fixture)
 
 
@@ -227,30 +228,108 @@ def test_a_link_to_a_scene_removed_elsewhere_is_a_problem(tmp_path):
     assert f"scene 1 extends a scene that was removed ({one.id}): choose another scene or none" in str(err.value)
 
 
-def test_sigkill_while_the_parent_renders_then_resume_keeps_the_order(tmp_path, jobserver):  # noqa: F811
-    url, state = jobserver
+def start_jobserver(tmp_path: Path, latency: float) -> tuple[subprocess.Popen, str]:
+    """The loopback job server on the run's state file (jobs survive a restart of the server)."""
+    port_file = tmp_path / f"port-{latency:g}"
+    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.jobserver", "--state", str(tmp_path / "jobs.json"),
+                             "--latency", str(latency), "--port-file", str(port_file)], cwd=ROOT, env=cli_env())
+    deadline = time.monotonic() + 30
+    while not port_file.exists() or not port_file.read_text():  # the port, once the server listens
+        assert proc.poll() is None and time.monotonic() < deadline, "job server did not start"
+        time.sleep(0.02)
+    return proc, f"http://127.0.0.1:{port_file.read_text()}"
+
+
+def test_sigkill_while_the_parent_renders_then_resume_keeps_the_order(tmp_path):
+    # the parent's job never finishes on this server: the kill always lands while the parent renders, however
+    # late this test reads the CLI's output (a job that finished meanwhile let the child start before the kill)
+    server, url = start_jobserver(tmp_path, latency=86400)
     config = tmp_path / "config"
     config.mkdir()
     env = cli_env(IMAGEAI_PROVIDER_PLUGINS=PLUGIN, JOBSERVER_URL=url, IMAGEAI_CONFIG_DIR=str(config))
     proj = tmp_path / "proj"
-    run_json("project", "new", proj, "--provider", "jobs", "--resolution", "480p", env=env)
-    run_json("project", "add-scene", proj, "-p", "parent", "--duration", "1", env=env)
-    run_json("project", "add-scene", proj, "-p", "child", "--duration", "1", "--extend-scene", "previous", env=env)
-
-    cli = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "project", "render", str(proj)], cwd=ROOT,
-                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    said = []
-    for line in cli.stderr:  # the parent's job id is saved once "submitted" is printed
-        said.append(line)
-        if line.startswith("scene 1: submitted"):
-            break
-    cli.send_signal(signal.SIGKILL)
-    cli.wait()
+    try:
+        run_json("project", "new", proj, "--provider", "jobs", "--resolution", "480p", env=env)
+        run_json("project", "add-scene", proj, "-p", "parent", "--duration", "1", env=env)
+        run_json("project", "add-scene", proj, "-p", "child", "--duration", "1", "--extend-scene", "previous",
+                 env=env)
+        cli = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "project", "render", str(proj)], cwd=ROOT,
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        said = []
+        for line in cli.stderr:  # the parent's job id is saved once "submitted" is printed
+            said.append(line)
+            if line.startswith("scene 1: submitted"):
+                break
+        cli.send_signal(signal.SIGKILL)
+        cli.wait()
+        cli.stderr.close()
+    finally:
+        server.kill()
+        server.wait()
     killed = ProjectStore.open(proj).project
     assert killed.scenes[0].takes[-1].remote_job_id, said
     assert not killed.scenes[1].takes, said  # the child never started
 
-    out = run_json("project", "render", proj, env=env, timeout=120)
+    server, url = start_jobserver(tmp_path, latency=0.01)  # the same jobs, finished now
+    try:
+        out = run_json("project", "render", proj, env={**env, "JOBSERVER_URL": url}, timeout=120)
+    finally:
+        server.kill()
+        server.wait()
     assert [r["status"] for r in out["scenes"]] == ["done", "done"], out
-    jobs = json.loads(Path(state).read_text())["jobs"]
+    jobs = json.loads((tmp_path / "jobs.json").read_text())["jobs"]
     assert [j["request"]["prompt"] for j in jobs.values()] == ["parent", "child"]  # one job each, the parent's first
+
+
+def gray_frame(path: Path, at: float) -> bytes:
+    """One frame at `at` seconds, 32x18 grey, for comparing pictures across encodes."""
+    from core.video.media import ffmpeg_exe
+    out = subprocess.run([ffmpeg_exe(), "-v", "error", "-ss", f"{at:.3f}", "-i", str(path), "-frames:v", "1",
+                          "-s", "32x18", "-pix_fmt", "gray", "-f", "rawvideo", "-"], capture_output=True, check=True)
+    assert len(out.stdout) == 32 * 18, out.stderr
+    return out.stdout
+
+
+def differs(a: bytes, b: bytes) -> float:
+    return sum(abs(x - y) for x, y in zip(a, b)) / len(a)
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_the_export_shows_the_new_part_of_an_extension_that_came_back_with_its_source(tmp_path, fal, direction):
+    from core.video.exporter import export_project
+    from core.video.media import probe
+    store, (one, two, three) = chained_project(tmp_path, provider="ltx-video", model="ltx-2-19b",
+                                               deployment="fal", resolution="480p", fps=24)
+    two.render = two.render.updated(options={"extend_direction": direction})
+    store.save()
+    summary = run(store, [])
+    assert summary.ok, summary
+    source = probe(store.resolve(one.selected_take.clip_path)).duration
+    child_clip = store.resolve(two.selected_take.clip_path)
+    new_part = fal.jobs[max(fal.jobs, key=lambda j: fal.jobs[j]["t0"])]["seconds"] - source
+    assert probe(child_clip).duration == pytest.approx(source + new_part, abs=0.1)  # the fake returns both
+    start = source if direction == "forward" else 0.0
+    assert two.selected_take.scene_start_s == pytest.approx(start, abs=1e-3)
+    assert ProjectStore.open(store.folder).project.scenes[1].selected_take.scene_start_s == \
+        two.selected_take.scene_start_s  # saved
+
+    result = export_project(store)
+    assert probe(result.output_path).duration == pytest.approx(3.0, abs=0.1)  # the sum of the scenes' lengths
+    for t in (0.25, 0.75):  # the child's scene is seconds 1-2 of the export
+        shown = gray_frame(result.output_path, 1.0 + t)
+        wrong = source + t if direction == "backward" else t  # the other part of the clip
+        assert differs(shown, gray_frame(child_clip, start + t)) < 4 < differs(shown, gray_frame(child_clip, wrong))
+
+
+def test_a_scene_extending_a_video_file_exports_only_its_new_part(tmp_path, fal):
+    from core.video.exporter import export_project
+    from core.video.media import probe
+    from tests.fakes.clips import write_clip
+    store, (one, two, three) = chained_project(tmp_path, provider="ltx-video", model="ltx-2-19b",
+                                               deployment="fal", resolution="480p", fps=24)
+    write_clip(store.folder / "clips" / "source.mp4", 2.0, 24)
+    two.extend_scene_id, two.extend_video = None, "clips/source.mp4"
+    store.save()
+    assert run(store, []).ok
+    assert two.selected_take.scene_start_s == pytest.approx(2.0, abs=0.05)  # after the 2 s of source footage
+    assert probe(export_project(store).output_path).duration == pytest.approx(3.0, abs=0.1)

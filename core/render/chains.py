@@ -5,6 +5,7 @@ its problems. Nothing is encoded and nothing is written. When the parent's clip 
 again against it (core/render/queue.py)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 from core.render.contract import PendingVideo, RenderPlan
@@ -31,3 +32,26 @@ def pending_clip(store: ProjectStore, parent: Scene, take_id: str, plan: Optiona
     facts = PendingVideo(path=path, scene_id=parent.id, seconds=float(seconds), width=int(width),
                          height=int(height), fps=fps)
     return ChainInput(path, chain_identity(parent, take_id, rel), facts)
+
+
+def scene_start(plan: RenderPlan, clip_seconds: float) -> Optional[float]:
+    """Where the scene lies in the clip an extension returned (None: from its start). Endpoints differ: some return
+    only the new part, others the source footage and the new part together (the fal LTX-2 extend endpoint, Veo's
+    extension). Decided from facts: the clip's decoded length against the source's length and the new part asked
+    for; a clip that holds both starts the scene after the source (forward) or at 0 (backward)."""
+    from core.errors import InvalidRequestError
+    from core.video.media import probe
+    source_path = plan.request.extend_video
+    if plan.mode != "extend" or source_path is None:
+        return None
+    try:
+        source = probe(Path(source_path)).duration
+    except InvalidRequestError:
+        return None
+    new = float(plan.render_seconds or plan.cut_seconds or 0.0)
+    if not source or abs(clip_seconds - (source + new)) >= abs(clip_seconds - new):
+        return None  # the new part alone
+    direction = plan.request.layered.settings.options.get("extend_direction") or "forward"
+    if direction == "forward":
+        return round(source, 3)
+    return 0.0 if direction == "backward" else None  # both sides new: the whole clip is the scene

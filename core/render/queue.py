@@ -24,6 +24,7 @@ from typing import Callable, Optional
 from core.config import Settings, load_settings
 from core.errors import BadOutputError, CancelledError, ImageAIError, TransientError, UnavailableError
 from core.render import journal
+from core.render.chains import scene_start
 from core.render.contract import ProgressEvent, RenderPlan, VideoProvider
 from core.render.events import PlanItem, RenderEvent, RenderSummary, RunPlan
 from core.render.outcome import SaveFailed, describe, ending
@@ -283,6 +284,8 @@ class RenderQueue:
         except ImageAIError as exc:
             exc.job_finished = True
             raise
+        if plan.mode == "extend":  # an extension may come back with its source footage: where the scene is
+            take.scene_start_s = await asyncio.to_thread(scene_start, plan, result.duration)
         take.status = "done"
         take.refetch = False
         take.error = take.error_kind = None

@@ -184,12 +184,16 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
     cache = SegmentCache(store.folder / CACHE_DIR, ffmpeg)
     major = cache.ffmpeg_major()
     facts = [cache.facts(p) for p in paths]
-    # a clip longer than its scene (a model renders only some lengths) is cut to the scene's length in the edit
+    # a clip longer than its scene (a model renders only some lengths) is cut to the scene's length in the edit,
+    # from where the scene starts in it (an extension returned with its source footage: after that footage)
     scenes = store.project.scenes
-    longer = [c.duration > s.duration + 0.5 / (c.fps or 24.0) for (c, _), s in zip(facts, scenes)]
-    clips = [c.model_copy(update={"duration": s.duration}) if cut else c
-             for (c, _), s, cut in zip(facts, scenes, longer)]
-    hashes = [f[1] for f in facts]
+    starts = [s.selected_take.scene_start_s or 0.0 for s in scenes]
+    longer = [bool(st) or c.duration > s.duration + 0.5 / (c.fps or 24.0)
+              for (c, _), s, st in zip(facts, scenes, starts)]
+    clips = [c.model_copy(update={"duration": min(s.duration, c.duration - st) if st else s.duration}) if cut else c
+             for (c, _), s, st, cut in zip(facts, scenes, starts, longer)]
+    # a segment's cache key names the part of the clip it shows
+    hashes = [f"{h}@{st:g}" if st else h for (_, h), st in zip(facts, starts)]
     for i, c in enumerate(clips, start=1):
         if not c.has_video:
             raise InvalidRequestError(f"scene {i}: {c.path.name} holds no video", field="scenes")
@@ -215,7 +219,7 @@ def export_project(store: ProjectStore, settings: Optional[ExportSettings] = Non
         if music_bad:
             raise invalid_requests(music_bad)
     transitions = [settings.transition_before(s.id) for s in store.project.scenes[1:]]
-    tl = plan_timeline(settings, clips, transitions)
+    tl = plan_timeline(settings, clips, transitions, starts)
 
     if output is not None:
         output = Path(output).expanduser().resolve()

@@ -199,14 +199,20 @@ def _effect_inputs(fx: EffectInputs) -> list[str]:
     return ["-f", "image2", "-pattern_type", "none", "-i", str(fx.watermark)] if fx.watermark is not None else []
 
 
+def _seek(tl: Timeline, k: int) -> list[str]:
+    """Input seeking to clip k's part (an extension that holds its source footage first); nothing from 0."""
+    start = tl.clip_start(k)
+    return ["-ss", num(start)] if start else []
+
+
 def build_timeline_pass(ffmpeg: str, ffmpeg_major: int, settings: ExportSettings, clips: Sequence[MediaInfo],
                         tl: Timeline, fx: EffectInputs, vcodec: str, fmt: str, out_pattern: Path, graph_path: Path,
                         split_frames: Sequence[int]) -> FFmpegCommand:
     """Video-only render of the whole timeline, split by the segment muxer at `split_frames` (keyframes forced
     there) so every segment becomes a cache entry."""
     args = head(ffmpeg)
-    for c in clips:
-        args += ["-an", "-i", str(c.path)]
+    for k, c in enumerate(clips):
+        args += [*_seek(tl, k), "-an", "-i", str(c.path)]
     args += _effect_inputs(fx)
     wm_index = len(clips) if fx.watermark is not None else None
     graph = timeline_video_graph(settings, tl, fx, vcodec, wm_index)
@@ -228,10 +234,12 @@ def build_segment_pass(ffmpeg: str, ffmpeg_major: int, settings: ExportSettings,
     """One cached segment: input seeking starts each clip at the segment's first source frame."""
     args = head(ffmpeg)
     if seg.kind == "body":
-        args += ["-ss", num(tl.seconds(seg.src_start)), "-an", "-i", str(clips[seg.clip].path)]
+        args += ["-ss", num(tl.clip_start(seg.clip) + tl.seconds(seg.src_start)), "-an", "-i",
+                 str(clips[seg.clip].path)]
     else:
-        args += ["-ss", num(tl.seconds(seg.src_start)), "-an", "-i", str(clips[seg.clip - 1].path)]
-        args += ["-an", "-i", str(clips[seg.clip].path)]
+        args += ["-ss", num(tl.clip_start(seg.clip - 1) + tl.seconds(seg.src_start)), "-an", "-i",
+                 str(clips[seg.clip - 1].path)]
+        args += [*_seek(tl, seg.clip), "-an", "-i", str(clips[seg.clip].path)]
     args += _effect_inputs(fx)
     wm_index = (1 if seg.kind == "body" else 2) if fx.watermark is not None else None
     graph = segment_video_graph(settings, tl, seg, fx, vcodec, wm_index)
@@ -330,8 +338,8 @@ def build_audio_pass(ffmpeg: str, ffmpeg_major: int, settings: ExportSettings, c
         args += ["-i", str(stem_in)]
         stem_label = "0:a"
     elif use_stem:
-        for c in clips:
-            args += ["-vn", "-i", str(c.path)] if c.has_audio else ["-f", "lavfi", "-i", "anullsrc"]
+        for k, c in enumerate(clips):
+            args += [*_seek(tl, k), "-vn", "-i", str(c.path)] if c.has_audio else ["-f", "lavfi", "-i", "anullsrc"]
         parts.append(stem_graph(tl, clips))
         stem_label = "stem"
         if stem_out is not None:

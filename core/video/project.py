@@ -63,6 +63,9 @@ class Take(_Model):
     #: the plan's adjustments and ignored settings, as shown before the render
     notes: list[str] = Field(default_factory=list)
     rendered_seconds: Optional[float] = None  # the clip's length as rendered (the export cuts it to the scene)
+    #: where the scene starts inside the clip: an extension returned with its source footage (forward: after the
+    #: source; backward: at 0). None: at 0
+    scene_start_s: Optional[float] = None
     seed: Optional[int] = None
     remote_job_id: Optional[str] = None
     status: TakeStatus = "queued"

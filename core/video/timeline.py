@@ -41,6 +41,12 @@ class Timeline:
     fps: Fraction
     clip_frames: list[int]
     cuts: list[Cut] = field(default_factory=list)  # len(clip_frames) - 1; cuts[k-1] joins clip k-1 and clip k
+    #: seconds skipped at the start of each clip (an extension returned with its source footage); empty = none
+    clip_starts: list[float] = field(default_factory=list)
+
+    def clip_start(self, k: int) -> float:
+        """Where the timeline's part of clip k starts inside the clip file, in seconds."""
+        return self.clip_starts[k] if k < len(self.clip_starts) else 0.0
 
     def cut_before(self, k: int) -> Cut:
         return self.cuts[k - 1] if k > 0 else Cut("none", 0)
@@ -109,8 +115,9 @@ def target_fps(fps: float | None, first: MediaInfo) -> Fraction:
 
 
 def plan_timeline(settings: ExportSettings, clips: Sequence[MediaInfo],
-                  transitions: Sequence[TransitionSpec]) -> Timeline:
-    """Frame-exact plan. transitions[k-1] is the transition into clip k. Refuses a transition that would not leave
+                  transitions: Sequence[TransitionSpec], starts: Sequence[float] = ()) -> Timeline:
+    """Frame-exact plan. transitions[k-1] is the transition into clip k; starts[k] the second inside clip k where
+    its part begins (each clip's `duration` is the length of that part). Refuses a transition that would not leave
     at least one frame of each clip on its own, naming the scenes (numbered from 1)."""
     if not clips:
         raise InvalidRequestError("the project has no clips to export", field="scenes")
@@ -120,7 +127,7 @@ def plan_timeline(settings: ExportSettings, clips: Sequence[MediaInfo],
     fps = target_fps(settings.fps, clips[0])
     frames = [max(1, round(c.duration * fps)) for c in clips]
     cuts = [Cut("none", 0) if t.is_cut else Cut(t.kind, max(1, round(t.duration * fps))) for t in transitions]
-    tl = Timeline(width, height, fps, frames, cuts)
+    tl = Timeline(width, height, fps, frames, cuts, [float(s) for s in starts] if any(starts) else [])
     for k, n in enumerate(frames):
         used = tl.cut_before(k).frames + tl.cut_after(k).frames
         if used >= n:
