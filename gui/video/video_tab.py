@@ -16,6 +16,7 @@ from core.errors import ImageAIError
 from core.render.events import RenderEvent, RenderSummary, RunPlan
 from core.video.project import ACTIVE_STATUSES
 from gui.async_runner import AsyncRunner
+from gui.video.comfy_servers_panel import ComfyServersPanel, servers_wanted
 from gui.video.compare_dialog import CompareDialog
 from gui.video.cost_dialog import CostDialog
 from gui.video.export_group import ExportGroup
@@ -69,6 +70,7 @@ class VideoTab(QWidget):
         self.render_group = RenderSettingsGroup(session, self.info)
         self.references = ReferenceImagesWidget(session)
         self.export_group = ExportGroup(session)
+        self.servers = ComfyServersPanel(settings, runner)  # the ComfyUI farm's servers and their work
         from gui.video.image_group import ImageGroup  # image provider, Generate Images, the variants picker
         self.images = ImageGroup(session, runner, settings, self.console, self.scenes.selected_ids)
         self.inspector = SceneInspector(session, self.info, lambda: self.render_group.ready)
@@ -147,6 +149,8 @@ class VideoTab(QWidget):
         self.bottom_tabs = QTabWidget(objectName="previewExportTabs")
         self.bottom_tabs.addTab(self.preview, "Preview")
         self.bottom_tabs.addTab(self.export_group, "Export")
+        self.bottom_tabs.addTab(self.servers, self.servers.title())
+        self._update_servers_tab()
         self.bottom_tabs.setDocumentMode(True)
         bottom = QSplitter(Qt.Horizontal, objectName="previewConsoleSplitter")
         bottom.addWidget(self.bottom_tabs)
@@ -211,6 +215,10 @@ class VideoTab(QWidget):
         self.session.scenes_reset.connect(self._schedule_estimate)
         self.session.scene_changed.connect(lambda _: self._schedule_estimate())
         self.session.project_replaced.connect(self._on_project)
+        for signal in (self.servers.changed, self.render_group.changed, self.session.project_replaced,
+                       self.session.scenes_reset):
+            signal.connect(self._update_servers_tab)
+        self.session.scene_changed.connect(lambda _: self._update_servers_tab())
         self._dirty_rows: set[str] = set()
         self._overall_fraction = 0.0
         self._repaint_timer = QTimer(self, singleShot=True, interval=100)
@@ -224,6 +232,12 @@ class VideoTab(QWidget):
         self._estimate_ok = None
         self.scene_model.set_estimates({})
         self._on_selection(self.scenes.selected_ids())
+
+    def _update_servers_tab(self) -> None:
+        """The Servers tab, while ComfyUI servers matter to this project (its title counts the down ones)."""
+        index = self.bottom_tabs.indexOf(self.servers)
+        self.bottom_tabs.setTabText(index, self.servers.title())
+        self.bottom_tabs.setTabVisible(index, servers_wanted(self.settings, self.session.project))
 
     def _on_selection(self, ids: list[str]) -> None:
         self.references.set_scene(ids[0] if len(ids) == 1 else None)
