@@ -301,7 +301,10 @@ def prepare(request: RenderRequest) -> RenderPlan:
                         camera_lora=camera_kind == "lora" and camera.lora_id(motion) is not None)
 
     for name, reason in _decided_elsewhere(e, mode, opts):
-        b.not_taken(name, reason)
+        if name == "include_audio" and s.include_audio is None:  # the default too: no sound is asked for or required
+            b.ignore(name, include_audio, reason)
+        else:
+            b.not_taken(name, reason)
     ignored = {i.field for i in b.ignored}
     config = LTXGenerationConfig(
         model=model, deployment=deployment, prompt=request.prompt,
