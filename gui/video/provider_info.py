@@ -218,8 +218,13 @@ class ProviderInfo:
         """Look for a CUDA/MPS device. Call it on a worker thread and hand the result to set_local_device on the GUI
         thread. Returns the Accelerator, or the error text. Torch is imported in a child process: importing it on a
         thread of the app holds the interpreter lock for long stretches (a 330 ms stall of the window, measured)."""
-        from providers.ltx.local_device import Accelerator
+        from providers.ltx.local_device import Accelerator, detect_cached
 
+        if getattr(sys, "frozen", False):  # a bundled app has no interpreter to start: check here, on this thread
+            try:
+                return detect_cached()
+            except Exception as exc:  # a broken torch install must not take the window down; the reason is shown
+                return f"checking the GPU failed: {exc}"
         try:
             done = subprocess.run([sys.executable, "-c", DETECT_CODE], cwd=ROOT, capture_output=True, text=True,
                                   timeout=DETECT_TIMEOUT_S, **child_kwargs())
