@@ -57,6 +57,7 @@ class SceneTableModel(QAbstractTableModel):
         self.session = session
         self.thumbs = thumbnails
         self.progress: dict[str, float] = {}  # scene id -> live fraction while a render runs
+        self.waiting: dict[str, str] = {}  # scene id -> "waiting for scene N" while a chained scene waits
         self.estimates: dict = {}  # scene id -> PlanItem of the last estimate (cost, length, notes)
         self._rows: dict[str, dict] = {}  # scene id -> {(role, column): value, "thumb": thumbnail key}
         session.scenes_reset.connect(self._reset)
@@ -142,6 +143,9 @@ class SceneTableModel(QAbstractTableModel):
         row[(Qt.ToolTipRole, COL["Title"])] = scene.title or "No title yet: double-click to name the scene"
         if take is not None and take.status in STATUS_COLORS:
             row[(Qt.ForegroundRole, COL["Status"])] = QBrush(QColor(STATUS_COLORS[take.status]))
+        if scene.id in self.waiting:  # the whole text in the tooltip: the column is narrow
+            row[(Qt.ToolTipRole, COL["Status"])] = f"{self.waiting[scene.id]}: it renders once that clip is done"
+            row[(Qt.ForegroundRole, COL["Status"])] = QBrush(QColor(STATUS_COLORS["queued"]))
         for col in (COL["#"], COL["Length"], COL["Cost"]):
             row[(Qt.TextAlignmentRole, col)] = int(Qt.AlignRight | Qt.AlignVCenter)
         return row
@@ -206,6 +210,8 @@ class SceneTableModel(QAbstractTableModel):
             self.refresh_all()
 
     def _status(self, scene: Scene, take: Optional[Take]) -> str:
+        if scene.id in self.waiting:  # its take of this run is made once its parent's clip exists
+            return self.waiting[scene.id]
         if take is None:
             return "not rendered"
         text = take.status

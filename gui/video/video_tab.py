@@ -439,6 +439,10 @@ class VideoTab(QWidget):
             self.scene_model.progress[event.scene_id] = event.fraction
         elif event.kind in ("done", "failed", "cancelled", "skipped"):
             self.scene_model.progress.pop(event.scene_id, None)
+        if event.kind == "queued" and event.take_id is None:  # a chained scene waits for its parent's clip
+            self.scene_model.waiting[event.scene_id] = event.message
+        elif event.kind not in ("progress", "log"):
+            self.scene_model.waiting.pop(event.scene_id, None)
         if event.kind != "progress":  # progress ticks show in the table and the bar, not as console lines
             self.console.log(EVENT_LEVELS.get(event.kind, "info"), _event_text(event, number), at=event.at)
         # events arrive many times a second: rows and the bar are repainted together at most every 100 ms
@@ -464,6 +468,7 @@ class VideoTab(QWidget):
         self.cancel_button.setEnabled(False)
         self.cancel_scene_button.setEnabled(False)
         self.scene_model.progress.clear()
+        self.scene_model.waiting.clear()
         self.scene_model.refresh_all()
         if isinstance(result, RenderSummary):
             parts = [f"{len(result.done)} done"]
