@@ -24,6 +24,17 @@ def compare_main(argv: list[str]) -> int:
     return compare_takes_main(argv)
 
 
+def refuse_non_videos(inputs: list[tuple[str, str]]) -> None:
+    """Every input (field, path) that is not a video this app can use, refused at once: FFmpeg reads a still image
+    as a one-frame clip, which would make a side-by-side of a frame and exit 0."""
+    from core.errors import invalid_requests
+    from core.video.media import VIDEO_KINDS, video_input_problem
+    problems = [InvalidRequestError(why, field=field, allowed=VIDEO_KINDS)
+                for field, path in inputs if (why := video_input_problem(Path(path).expanduser()))]
+    if problems:
+        raise invalid_requests(problems)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from core.video.compare_takes import SPEC_HELP
     p = argparse.ArgumentParser(

@@ -244,6 +244,8 @@ def compare_main(argv: list[str]) -> int:
     p.add_argument("-o", "--output", default="side_by_side.mp4")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
+    from cli.compare import refuse_non_videos
+    refuse_non_videos([("A", args.a), ("B", args.b)])
     # a typed error reaches cli.output.guarded (stderr, exit code, and with --json one object)
     rows = run_cancellable(lambda cancel: compare_clips(Path(args.a), Path(args.b), Path(args.output),
                                                         args.labels, cancel=cancel))

@@ -120,3 +120,44 @@ def parse_keyframe(text: str) -> tuple[float, Path]:
 
 def optional_path(value: Optional[str]) -> Optional[Path]:
     return Path(value).expanduser().resolve() if value else None
+
+
+def parse_scene_list(text: Optional[str], count: int, field: str = "--scenes") -> Optional[list[int]]:
+    """'1,3,5-7' -> [1, 3, 5, 6, 7] (sorted, each once); None when the flag was not given (every scene). A reversed,
+    open or empty range, a word or a number outside the storyboard is refused, every bad part named at once: a
+    selection quietly widened to every scene would render, and pay for, every scene."""
+    if text is None:
+        return None
+    numbers: set[int] = set()
+    bad: list[str] = []
+    parts = text.split(",")
+    for raw in parts:
+        part = raw.strip()
+        lo, dash, hi = part.partition("-")
+        if not part:
+            bad.append(f"{text!r} names no scene" if len(parts) == 1 else f"{text!r} has an empty part")
+            continue
+        if not dash:
+            if not _number(part):
+                bad.append(f"{part!r} is not a scene number")
+                continue
+            span = [int(part)]
+        elif _number(lo.strip()) and _number(hi.strip()) and int(hi) >= int(lo):
+            span = list(range(int(lo), int(hi) + 1))
+        else:
+            bad.append(f"{part} is not a range")
+            continue
+        outside = [n for n in span if not 1 <= n <= count]
+        if outside:
+            bad.append(f"no scene {outside[0]}" if len(outside) == 1 else f"no scenes {outside[0]}-{outside[-1]}"
+                       if outside == list(range(outside[0], outside[-1] + 1)) else f"no scenes {part}")
+        numbers.update(n for n in span if 1 <= n <= count)
+    if bad:
+        has = (f"scenes 1-{count}" if count > 1 else "scene 1") if count else "no scenes"
+        raise InvalidRequestError("; ".join(bad), field=field,
+                                  allowed=["N", "N-M with M >= N", f"lists like 1,3-5; this project has {has}"])
+    return sorted(numbers)
+
+
+def _number(text: str) -> bool:
+    return text.isascii() and text.isdigit()

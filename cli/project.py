@@ -135,7 +135,6 @@ def _import(store: ProjectStore, path: str | None, kind: str, field: str) -> str
 
 
 def cmd_add_scene(args) -> int:
-    from core.video.media import probe
     store = ProjectStore.open(Path(args.dir))
     problems: list[InvalidRequestError] = []
     if not args.prompt and not args.clip and not args.image and not args.title:
@@ -156,9 +155,15 @@ def cmd_add_scene(args) -> int:
             problems.append(exc)
     images += [("--keyframe", str(p)) for _, p in keyframes]
     problems += [p for field, path in images if path and (p := check_image_file(Path(path), field))]
-    clip_info = probe(Path(args.clip)) if args.clip else None
-    if clip_info is not None and not clip_info.has_video:
-        problems.append(InvalidRequestError(f"{args.clip} holds no video stream", field="--clip"))
+    clip_info = None
+    for field, path in (("--source-video", args.source_video), ("--extend", args.extend), ("--clip", args.clip)):
+        if path:
+            info, problem = check_video_file(Path(path).expanduser(), field)
+            problems += [problem] if problem else []
+            clip_info = info if field == "--clip" else clip_info
+    if args.source_video and args.extend:
+        problems.append(InvalidRequestError("--source-video and --extend given together: a scene has one video "
+                                            "input", field="--source-video", allowed=["one of them"]))
     duration = args.duration or (clip_info.duration if clip_info else
                                  store.project.render.duration or DEFAULT_SCENE_SECONDS)
     late = [s for s, _ in keyframes if s > duration]
@@ -220,6 +225,14 @@ def check_image_file(path: Path, field: str) -> InvalidRequestError | None:
     return None
 
 
+def check_video_file(path: Path, field: str):
+    """(MediaInfo, None) when `path` is a video a render can use, else (None, the refusal): a still image probes
+    as a one-frame video, and a scene given one would pay a service for nothing."""
+    from core.video.media import VIDEO_KINDS, video_input
+    info, why = video_input(path)
+    return info, (InvalidRequestError(why, field=field, allowed=VIDEO_KINDS) if why else None)
+
+
 def cmd_add_reference(args) -> int:
     store = ProjectStore.open(Path(args.dir))
     if len(store.project.reference_images) >= 3:
@@ -253,19 +266,9 @@ def cmd_remove_reference(args) -> int:
 
 
 def parse_scene_numbers(text: str | None, count: int) -> list[int] | None:
-    if not text:
-        return None
-    numbers: list[int] = []
-    try:
-        for part in text.split(","):
-            lo, _, hi = part.strip().partition("-")
-            numbers += list(range(int(lo), int(hi or lo) + 1))
-    except ValueError:
-        raise InvalidRequestError(f"--scenes {text!r} must be numbers like 1,3,5-7", field="scenes") from None
-    bad = [n for n in numbers if not 1 <= n <= count]
-    if bad:
-        raise InvalidRequestError(f"no scene {bad[0]}", field="scenes", allowed=[f"1-{count}"])
-    return numbers
+    """--scenes as scene numbers (None: every scene); see cli.flags.parse_scene_list."""
+    from cli.flags import parse_scene_list
+    return parse_scene_list(text, count, "--scenes")
 
 
 def cmd_render(args) -> int:

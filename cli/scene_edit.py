@@ -108,19 +108,9 @@ def scene_at(store: ProjectStore, number: int, field: str = "scene") -> Scene:
 
 
 def parse_numbers(text: str, count: int) -> list[int]:
-    """'1,3,5-7' -> [1, 3, 5, 6, 7], each a scene of the project."""
-    numbers: list[int] = []
-    try:
-        for part in text.split(","):
-            lo, _, hi = part.strip().partition("-")
-            numbers += range(int(lo), int(hi or lo) + 1)
-    except ValueError:
-        raise InvalidRequestError(f"{text!r} must be scene numbers like 2 or 1,3,5-7", field="scenes") from None
-    bad = [n for n in numbers if not 1 <= n <= count]
-    if bad or not numbers:
-        raise InvalidRequestError(f"no scene {bad[0] if bad else text}", field="scenes",
-                                  allowed=[f"1-{count}"] if count else ["none: the project has no scenes"])
-    return sorted(set(numbers))
+    """'1,3,5-7' -> [1, 3, 5, 6, 7], each a scene of the project (every bad part refused at once)."""
+    from cli.flags import parse_scene_list
+    return parse_scene_list(text, count, "scenes")
 
 
 # ---- edit-scene -------------------------------------------------------------------------------------------------
@@ -141,17 +131,10 @@ class _Checks:
             self.problems.append(problem)
 
     def video(self, path: str, field: str) -> None:
-        from core.video.media import probe
-        p = Path(path).expanduser()
-        if not p.is_file():
-            self.add(f"{p}: no such file", field, ["a video file", NONE])
-            return
-        try:
-            info = probe(p)
-        except InvalidRequestError:
-            info = None
-        if info is None or not info.has_video:
-            self.add(f"{p.name} is not a video FFmpeg can read", field, ["MP4, MOV, WebM or another video", NONE])
+        from cli.project import check_video_file
+        _, problem = check_video_file(Path(path).expanduser(), field)
+        if problem:
+            self.problems.append(problem)
 
 
 def _given(value: Optional[str]) -> bool:
@@ -221,26 +204,39 @@ def _late_keyframes(keyframes: list[tuple[float, Any]], duration: float, checks:
         checks.problems.append(problem)
 
 
+VIDEO_FLAGS = {"extend_scene_id": "--extend-scene", "extend_video": "--extend", "source_video": "--source-video"}
+
+
 def _video_input(args, store: ProjectStore, number: int, scene: Scene, checks: _Checks) -> Optional[dict]:
-    """The scene's new video input when a chain is involved ({"extend_scene_id" | "extend_video" | "source_video":
-    value}, one at most), or None to change the clip fields one by one as before."""
-    if args.extend_scene is None and not scene.extend_scene_id:
+    """The scene's video input after this command ({"extend_scene_id" | "extend_video" | "source_video": value},
+    {} to generate), or None when no video flag was given. A scene has one video input: the one given replaces
+    the one it had; two given in one command are refused."""
+    typed = {k: v for k, v in (("extend_video", args.extend), ("source_video", args.source_video)) if v is not None}
+    if args.extend_scene is None and not typed:
         return None
-    parent = scene.extend_scene_id
+    paths = {k: v for k, v in typed.items() if _given(v)}
+    if len(paths) > 1:
+        checks.add("--source-video and --extend given together: a scene has one video input", "--source-video",
+                   ["one of them"])
+    parent = None
     if args.extend_scene is not None:
         parent = extend_scene_target(store, args.extend_scene, number, checks.problems)
-        for flag, value in (("--extend", args.extend), ("--source-video", args.source_video)):
-            if parent and _given(value):
-                checks.add(f"--extend-scene and {flag} given together", "--extend-scene",
-                           ["one video input: a scene, a clip (--extend) or a source (--source-video)"])
-    if parent is None and not scene.extend_scene_id:
-        return None  # --extend-scene none on a scene without a link: the clip flags work as before
-    paths = {k: v for k, v in (("extend_video", args.extend), ("source_video", args.source_video)) if _given(v)}
-    if len(paths) > 1:
-        checks.add("--extend and --source-video given together", "--extend", ["one of them"])
+        for field in paths if parent else ():
+            checks.add(f"--extend-scene and {VIDEO_FLAGS[field]} given together", "--extend-scene",
+                       ["one video input: a scene, a clip (--extend) or a source (--source-video)"])
     if paths:
-        return paths  # a clip or a source given: it replaces the link
-    return {"extend_scene_id": parent} if parent else {}
+        return paths
+    if parent:
+        return {"extend_scene_id": parent}
+    cleared = set(typed) | ({"extend_scene_id"} if args.extend_scene is not None else set())  # each "none"
+    return {k: getattr(scene, k) for k in SetSceneVideoInput.FIELDS if getattr(scene, k) and k not in cleared}
+
+
+def _replaced_text(store: ProjectStore, field: str, value: str) -> str:
+    if field == "extend_scene_id":
+        number = next((i + 1 for i, s in enumerate(store.project.scenes) if s.id == value), None)
+        return f"its link to scene {number}" if number else "its link to a removed scene"
+    return {"extend_video": "its clip to extend ", "source_video": "its source video "}[field] + value
 
 
 def scene_warnings(store: ProjectStore, scene: Scene) -> list[str]:
@@ -316,9 +312,7 @@ def cmd_edit_scene(args) -> int:
                          ("use_global_references", args.global_references)):
         if value is not None:
             values[field] = value
-    clip_flags = (("source_video", args.source_video, "clips"), ("extend_video", args.extend, "clips"))
-    for field, value, kind in (("start_frame", args.image, "images"), ("end_frame", args.end_image, "images"),
-                               *(clip_flags if video_input is None else ())):
+    for field, value, kind in (("start_frame", args.image, "images"), ("end_frame", args.end_image, "images")):
         if value is not None:
             values[field] = _import(store, value, kind) if _given(value) else None
     if keyframes is not None:
@@ -338,21 +332,28 @@ def cmd_edit_scene(args) -> int:
         if getattr(scene, field) != value:
             history.push(SetSceneField(scene.id, field, value))
             changed.append(field)
+    replaced = []  # the video input the new one took the place of
     if video_input is not None:
-        new = {k: (_import(store, v, "clips") if k != "extend_scene_id" else v) for k, v in video_input.items()}
         before = {k: getattr(scene, k) for k in SetSceneVideoInput.FIELDS}
+        new = {k: (v if k == "extend_scene_id" or v == before[k] else _import(store, v, "clips"))
+               for k, v in video_input.items()}
         if {k: new.get(k) for k in SetSceneVideoInput.FIELDS} != before:
             history.push(SetSceneVideoInput(scene.id, **new))
             changed += [k for k in SetSceneVideoInput.FIELDS if getattr(scene, k) != before[k]]
+            replaced = [{"field": k, "was": v, "by": VIDEO_FLAGS[next(iter(new))]}
+                        for k, v in before.items() if v and k not in new and new]
     if changed:
         store.save()
     warnings = scene_warnings(store, scene)
     if args.json:
         emit_json({"project": str(store.folder), "scene": args.scene, "scene_id": scene.id, "changed": changed,
-                   "warnings": warnings, "takes": len(scene.takes),
+                   "replaced": replaced, "warnings": warnings, "takes": len(scene.takes),
                    "values": scene.model_dump(mode="json", exclude={"takes", "selected_take_id", "id"})})
     else:
         say(f"scene {args.scene}: changed {', '.join(changed)}" if changed else f"scene {args.scene}: nothing changed")
+        for r in replaced:
+            say(f"scene {args.scene}: {r['by']} replaces {_replaced_text(store, r['field'], r['was'])} (a scene has "
+                f"one video input)")
         for note in warnings:
             say(f"scene {args.scene}: {note}")
     return EXIT_OK

@@ -8,6 +8,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from core.atomic import give_file_mode
 from core.errors import BadOutputError, ImageAIError
 from core.video.leftovers import owner_tag
 
@@ -96,6 +97,7 @@ def save_image(image, dest: Path, width: int, height: int) -> tuple[int, int]:
             out.save(fh, format=fmt)
             fh.flush()
             os.fsync(fh.fileno())
+        give_file_mode(name)  # mkstemp makes it 0600; an image in the project is not private
         os.replace(name, dest)
     finally:
         if os.path.exists(name):

@@ -141,7 +141,7 @@ class InputFacts:
     def video_info(self, path: Optional[Path], field: str, allowed: Sequence[str] = ("MP4", "MOV", "WebM")):
         """The video's MediaInfo, probed once; a clip still to be rendered in this run (the request's
         `pending_video`) is answered from its facts, never probed. None, with a problem, when it is not a video."""
-        from core.video.media import MediaInfo, probe
+        from core.video.media import MediaInfo, video_input
         if path is None:
             return None
         key = str(path)
@@ -155,15 +155,9 @@ class InputFacts:
         elif not Path(path).is_file():
             self.b.problem(f"{path}: no such file; give a video file", field=field, allowed=list(allowed))
         else:
-            try:
-                info = probe(Path(path))
-            except InvalidRequestError:
-                info = None
-            if info is None:
-                self.b.problem(f"{Path(path).name} is not a video FFmpeg can read", field=field)
-            elif not info.has_video:
-                self.b.problem(f"{Path(path).name} holds no video stream", field=field)
-                info = None
+            info, why = video_input(Path(path))  # a still probes as a one-frame video: refused before it is paid
+            if why:
+                self.b.problem(why, field=field, allowed=list(allowed))
         self.videos[key] = info
         return info
 

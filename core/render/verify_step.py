@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.atomic import give_file_mode
 from core.errors import UnavailableError
 from core.render.contract import RenderPlan, RenderResult
 
@@ -20,6 +21,7 @@ def verify_result(result: RenderResult, plan: RenderPlan, final: Path) -> None:
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, final)
+            give_file_mode(final)  # a provider's staging file is made 0600 (mkstemp); the take's clip is not private
         except OSError as exc:
             raise UnavailableError(f"the checked clip cannot be moved to {final} ({exc.strerror or exc})") from None
     finally:

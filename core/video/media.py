@@ -61,6 +61,7 @@ class MediaInfo(BaseModel):
     acodec: Optional[str] = None
     sample_rate: Optional[int] = None
     channels_layout: Optional[str] = None
+    container: Optional[str] = None  # FFmpeg's first demuxer name (png_pipe for a PNG: a still, not a clip)
 
 
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
@@ -71,12 +72,16 @@ _SIZE = re.compile(r"\b(\d{2,5})x(\d{2,5})\b")
 _FPS = re.compile(r"([\d.]+)(k?) fps")
 _TBR = re.compile(r"([\d.]+)(k?) tbr")
 _RATE = re.compile(r"(\d+) Hz")
+_CONTAINER = re.compile(r"Input #0, ([\w,]+), from")
 
 
 def parse_banner(text: str, path: Path) -> MediaInfo:
     m = _DURATION.search(text)
     duration = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3)) if m else 0.0
     info = MediaInfo(path=path, duration=duration)
+    c = _CONTAINER.search(text)
+    if c:
+        info.container = c.group(1).split(",")[0]
     b = _BITRATE.search(text)
     if b:
         info.bitrate_kbps = int(b.group(1))
@@ -162,3 +167,47 @@ def check_playable_clip(path: Path, expected_duration: Optional[float] = None, t
         raise InvalidRequestError(f"{Path(path).name}: clip is {info.duration:.2f} s, expected about "
                                   f"{expected_duration:.2f} s", field="clip")
     return info
+
+
+#: what a video input may be (the words every refusal names)
+VIDEO_KINDS = ("MP4", "MOV", "WebM", "MKV", "AVI")
+
+
+def video_input(path: Path, ffmpeg: Optional[str] = None) -> tuple[Optional[MediaInfo], Optional[str]]:
+    """(its MediaInfo, None) when `path` is a video a render, an extension or an import can use; (None, why not)
+    otherwise. FFmpeg probes a PNG (or a JPEG named .mp4) as a one-frame video, so the first bytes, the demuxer
+    and the codec are checked too: a still sent as a video is paid for and comes back as nothing useful."""
+    from core.video.verify import _IMAGE_CODECS, _IMAGE_FORMATS, sniff  # verify imports this module
+    path = Path(path)
+    if not path.is_file():
+        return None, f"{path}: no such file"
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError as exc:
+        return None, f"{path.name} cannot be read ({exc.strerror})"
+    if not head:
+        return None, f"{path.name} is not a video this app can use: the file is empty"
+    what = sniff(head)
+    if what is None:
+        try:
+            info = probe(path, ffmpeg)
+        except InvalidRequestError:
+            return None, f"{path.name} is not a video this app can use: FFmpeg cannot read it"
+        what = _IMAGE_FORMATS.get(info.container or "")
+        if what is None and info.vcodec in _IMAGE_CODECS and info.duration <= 0.05:
+            what = f"a {info.vcodec.upper()} image"
+        if what is None:
+            if not info.has_video:
+                why = "it holds audio only" if info.has_audio else "it holds no video stream"
+            elif info.width <= 0 or info.duration <= 0:
+                why = "FFmpeg finds no picture size or length in it"
+            else:
+                return info, None
+            return None, f"{path.name} is not a video this app can use: {why}"
+    return None, f"{path.name} is not a video this app can use: it looks like {what}"
+
+
+def video_input_problem(path: Path, ffmpeg: Optional[str] = None) -> Optional[str]:
+    """None when `path` is a video this app can use, else why not (see video_input)."""
+    return video_input(path, ffmpeg)[1]

@@ -16,7 +16,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from core.errors import ImageAIError
-from core.video.media import is_image, probe
+from core.video.media import VIDEO_KINDS, is_image, video_input_problem
 from core.video.project import Keyframe, Scene
 from core.video.scene_edit_group import SetSceneFields
 from core.video.scene_edits import Edit, SetSceneField
@@ -54,13 +54,9 @@ def import_file(store, path: str, kind: str, field: str) -> tuple[Optional[str],
     if kind == "images" and not is_image(p):
         return None, f"{field}: {p.name} is not an image this app can use (PNG, JPEG, WebP)"
     if kind == "clips":
-        try:
-            info = probe(p)
-        except ImageAIError:
-            info = None
-        # FFmpeg "reads" a still image (or a broken .png) as a one-frame video: a clip needs a size and frames
-        if info is None or not info.has_video or info.width <= 0 or info.duration <= 0 or is_image(p):
-            return None, f"{field}: {p.name} is not a video FFmpeg can read (MP4, MOV, WebM, …)"
+        why = video_input_problem(p)  # the CLI's and the planner's check: a still is never taken as a clip
+        if why:
+            return None, f"{field}: {why} (allowed: {', '.join(VIDEO_KINDS)})"
     try:
         return store.import_asset(p, kind), None
     except (OSError, ValueError, ImageAIError) as exc:

@@ -64,7 +64,7 @@ def test_files_that_cannot_be_used_are_refused_with_the_reason(opened, tmp_path,
     console = tab.console.visible_text()
     assert "start_frame: notes.png is not an image this app can use" in console
     assert "keyframes: notes.png is not an image" in console
-    assert "source_video: notes.png is not a video FFmpeg can read" in console
+    assert "source_video: notes.png is not a video this app can use" in console
     assert "nowhere.mp4 is no file" in console
     assert not window.session.history.can_undo()  # nothing was changed
 
