@@ -164,6 +164,6 @@ def test_each_model_loads_its_own_checkpoint():
     info = {"CheckpointLoaderSimple": {"input": {"required": {"ckpt_name": [[
         CKPT_23, "ltx-2-19b-dev.safetensors", "ltx-video-2b-v0.9.5.safetensors"]]}}}}
     backend = ComfyUIBackend(Settings())
-    picked = {m: backend._checkpoint(info, m, "s") for m in ("ltx-2.3-pro", "ltx-2-19b", "ltx-video-2b")}
+    picked = {m: backend.checkpoint_for(info, m, "s") for m in ("ltx-2.3-pro", "ltx-2-19b", "ltx-video-2b")}
     assert picked == {"ltx-2.3-pro": CKPT_23, "ltx-2-19b": "ltx-2-19b-dev.safetensors",
                       "ltx-video-2b": "ltx-video-2b-v0.9.5.safetensors"}

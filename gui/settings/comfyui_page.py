@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QDoubleSpinBox, QHBoxLayout, Q
 
 from core.config import Settings
 from gui.async_runner import AsyncRunner
-from providers.ltx.comfyui_entries import default_id, normal_url, saved_servers, server_problems
-from providers.ltx.comfyui_servers import ComfyServer
+from providers.ltx.comfyui_entries import saved_servers, server_problems
+from providers.ltx.comfyui_servers import ComfyServer, default_id, normal_url
 
 ID, URL, WEIGHT, STATE = range(4)
 ENV = "IMAGEAI_COMFYUI_URL"

@@ -197,11 +197,11 @@ class ComfyUIBackend(LTXBackend):
                 for i, (t, _) in enumerate(s.keyframes)])
         extra.update(wf.model_values(s.model, info))
         if "ckpt_name" in wf.placeholders(graph):  # the LTX-2.5 set loads a split transformer instead
-            extra["ckpt_name"] = self._checkpoint(info, s.model, server)
+            extra["ckpt_name"] = self.checkpoint_for(info, s.model, server)
         if plan.camera_lora:  # the camera-LoRA template: the server's file for the motion, strength from the speed
             extra["lora_name"] = wf.camera_lora_file(s.model, plan.camera_lora, info)
             extra["lora_strength"] = plan.camera_scale
-        clips = options(_input(info, "CLIPLoader", "clip_name")) or []
+        clips = options(node_input(info, "CLIPLoader", "clip_name")) or []
         t5 = [c for c in clips if "t5" in str(c).lower()] or clips
         extra["clip_name"] = t5[0] if t5 else "t5xxl_fp16.safetensors"  # the check below names what is missing
         if s.lora_path:
@@ -210,11 +210,13 @@ class ComfyUIBackend(LTXBackend):
         require(graph, info, server, skip=skip)
         return graph
 
-    def _checkpoint(self, info: dict, model: Optional[str], server: str) -> str:
+    def checkpoint_for(self, info: dict, model: Optional[str], server: str) -> str:
+        """The checkpoint a render of `model` loads there (also what the Settings dialog's server test names): the
+        comfyui_checkpoints setting, else the server's LTX file matching the model; MissingOnServer without one."""
         configured = self.settings.comfyui_checkpoints.get(model or "")
         if configured:
             return configured  # checked with the rest of the graph
-        choices = [str(c) for c in options(_input(info, "CheckpointLoaderSimple", "ckpt_name")) or []]
+        choices = [str(c) for c in options(node_input(info, "CheckpointLoaderSimple", "ckpt_name")) or []]
         ltx = [c for c in choices if "ltx" in c.lower()]
         hints = CKPT_HINTS.get(model or "", ())
         for c in ltx:
@@ -546,7 +548,8 @@ class ComfyUIBackend(LTXBackend):
             await client.delete_queued(prompt_id)
 
 
-def _input(info: dict, node: str, field: str) -> Optional[list]:
+def node_input(info: dict, node: str, field: str) -> Optional[list]:
+    """A node's required input spec in /object_info (its choices first), or None where the server lacks it."""
     spec = (((info.get(node) or {}).get("input") or {}).get("required") or {}).get(field)
     return spec if isinstance(spec, list) else None
 

@@ -14,7 +14,7 @@ from typing import Optional
 from core.config import Settings
 from core.errors import ImageAIError
 from providers.ltx import comfyui_workflows as wf
-from providers.ltx.comfyui_backend import ComfyUIBackend, _input
+from providers.ltx.comfyui_backend import ComfyUIBackend, node_input
 from providers.ltx.comfyui_checks import MODEL_FOLDERS, MissingOnServer, options, where_from
 from providers.ltx.comfyui_client import ComfyUIClient
 from providers.ltx.comfyui_servers import ComfyServer
@@ -108,7 +108,7 @@ async def check_server(server: ComfyServer, settings: Settings) -> ServerReport:
         return report
     report.reachable = True
     try:
-        _, stats = await client._json("GET", "/system_stats")
+        stats = await client.system_stats()
     except ImageAIError as exc:  # an old server without the route still renders
         stats = {}
         report.version = f"unknown ({exc})"
@@ -154,7 +154,7 @@ def check_set(set_id: str, info: dict, backend: ComfyUIBackend, server_id: str) 
         ckpts = _choices(info, "CheckpointLoaderSimple", "ckpt_name")
         for m in models:
             try:
-                chosen: Optional[str] = backend._checkpoint(info, m, server_id)
+                chosen: Optional[str] = backend.checkpoint_for(info, m, server_id)
             except MissingOnServer:
                 chosen = None
             if chosen is not None and chosen not in ckpts:  # a comfyui_checkpoints name the server lacks
@@ -166,4 +166,4 @@ def check_set(set_id: str, info: dict, backend: ComfyUIBackend, server_id: str) 
 
 
 def _choices(info: dict, node: str, name: str) -> list[str]:
-    return [str(c) for c in options(_input(info, node, name)) or []]
+    return [str(c) for c in options(node_input(info, node, name)) or []]

@@ -7,22 +7,14 @@ from typing import Optional
 from urllib.parse import urlsplit
 
 from core.config import Settings
-from providers.ltx.comfyui_servers import _ID, _default_id, _normal_url, _parse_list
+from providers.ltx.comfyui_servers import SERVER_ID, default_id, normal_url, parse_list
 
 
 def saved_servers(settings: Settings) -> list[tuple[str, str]]:
     """(id, URL) of the servers the settings name, without the environment override (that is not saved)."""
     if settings.comfyui_servers:
-        return [(k.strip(), _normal_url(v)) for k, v in settings.comfyui_servers.items()]
-    return _parse_list(settings.comfyui_url or "")
-
-
-def normal_url(url: str) -> str:
-    return _normal_url(url)
-
-
-def default_id(url: str) -> str:
-    return _default_id(_normal_url(url))
+        return [(k.strip(), normal_url(v)) for k, v in settings.comfyui_servers.items()]
+    return parse_list(settings.comfyui_url or "")
 
 
 def url_problem(url: str) -> Optional[str]:
@@ -42,12 +34,12 @@ def server_problems(rows: list[tuple[str, str]]) -> list[str]:
     out: list[str] = []
     seen: dict[str, int] = {}
     for n, (sid, url) in enumerate(rows, 1):
-        bad = url_problem(_normal_url(url)) if url.strip() else "no address"  # a bare host:port means http
+        bad = url_problem(normal_url(url)) if url.strip() else "no address"  # a bare host:port means http
         if bad:
             out.append(f"ComfyUI server {n}: {bad}")
             continue
         sid = sid.strip() or default_id(url)
-        if not _ID.match(sid):
+        if not SERVER_ID.match(sid):
             out.append(f"ComfyUI server {n}: id {sid!r} is not usable (letters, digits, '.', '_', ':' and '-', "
                        f"at most 64)")
         elif sid in seen:

@@ -25,7 +25,8 @@ from core.config import Settings
 from core.errors import InvalidRequestError
 
 DOWN_FOR_S = 60.0
-_ID = re.compile(r"^[A-Za-z0-9\[][A-Za-z0-9._:\[\]-]{0,63}$")
+# what a server id may be (it ends a take's job id: prompt_id@id)
+SERVER_ID = re.compile(r"^[A-Za-z0-9\[][A-Za-z0-9._:\[\]-]{0,63}$")
 SETTING_HINT = "IMAGEAI_COMFYUI_URL, or the comfyui_servers / comfyui_url setting"
 
 
@@ -35,21 +36,22 @@ class ComfyServer:
     url: str
 
 
-def _normal_url(url: str) -> str:
+def normal_url(url: str) -> str:
     url = url.strip().rstrip("/")
     if "://" not in url:
         url = "http://" + url
     return url
 
 
-def _default_id(url: str) -> str:
-    parts = urlsplit(url)
+def default_id(url: str) -> str:
+    """The id of a server listed by its address alone: its host:port."""
+    parts = urlsplit(normal_url(url))
     port = parts.port or (443 if parts.scheme == "https" else 80)
     host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
     return f"{host}:{port}"  # never the user:password part of a URL
 
 
-def _parse_list(raw: str) -> list[tuple[str, str]]:
+def parse_list(raw: str) -> list[tuple[str, str]]:
     out = []
     for entry in raw.split(","):
         entry = entry.strip()
@@ -57,10 +59,10 @@ def _parse_list(raw: str) -> list[tuple[str, str]]:
             continue
         name, sep, url = entry.partition("=")
         if sep and "://" not in name:
-            out.append((name.strip(), _normal_url(url)))
+            out.append((name.strip(), normal_url(url)))
         else:
-            url = _normal_url(entry)
-            out.append((_default_id(url), url))
+            url = normal_url(entry)
+            out.append((default_id(url), url))
     return out
 
 
@@ -70,14 +72,14 @@ def configured_servers(settings: Settings) -> list[ComfyServer]:
 
     env = os.environ.get("IMAGEAI_COMFYUI_URL")
     if env:
-        pairs = _parse_list(env)
+        pairs = parse_list(env)
     elif getattr(settings, "comfyui_servers", None):
-        pairs = [(k.strip(), _normal_url(v)) for k, v in settings.comfyui_servers.items()]
+        pairs = [(k.strip(), normal_url(v)) for k, v in settings.comfyui_servers.items()]
     else:
-        pairs = _parse_list(settings.comfyui_url or "")
+        pairs = parse_list(settings.comfyui_url or "")
     servers: list[ComfyServer] = []
     for sid, url in pairs:
-        if not _ID.match(sid):
+        if not SERVER_ID.match(sid):
             raise InvalidRequestError(f"ComfyUI server id {sid!r} is not usable: letters, digits, '.', '_', ':' and "
                                       f"'-' only, at most 64", field="comfyui_servers")
         if any(s.id == sid for s in servers):
@@ -104,11 +106,11 @@ def server_of_job(job: str, settings: Settings) -> tuple[str, ComfyServer]:
         if s.id == name:
             return prompt_id, s
     if "://" in name:  # a take from before server ids: it named the URL; honoured only when that URL is configured
-        url = _normal_url(name)
+        url = normal_url(name)
         for s in servers:
             if s.url == url:
                 return prompt_id, s
-        name = _default_id(url)
+        name = default_id(url)
     raise InvalidRequestError(
         f"job {prompt_id} ran on ComfyUI server {name!r}, which is not configured here; add it ({SETTING_HINT}) to "
         f"follow it, or render the scene again", field="remote_job_id", allowed=[s.id for s in servers] or ["none"])
