@@ -80,3 +80,19 @@ def test_a_server_down_mid_render_is_shown_and_loses_no_scene(qtbot, open_window
     assert set(down.deleted) | {i for i in down.interrupts if i} == moved
     down.run_again()
     assert not down.completions
+
+
+def test_the_servers_tab_shows_for_a_farm_or_a_project_on_comfyui(qtbot, open_window, tmp_path):
+    from core.video.render_settings import RenderSettings
+    from gui.video.comfy_servers_panel import servers_wanted
+    from tests.gui.conftest import make_project
+
+    window = open_window(make_project(tmp_path / "plain", ["a kite"]).folder)  # Animatic, the default one server
+    tabs = window.video_tab.bottom_tabs
+    assert not tabs.isTabVisible(tabs.indexOf(window.video_tab.servers))
+    project = window.session.project
+    assert not servers_wanted(Settings(), project)
+    assert servers_wanted(Settings(comfyui_servers={"a": "http://127.0.0.1:9"}), project)
+    assert servers_wanted(Settings(comfyui_url="http://127.0.0.1:9,http://127.0.0.1:10"), None)
+    project.scenes[0].render = RenderSettings(provider="ltx-video", deployment="comfyui")  # one scene on ComfyUI
+    assert servers_wanted(Settings(), project)
