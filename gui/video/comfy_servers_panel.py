@@ -122,9 +122,13 @@ class ComfyServersPanel(QWidget):
 
         def done(f) -> None:
             try:
-                self._checked.emit(f.result())
+                result = f.result()
             except Exception as exc:  # shown, never raised on the loop thread
-                self._checked.emit(f"check failed: {exc}")
+                result = f"check failed: {exc}"
+            try:
+                self._checked.emit(result)
+            except RuntimeError:  # the window closed while the servers were asked
+                pass
         future.add_done_callback(done)
 
     def _on_checked(self, result) -> None:
