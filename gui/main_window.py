@@ -43,6 +43,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self._autosave_thread: Optional[threading.Thread] = None
         self._scratch: Optional[tempfile.TemporaryDirectory] = None
+        #: the Save / Discard / Cancel question of a close with unsaved changes, while it is on screen
+        self.close_question: Optional[QMessageBox] = None
+        self._closing = False  # the question was answered: close without asking again
         self._build_menus()
         self.session.dirty_changed.connect(self.setWindowModified)
         self.session.history_changed.connect(self._update_undo_actions)
@@ -345,15 +348,16 @@ class MainWindow(QMainWindow):
         qs.sync()
 
     def closeEvent(self, event) -> None:
-        if self.session.untitled and self.session.project is not None and self.session.project.scenes \
-                and self.session.dirty and not self._confirm_discard():
-            event.ignore()
-            return
-        if self.session.store is not None and not self.session.untitled:
-            try:
-                self.session.store.save()
-            except (ImageAIError, OSError) as exc:
-                log.warning("final save failed: %s", exc)
+        if not self._closing:
+            question = self._unsaved_question()
+            if question is not None:
+                # asked without a nested event loop: the answer closes the window (or not) in _close_answered
+                event.ignore()
+                self.close_question = question
+                question.open()
+                return
+            if self.session.store is not None and not self.session.untitled and self.session.dirty:
+                self._final_save()  # autosave on: saving the changes is what the user chose
         self._remember_render_settings()
         self._save_settings()
         self.save_window_state()
@@ -364,10 +368,42 @@ class MainWindow(QMainWindow):
         self._drop_scratch()
         super().closeEvent(event)
 
-    def _confirm_discard(self) -> bool:
-        answer = QMessageBox.question(self, "Unsaved project",
-                                      "This project was never saved. Save it before closing?",
-                                      QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+    def _unsaved_question(self) -> Optional[QMessageBox]:
+        """Save / Discard / Cancel for unsaved changes the user did not choose to autosave (a project never saved,
+        or autosave off), else None. A question already on screen is not asked twice."""
+        session = self.session
+        if self.close_question is not None or session.store is None or not session.dirty:
+            return self.close_question
+        if session.untitled:
+            if not session.project.scenes:
+                return None
+            text = "This project was never saved. Save it before closing?"
+        elif self.settings.autosave_interval_s > 0:
+            return None
+        else:
+            text = (f"“{session.project.name}” has changes that are not saved (autosave is off). "
+                    "Save them before closing?")
+        box = QMessageBox(QMessageBox.Question, "Unsaved changes", text,
+                          QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, self,
+                          objectName="closeQuestion")
+        box.setDefaultButton(QMessageBox.Save)
+        box.finished.connect(lambda _code, b=box: self._close_answered(b))
+        return box
+
+    def _close_answered(self, box: QMessageBox) -> None:
+        self.close_question = None
+        box.deleteLater()
+        answer = box.standardButton(box.clickedButton()) if box.clickedButton() else QMessageBox.Cancel
         if answer == QMessageBox.Save:
-            return self._save_as_dialog()
-        return answer == QMessageBox.Discard
+            if not self.save():  # a failed save (or a cancelled Save As) keeps the window open
+                return
+        elif answer != QMessageBox.Discard:
+            return
+        self._closing = True
+        self.close()
+
+    def _final_save(self) -> None:
+        try:
+            self.session.store.save()
+        except (ImageAIError, OSError) as exc:
+            log.warning("final save failed: %s", exc)

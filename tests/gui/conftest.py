@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
 from core.config import Settings
 from core.video.project import Scene
@@ -71,6 +72,8 @@ def open_window(qtbot, settings):
     for w in windows:
         if w.isVisible():
             w.close()
+        if w.close_question is not None:  # changes a test left unsaved are not kept (autosave is off)
+            w.close_question.button(QMessageBox.Discard).click()
 
 
 def render_and_wait(qtbot, window, timeout: int = 120_000):

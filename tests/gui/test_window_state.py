@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox
+from PySide6.QtWidgets import QComboBox, QMessageBox
 
 from core.config import Settings, load_settings
 from core.video.project_io import ProjectStore
@@ -55,7 +55,8 @@ def test_window_state_and_last_render_settings_survive_a_restart(open_window, tm
     assert height < 800
     combo = window.findChild(QComboBox, "resolutionCombo")
     combo.setCurrentIndex(combo.findData("720p"))
-    window.close()
+    assert not window.close()  # autosave off: the changed project asks first; the app's settings are kept anyway
+    window.close_question.button(QMessageBox.Discard).click()
     settings = load_settings()
     assert settings.last_render_settings["resolution"] == "720p"
     assert settings.recent_projects[0] == str(store.folder)
