@@ -1,5 +1,6 @@
 """ComfyUI workflows: the built-in LTX templates (providers/ltx/workflows/, one set per LTX version, chosen by the
-model through workflows/sets.json), the user's own (`--workflow FILE.json`, API or UI format: the UI format is
+model through workflows/sets.json; within a set the plan's mode, audio and camera pick the template:
+template_for), the user's own (`--workflow FILE.json`, API or UI format: the UI format is
 converted with the server's /object_info, comfyui_convert.py), placeholder filling and the graph edits a render
 needs (LoRA, extra keyframe guides).
 
