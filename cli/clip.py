@@ -4,8 +4,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.flags import add_media_flags, add_render_flags, optional_path, parse_keyframe, settings_from_args
-from cli.output import EXIT_OK, ProgressPrinter, emit_json, print_estimate, say
+from cli.flags import (add_media_flags, add_render_flags, all_problems, checked_settings, optional_path,
+                       parse_keyframe)
+from cli.output import EXIT_OK, ProgressPrinter, emit_json, money, print_estimate, say
 from core.errors import InvalidRequestError
 
 DESCRIPTION = """Render one clip, or work on projects.
@@ -35,10 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def request_from_args(args: argparse.Namespace, output: Path):
+def request_from_args(args: argparse.Namespace, output: Path, settings):
     from core.render.contract import RenderRequest
     from core.video.render_settings import layer_settings
-    settings = settings_from_args(args)  # the provider's prepare checks the references with every other problem
+    # the provider's prepare checks the references with every other problem
     staging = output.with_name(f".{output.stem}.incoming{output.suffix}")
     return RenderRequest(
         prompt=args.prompt or "", layered=layer_settings([("run", settings)]),
@@ -71,24 +72,30 @@ def say_plan(plan) -> None:
 
 def clip_main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    settings, problems = checked_settings(args)  # every problem is reported at once, the flags' and the plan's
     if not args.prompt and not args.image:
-        raise InvalidRequestError("give a prompt with -p (or a start image with --image)", field="prompt")
+        problems.append(InvalidRequestError("give a prompt with -p (or a start image with --image)", field="prompt"))
     if not args.output and not args.estimate:
-        raise InvalidRequestError("give the output file with -o OUT.mp4", field="output")
+        problems.append(InvalidRequestError("give the output file with -o OUT.mp4", field="output"))
     output = Path(args.output or "estimate.mp4").expanduser().resolve()
     if output.suffix.lower() not in (".mp4", ".mov"):
-        raise InvalidRequestError(f"output {output.name} must end in .mp4 or .mov", field="output",
-                                  allowed=[".mp4", ".mov"])
+        problems.append(InvalidRequestError(f"output {output.name} must end in .mp4 or .mov", field="output",
+                                            allowed=[".mp4", ".mov"]))
     from core.config import load_settings
-    request = request_from_args(args, output)
-    settings = load_settings()
     from providers import registry
-    provider = registry.get(request.settings.provider, settings)
-    plan = provider.prepare(request)
+    try:
+        request = request_from_args(args, output, settings)
+        provider = registry.get(request.settings.provider, load_settings())
+        plan = provider.prepare(request)
+    except InvalidRequestError as exc:
+        all_problems(problems, exc)
+        raise
+    all_problems(problems)
+    settings = load_settings()
     say_plan(plan)
     if args.estimate:
         return print_estimate(args.json, plan_payload(plan), plan.cost,
-                              f"estimated cost: ${plan.cost:.2f} ({plan.provider}, {plan.model}, "
+                              f"estimated cost: {money(plan.cost)} ({plan.provider}, {plan.model}, "
                               f"{plan.sent.get('resolution')}, {plan.render_seconds:g} s)")
     provider.check_available(plan)
     import asyncio
@@ -101,7 +108,7 @@ def clip_main(argv: list[str]) -> int:
         emit_json(payload)
     else:
         say(f"wrote {result.clip_path} ({result.duration:.2f} s, {result.width}x{result.height}, "
-            f"{result.fps:g} fps, ${result.cost:.2f})")
+            f"{result.fps:g} fps, {money(result.cost)})")
     return EXIT_OK
 
 

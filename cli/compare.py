@@ -13,7 +13,8 @@ import signal
 import sys
 from pathlib import Path
 
-from cli.output import EXIT_FAILED, EXIT_OK, ProgressPrinter, emit_json, say
+from cli.flags import all_problems
+from cli.output import EXIT_FAILED, EXIT_OK, ProgressPrinter, amount, emit_json, money, say
 from core.errors import InvalidRequestError
 
 
@@ -68,10 +69,10 @@ def show_plan(sides) -> None:
         what = " ".join(p for p in (i.provider, i.model, f"on {i.deployment}" if i.deployment else "") if p)
         if side.resumed:
             say(f"take {n}: {what}: follows unfinished take {side.take_id} (already paid, "
-                f"${i.estimated_cost:.2f} estimated)")
+                f"{money(i.estimated_cost)} estimated)")
         else:
             length = f" for {i.render_seconds:g} s" if i.render_seconds else ""
-            say(f"take {n}: {what}: ${i.estimated_cost:.2f}{length}")
+            say(f"take {n}: {what}: {money(i.estimated_cost)}{length}")
         for note in i.adjustments:
             say(f"take {n}: adjusted {note}")
         for note in i.ignored:
@@ -81,10 +82,25 @@ def show_plan(sides) -> None:
 def confirmed(total: float) -> bool:
     """Ask on a terminal; with stdin not a terminal nothing can be asked, so refuse and say what to pass."""
     if not sys.stdin.isatty():
-        raise InvalidRequestError(f"rendering both takes spends ${total:.2f}; stdin is not a terminal, so it "
+        raise InvalidRequestError(f"rendering both takes spends {money(total)}; stdin is not a terminal, so it "
                                   "cannot be asked: pass --yes to confirm", field="--yes")
-    print(f"render both takes for ${total:.2f}? [y/N] ", end="", file=sys.stderr, flush=True)
+    print(f"render both takes for {money(total)}? [y/N] ", end="", file=sys.stderr, flush=True)
     return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
+def checked_specs(text: str) -> tuple[list[str], list[InvalidRequestError]]:
+    """The sides as typed, a deployment no provider has left out (and named among the problems), so that the plan
+    still checks each side's provider and model: every problem of both sides at once."""
+    from core.video.ids import ALL_DEPLOYMENTS
+    specs, problems = [], []
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        rest, _, deployment = part.partition("@")
+        if deployment.strip() and deployment.strip() not in ALL_DEPLOYMENTS:
+            problems.append(InvalidRequestError(f"{part!r}: no deployment {deployment.strip()!r}",
+                                                field="--providers", allowed=ALL_DEPLOYMENTS))
+            part = rest
+        specs.append(part)
+    return specs, problems
 
 
 async def _run(comparison) -> dict[str, str]:
@@ -104,13 +120,19 @@ def compare_takes_main(argv: list[str]) -> int:
     from providers import registry
 
     args = build_parser().parse_args(argv)
-    specs = parse_specs(args.providers)
+    specs, problems = checked_specs(args.providers)
     store = ProjectStore.open(Path(args.project))
     with store.render_lock(on_wait=lambda holder: say("waiting for the other render of this project to end")):
-        comparison = TakeComparison(
-            store, args.scene, specs, settings=load_settings(), provider_getter=registry.get,
-            events_for=lambda n, spec: ProgressPrinter({store.project.scenes[args.scene - 1].id: f"take {n}"}))
-        sides = comparison.plan()
+        try:
+            specs = parse_specs(",".join(specs))
+            comparison = TakeComparison(
+                store, args.scene, specs, settings=load_settings(), provider_getter=registry.get,
+                events_for=lambda n, spec: ProgressPrinter({store.project.scenes[args.scene - 1].id: f"take {n}"}))
+            sides = comparison.plan()
+        except InvalidRequestError as exc:  # the sides' problems name the side ("foo bar: provider: ..."), not a flag
+            all_problems(problems, exc, flag_words=False)
+            raise
+        all_problems(problems)
         show_plan(sides)
         total = comparison.new_cost
         if args.estimate:
@@ -118,8 +140,8 @@ def compare_takes_main(argv: list[str]) -> int:
                 emit_json({"project": str(store.folder), "scene": args.scene, "estimated_cost": total,
                            "takes": [side_row(n, s) for n, s in enumerate(sides, 1)]})
             else:
-                print(f"{total:.2f}")
-                say(f"estimated cost: ${total:.2f} for both takes")
+                print(amount(total))
+                say(f"estimated cost: {money(total)} for both takes")
             return EXIT_OK
         if comparison.renders_new and not args.yes and not confirmed(total):
             say("not confirmed: nothing was rendered or spent")

@@ -13,9 +13,9 @@ from typing import Callable, Optional
 
 from pydantic import ValidationError
 
-from cli.flags import validation_error
+from cli.flags import problems_of, validation_error
 
-from core.errors import CancelledError, InvalidRequestError
+from core.errors import CancelledError, InvalidRequestError, invalid_requests
 from core.video.export import (AUDIO_CODECS, CLIP_AUDIO_MODES, EXPORT_RESOLUTIONS, FORMATS, TRANSITIONS,
                                VIDEO_CODECS, WATERMARK_POSITIONS, ExportSettings, TextOverlay, parse_bitrate)
 
@@ -94,8 +94,18 @@ def _asset_flag(store, value: Optional[str], field: str) -> Optional[str]:
 
 
 def updated_settings(store, args: argparse.Namespace) -> ExportSettings:
-    """The saved settings with the typed flags applied (validated as a whole)."""
+    """The saved settings with the typed flags applied (validated as a whole). Every bad flag is reported at once;
+    a flag with a problem keeps its saved value while the others are checked."""
     data = store.project.export.model_dump()
+    problems: list[InvalidRequestError] = []
+
+    def checked(make, keep):
+        try:
+            return make()
+        except InvalidRequestError as exc:
+            problems.extend(problems_of(exc))
+            return keep
+
     simple = {"format": "format", "codec": "video_codec", "quality": "quality", "resolution": "resolution",
               "fps": "fps", "music_volume": "music_volume", "fade_in": "music_fade_in",
               "fade_out": "music_fade_out", "clip_audio": "clip_audio", "audio_codec": "audio_codec",
@@ -107,12 +117,18 @@ def updated_settings(store, args: argparse.Namespace) -> ExportSettings:
     if args.music_end is not None:
         data["music_end"] = None if args.music_end.strip().lower() in ("none", "") else args.music_end
     if args.bitrate is not None:
-        data["quality"], data["bitrate_kbps"] = "custom", parse_bitrate(args.bitrate)
+        try:
+            bitrate = parse_bitrate(args.bitrate)
+        except InvalidRequestError as exc:  # named by its flag, as the other problems are
+            problems.append(InvalidRequestError(str(exc).removeprefix("bitrate: "), field="--bitrate"))
+            bitrate = None
+        if bitrate is not None:
+            data["quality"], data["bitrate_kbps"] = "custom", bitrate
     elif args.quality is not None:
         data["bitrate_kbps"] = None
     for flag, field in (("music", "music_path"), ("lut", "lut_path"), ("watermark", "watermark_path")):
         if getattr(args, flag) is not None:
-            data[field] = _asset_flag(store, getattr(args, flag), "--" + flag)
+            data[field] = checked(lambda: _asset_flag(store, getattr(args, flag), "--" + flag), data[field])
     if args.transition is not None or args.transition_duration is not None:
         t = dict(data["transition"])
         if args.transition is not None:
@@ -124,7 +140,8 @@ def updated_settings(store, args: argparse.Namespace) -> ExportSettings:
     if args.no_text:
         data["texts"] = []
     if args.text:
-        data["texts"] = [parse_text(s).model_dump() for s in args.text]
+        texts = [checked(lambda: parse_text(s).model_dump(), None) for s in args.text]
+        data["texts"] = [t for t in texts if t is not None]
     if args.output is not None:
         out = Path(args.output).expanduser().resolve()
         if out.is_relative_to(store.folder):  # saved; a destination elsewhere is used for this run only
@@ -133,7 +150,10 @@ def updated_settings(store, args: argparse.Namespace) -> ExportSettings:
         settings = ExportSettings.model_validate(data)
     except ValidationError as exc:  # every problem, each named by the flag the user typed
         flag_of = {field: dest for dest, field in simple.items()}
-        raise validation_error(exc, lambda loc: "--" + flag_of.get(loc, loc).replace("_", "-")) from None
+        problems += problems_of(validation_error(exc, lambda loc: "--" + flag_of.get(loc, loc).replace("_", "-")))
+        raise invalid_requests(problems) from None
+    if problems:
+        raise invalid_requests(problems)
     settings.resolved()  # refuse a format/codec pair before anything is saved
     return settings
 

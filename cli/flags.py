@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Optional
 
@@ -40,6 +41,8 @@ def add_render_flags(parser: argparse.ArgumentParser, *, with_provider: bool = T
     g.add_argument("--resolution", help="480p, 720p, 1080p, 1440p, 2160p (or 4K); default: the model's own")
     g.add_argument("--aspect", choices=ASPECT_RATIOS, help="aspect ratio (default: the model's own)")
     g.add_argument("--fps", type=int, help="frames per second (default: the model's own)")
+    if not with_duration:  # the command's own --duration is the scene's length, not a render setting
+        parser.set_defaults(duration_is_scene_length=True)
     if with_duration:
         g.add_argument("--duration", type=float, help="clip length in seconds (default: the model's own); a model "
                                                       "that renders only some lengths renders the shortest that "
@@ -84,26 +87,96 @@ def add_media_flags(parser: argparse.ArgumentParser) -> None:
 def settings_from_args(args: argparse.Namespace) -> RenderSettings:
     """The settings the user typed (only those), with file paths made absolute. Bad values raise one
     InvalidRequestError naming every flag at fault and what it allows."""
+    settings, problems = checked_settings(args)
+    if problems:
+        raise invalid_requests(problems)
+    return settings
+
+
+def checked_settings(args: argparse.Namespace) -> tuple[RenderSettings, list[InvalidRequestError]]:
+    """The settings the user typed with every flag that fails the basic checks left out, and those flags'
+    problems: the plan then checks the rest, so one run reports everything and nothing twice."""
     values = {f: getattr(args, d) for d, f in SETTING_FLAGS.items() if getattr(args, d, None) is not None}
+    if getattr(args, "duration_is_scene_length", False):
+        values.pop("duration", None)  # add-scene/edit-scene check --duration as the scene's length themselves
     options = {f: getattr(args, d) for d, f in OPTION_FLAGS.items() if getattr(args, d, None) is not None}
     for field in ("lora_path", "model_path", "workflow"):
         if field in options and not str(options[field]).startswith("https://"):
             options[field] = str(Path(options[field]).expanduser().resolve())
     flag_of = {f: d for d, f in SETTING_FLAGS.items()}
     try:
-        return RenderSettings.model_validate({**values, "options": options})
+        return RenderSettings.model_validate({**values, "options": options}), []
     except ValidationError as exc:
-        raise validation_error(exc, lambda loc: "--" + flag_of.get(loc, loc).replace("_", "-")) from None
+        bad = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+        error = validation_error(exc, lambda loc: "--" + flag_of.get(loc, loc).replace("_", "-"))
+        kept = {k: v for k, v in values.items() if k not in bad}
+        return RenderSettings.model_validate({**kept, "options": options}), problems_of(error)
+
+
+def problems_of(error: InvalidRequestError) -> list[InvalidRequestError]:
+    return list(getattr(error, "problems", None) or [error])
 
 
 def validation_error(exc: ValidationError, name_of) -> InvalidRequestError:
-    """A pydantic error as one InvalidRequestError naming each field (as the user typed it) and its problem."""
+    """A pydantic error as one InvalidRequestError naming each field (as the user typed it) and its problem; the
+    value typed is added where the message does not show it already."""
     problems = []
     for err in exc.errors():
         loc = str(err["loc"][0]) if err["loc"] else "value"
-        message = err["msg"].removeprefix("Value error, ")
-        problems.append(InvalidRequestError(f"{name_of(loc)}: {message} (got {err.get('input')!r})"))
+        message = err["msg"].removeprefix("Value error, ").removeprefix(f"{loc}: ")
+        value = err.get("input")
+        shown = "(allowed:" in message or repr(value) in message or (isinstance(value, str) and value in message)
+        problems.append(InvalidRequestError(f"{name_of(loc)}: {message}" + ("" if shown else f" (got {value!r})")))
     return invalid_requests(problems)
+
+
+# what a plan calls a field -> the flag that sets it (the plans are shared with the GUI and name fields by id)
+FIELD_FLAGS = {
+    **{f: "--" + d.replace("_", "-") for d, f in SETTING_FLAGS.items()},
+    **{f"options.{f}": "--" + d.replace("_", "-") for d, f in OPTION_FLAGS.items()},
+    "start_image": "--image", "end_image": "--end-image", "keyframes": "--keyframe", "reference_images": "--reference",
+    "source_video": "--source-video", "extend_video": "--extend", "extend_scene_id": "--extend-scene",
+}
+OPTION_NAMES = {f: "--" + d.replace("_", "-") for d, f in OPTION_FLAGS.items()}
+_FIELD = re.compile(r"^(?P<scene>(?:[^:;]+: )?)(?P<field>[a-z_]+(?:\.[a-z_]+)?): (?P<rest>.*)$", re.S)
+_ALLOWED = re.compile(r"\(allowed: (?P<items>[^()]*)\)$")
+
+
+def in_flag_words(problem: InvalidRequestError) -> InvalidRequestError:
+    """A plan's problem named by the flag that sets the field ('--lora' rather than 'options.lora_path'), option
+    ids in its message and allowed list as flags too. A line that names no known field is kept as it is."""
+    text = str(problem)
+    m = _FIELD.match(text)
+    if not m or m["field"] not in FIELD_FLAGS:
+        return problem
+    rest = m["rest"]
+    if m["field"].startswith("options."):
+        for name, flag in OPTION_NAMES.items():
+            rest = rest.replace(repr(name), flag)
+        rest = _ALLOWED.sub(lambda a: "(allowed: " + ", ".join(OPTION_NAMES.get(x, x) for x in a["items"].split(", "))
+                            + ")", rest)
+    if m["field"] == "extend_scene_id":
+        rest = chain_flags(rest)
+    out = InvalidRequestError(f"{m['scene']}{FIELD_FLAGS[m['field']]}: {rest}")
+    out.field, out.allowed = problem.field, problem.allowed
+    return out
+
+
+def chain_flags(text: str) -> str:
+    """A chain problem's ways out (core words them for every front end) with the flags that take them."""
+    link = re.search(r"scene (\d+) extends scene (\d+)", text)
+    if link:
+        n, m = link.groups()
+        text = text.replace(f"render scene {m} in the same run", f"render scene {m} in the same run (--scenes {m},{n})")
+    return re.sub(r"clear (the|a) link", r"clear \1 link (--extend-scene none)", text)
+
+
+def all_problems(problems: list[InvalidRequestError], error: InvalidRequestError | None = None, *,
+                 flag_words: bool = True) -> None:
+    """Raise every problem at once (the flags' own and a plan's), each named by its flag; nothing when none."""
+    found = list(problems) + (problems_of(error) if error is not None else [])
+    if found:
+        raise invalid_requests([in_flag_words(p) if flag_words else p for p in found]) from None
 
 
 def parse_keyframe(text: str) -> tuple[float, Path]:
@@ -120,6 +193,17 @@ def parse_keyframe(text: str) -> tuple[float, Path]:
 
 def optional_path(value: Optional[str]) -> Optional[Path]:
     return Path(value).expanduser().resolve() if value else None
+
+
+def parse_with_sub_usage(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """parse_args, with a flag the command does not know refused by that command's parser (its usage shown, not
+    the parent's 'COMMAND ...')."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        subs = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+        owner = subs.choices.get(getattr(args, subs.dest, None)) if subs is not None else None
+        (owner or parser).error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
 
 
 def parse_scene_list(text: Optional[str], count: int, field: str = "--scenes") -> Optional[list[int]]:

@@ -34,12 +34,25 @@ def emit_json(obj: Any) -> None:
         sys.stdout = None
 
 
+def amount(value: float) -> str:
+    """Dollars with the digits the price has (at least cents, at most four decimals): $0.042 an image shows as
+    0.042, so the per-image, per-scene and total figures add up."""
+    text = f"{value:.4f}".rstrip("0")
+    whole, _, cents = text.partition(".")
+    return f"{whole}.{cents.ljust(2, '0')}"
+
+
+def money(value: float) -> str:
+    """The one way a CLI message shows money."""
+    return "$" + amount(value)
+
+
 def print_estimate(json_mode: bool, payload: dict, cost: float, line: str) -> int:
     """An estimate: one JSON object, or the cost on stdout (for scripts) and a sentence on stderr (for people)."""
     if json_mode:
         emit_json(payload)
     else:
-        print(f"{cost:.2f}")
+        print(amount(cost))
         say(line)
     return EXIT_OK
 
@@ -50,7 +63,8 @@ def describe_validation(exc) -> str:
     for err in exc.errors():
         field = ".".join(str(p) for p in err.get("loc", ())) or "value"
         msg = err.get("msg", "invalid").removeprefix("Value error, ")
-        parts.append(f"{field}: {msg} (got {err.get('input')!r})" if "input" in err else f"{field}: {msg}")
+        shown = "input" not in err or "(allowed:" in msg or repr(err["input"]) in msg
+        parts.append(f"{field}: {msg}" if shown else f"{field}: {msg} (got {err['input']!r})")
     return "; ".join(parts)
 
 
@@ -109,5 +123,5 @@ class ProgressPrinter:
         if event.message:
             text += f" - {event.message}"
         if event.cost:
-            text += f" (${event.cost:.2f})"
+            text += f" ({money(event.cost)})"
         say(text)

@@ -7,8 +7,9 @@ import signal
 from pathlib import Path
 
 from cli import scene_edit
-from cli.flags import add_render_flags, parse_keyframe, settings_from_args
-from cli.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ProgressPrinter, emit_json, say
+from cli.flags import (add_render_flags, all_problems, checked_settings, parse_keyframe, parse_with_sub_usage,
+                       settings_from_args)
+from cli.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ProgressPrinter, amount, emit_json, money, say
 from core.errors import InvalidRequestError, invalid_requests
 from core.video.chains import chain_text
 from core.video.project import Keyframe, ReferenceImage, Scene, Take, now
@@ -90,7 +91,7 @@ def project_main(argv: list[str]) -> int:
     if argv and argv[0] == "export":
         from cli.export import project_export_main
         return project_export_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    args = parse_with_sub_usage(build_parser(), argv)
     return {"new": cmd_new, "add-scene": cmd_add_scene, "add-reference": cmd_add_reference,
             "remove-reference": cmd_remove_reference, "render": cmd_render, "info": cmd_info,
             "select-take": cmd_select_take, **scene_edit.COMMANDS, "import": _cmd_import,
@@ -207,6 +208,9 @@ def cmd_add_scene(args) -> int:
     else:
         chain = chain_text(store.project, scene)
         say(f"added scene {number} ({scene.duration:g} s{'; ' + chain if chain else ''})")
+    from cli.scene_length import length_warnings
+    for warning in length_warnings(store, scene):
+        say(f"warning: scene {number}: {warning}")
     return EXIT_OK
 
 
@@ -276,20 +280,28 @@ def cmd_render(args) -> int:
     from core.render.queue import RenderQueue
     from providers import registry
 
-    run = settings_from_args(args)
+    run, problems = checked_settings(args)  # reported with the plan's problems, each once
     store = ProjectStore.open(Path(args.dir))
     with store.render_lock(on_wait=lambda holder: say("waiting for the other render of this project to end")):
         scenes = store.project.scenes  # as on disk once the lock is ours
         if not scenes:
             raise InvalidRequestError("the project has no scenes; add one with project add-scene", field="scenes")
-        numbers = parse_scene_numbers(args.scenes, len(scenes))
+        try:
+            numbers = parse_scene_numbers(args.scenes, len(scenes))
+        except InvalidRequestError as exc:
+            all_problems(problems, exc)
         scene_ids = [scenes[n - 1].id for n in numbers] if numbers else None
         labels = {s.id: f"scene {i + 1}" for i, s in enumerate(scenes)}
         queue = RenderQueue(store, load_settings(), provider_getter=registry.get, on_event=ProgressPrinter(labels))
         restored = queue.apply_journal()  # job ids an earlier run could not save: followed, never paid again
         if restored:
             say(f"restored {restored} paid job id(s) that an earlier render could not save into project.json")
-        plan = queue.plan(scene_ids, force=args.force, run=run, pay_again=args.pay_again)
+        try:
+            plan = queue.plan(scene_ids, force=args.force, run=run, pay_again=args.pay_again)
+        except InvalidRequestError as exc:
+            all_problems(problems, exc)
+            raise
+        all_problems(problems)
         items = [plan_item_row(i) for i in plan.items]
         for i in plan.to_render:
             if i.after_scene_id:
@@ -303,8 +315,8 @@ def cmd_render(args) -> int:
             if args.json:
                 emit_json({"project": str(store.folder), "estimated_cost": plan.total_cost, "scenes": items})
             else:
-                print(f"{plan.total_cost:.2f}")
-                say(f"estimated cost: ${plan.total_cost:.2f} for {len(plan.to_render)} scene(s)")
+                print(amount(plan.total_cost))
+                say(f"estimated cost: {money(plan.total_cost)} for {len(plan.to_render)} scene(s)")
             return EXIT_OK
         summary = asyncio.run(_run_cancellable(queue, plan))
     rows = []
@@ -329,7 +341,7 @@ def cmd_render(args) -> int:
         for sid, message in summary.failed.items():
             say(f"{labels.get(sid, sid)} failed: {message}")
         say(f"done: {len(summary.done)}, skipped: {len(summary.skipped)}, failed: {len(summary.failed)}, "
-            f"cancelled: {len(summary.cancelled)}; cost ${summary.total_cost:.2f}")
+            f"cancelled: {len(summary.cancelled)}; cost {money(summary.total_cost)}")
     if summary.cancelled:
         return 130
     return EXIT_OK if not summary.failed else EXIT_FAILED
@@ -373,16 +385,22 @@ def cmd_info(args) -> int:
                    "render": p.render.model_dump(mode="json"), "scenes": scenes, "total_cost": p.total_cost,
                    "missing_assets": missing})
         return EXIT_OK
-    r = p.render
-    say(f"{p.name}: {len(p.scenes)} scene(s), {r.provider or 'animatic'} {r.model or '(default model)'} "
-        f"{r.resolution or ''} {f'{r.fps} fps' if r.fps else ''}; spent ${p.total_cost:.2f}")
+    say(f"{p.name}: {len(p.scenes)} scene(s), {render_words(p.render)}; spent {money(p.total_cost)}")
     for row in scenes:
         chain = f"  ({row['chain']})" if row["chain"] else ""
         failed = f": {row['error']}" if row["error"] else ""
-        say(f"  {row['scene']:3d}. [{row['status']}{failed}] {row['duration']:g} s  {row['prompt'][:60]}{chain}")
+        shown = " ".join(part for part in (f"\"{row['title']}\"" if row["title"] else "", row["prompt"][:60]) if part)
+        say(f"  {row['scene']:3d}. [{row['status']}{failed}] {row['duration']:g} s" + (f"  {shown}" if shown else "")
+            + chain)
     for rel in missing:
         say(f"  missing asset: {rel}")
     return EXIT_OK if not missing else EXIT_BAD_INPUT
+
+
+def render_words(r: RenderSettings) -> str:
+    """'ltx-video ltx-2-pro 1080p 24 fps': the project's render defaults, only those it has."""
+    return " ".join(part for part in (r.provider or "animatic", r.model or "(default model)", r.resolution,
+                                      f"{r.fps} fps" if r.fps else "") if part)
 
 
 def cmd_select_take(args) -> int:

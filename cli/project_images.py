@@ -9,7 +9,8 @@ import asyncio
 import signal
 from pathlib import Path
 
-from cli.output import EXIT_FAILED, EXIT_OK, ProgressPrinter, emit_json, print_estimate, say
+from cli.flags import all_problems, problems_of
+from cli.output import EXIT_FAILED, EXIT_OK, ProgressPrinter, emit_json, money, print_estimate, say
 from core.errors import InvalidRequestError
 
 EXAMPLES = """
@@ -43,8 +44,11 @@ def cmd_images(args) -> int:
     from core.video.project_io import ProjectStore
     from providers.images import registry
 
-    if args.variants is not None and not 1 <= args.variants <= 10:
-        raise InvalidRequestError(f"--variants {args.variants}", field="variants", allowed=["1-10"])
+    problems: list[InvalidRequestError] = []  # every problem at once: the flags' and the plan's
+    variants = args.variants
+    if variants is not None and not 1 <= variants <= 10:
+        problems.append(InvalidRequestError(f"{variants} images per scene", field="--variants", allowed=["1-10"]))
+        variants = None  # the plan checks the other flags meanwhile
     settings = load_settings()
     store = ProjectStore.open(Path(args.dir))
     if journal.apply(store):  # paid images an earlier run could not save come back before planning or choosing
@@ -58,12 +62,23 @@ def cmd_images(args) -> int:
 
     scenes = store.project.scenes
     if not scenes:
-        raise InvalidRequestError("the project has no scenes; add one with project add-scene", field="scenes")
-    numbers = parse_scene_numbers(args.scenes, len(scenes))
+        problems.append(InvalidRequestError("the project has no scenes; add one with project add-scene",
+                                            field="--scenes"))
+        all_problems(problems)
+    try:
+        numbers = parse_scene_numbers(args.scenes, len(scenes))
+    except InvalidRequestError as exc:
+        problems += problems_of(exc)
+        numbers = None  # the other flags are checked against every scene
     ids = [scenes[n - 1].id for n in numbers] if numbers else None
     getter = (lambda name: registry.get_image(name, settings))
-    plan = plan_images(store, getter, ids, role=role, provider=args.provider, model=args.model,
-                       variants=args.variants, quality=args.quality, seed=args.seed)
+    try:
+        plan = plan_images(store, getter, ids, role=role, provider=args.provider, model=args.model,
+                           variants=variants, quality=args.quality, seed=args.seed)
+    except InvalidRequestError as exc:
+        all_problems(problems, exc)
+        raise
+    all_problems(problems)
     for i in plan.items:  # the same lines as a render's plan
         for note in i.plan.adjustments:
             say(f"scene {i.index}: adjusted {note}")
@@ -75,7 +90,7 @@ def cmd_images(args) -> int:
     head = {"project": str(store.folder), "provider": plan.provider, "model": plan.model, "role": role}
     if args.estimate:
         return print_estimate(args.json, {**head, "estimated_cost": plan.total_cost, "scenes": rows},
-                              plan.total_cost, f"estimated cost: ${plan.total_cost:.2f} for {plan.images} image(s) "
+                              plan.total_cost, f"estimated cost: {money(plan.total_cost)} for {plan.images} image(s) "
                                                f"in {len(plan.items)} scene(s) ({plan.provider}, {plan.model})")
     if not plan.items:
         say(f"every scene has a{'n end' if role == 'end' else ' start'} frame; choose scenes with --scenes")
@@ -100,7 +115,7 @@ def cmd_images(args) -> int:
         for sid, message in summary.failed.items():
             say(f"{labels[sid]} failed: {message}")
         say(f"images: {len(summary.takes)} made for {len(summary.done)} scene(s), failed: {len(summary.failed)}, "
-            f"cancelled: {len(summary.cancelled)}; cost ${summary.total_cost:.2f}")
+            f"cancelled: {len(summary.cancelled)}; cost {money(summary.total_cost)}")
     if summary.cancelled:
         return 130
     return EXIT_OK if not summary.failed else EXIT_FAILED

@@ -344,7 +344,8 @@ def cmd_edit_scene(args) -> int:
                         for k, v in before.items() if v and k not in new and new]
     if changed:
         store.save()
-    warnings = scene_warnings(store, scene)
+    from cli.scene_length import length_warnings
+    warnings = scene_warnings(store, scene) + length_warnings(store, scene)
     if args.json:
         emit_json({"project": str(store.folder), "scene": args.scene, "scene_id": scene.id, "changed": changed,
                    "replaced": replaced, "warnings": warnings, "takes": len(scene.takes),

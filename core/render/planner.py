@@ -94,7 +94,7 @@ def _chain_input(store: ProjectStore, scene: Scene, index: dict[str, int], in_ru
                            f"scene or none", field="extend_scene_id")
     loop = link_problem(store.project, scene.id, parent.id)
     if loop:
-        raise ChainProblem(loop, field="extend_scene_id", allowed=["break the loop: --extend-scene none"])
+        raise ChainProblem(loop, field="extend_scene_id", allowed=["break the loop: clear a link"])
     m = index[parent.id]
     if parent.id in in_run:
         item = planned.get(parent.id)
@@ -107,7 +107,7 @@ def _chain_input(store: ProjectStore, scene: Scene, index: dict[str, int], in_ru
     clip = parent_clip(store, scene)
     if clip is None:
         raise ChainProblem(f"scene {n} extends scene {m}, which has no clip: render scene {m} first or include it",
-                           field="extend_scene_id", allowed=[f"--scenes {m},{n}", "--extend-scene none"])
+                           field="extend_scene_id", allowed=[f"render scene {m} in the same run", "clear the link"])
     return clip, None
 
 

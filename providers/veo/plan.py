@@ -149,7 +149,9 @@ def _mode(b: PlanBuilder, e: dict, request: RenderRequest) -> str:
         mode = "text-to-video"
     if mode not in e["modes"]:
         offering = [m for m in catalog.model_ids() if mode in catalog.entry(m)["modes"]]
-        b.problem(f"{b.label} has no {mode} mode; models with it: {', '.join(offering) or 'none'}", field="mode",
+        way_out = "clear the scene's end frame, or choose a model with it" if mode == "first-last-frame" else \
+            "models with it"
+        b.problem(f"{b.label} has no {mode} mode; {way_out}: {', '.join(offering) or 'none'}", field="mode",
                   allowed=[m for m in e["modes"] if m != "audio"])
     return mode
 
@@ -171,16 +173,22 @@ def _long_scene(b: PlanBuilder, e: dict, mode: str, cut: float) -> int:
     return min(n, EXTENSION["max_calls"])
 
 
-def _resolution(b: PlanBuilder, e: dict, default: str, extending: bool) -> str:
+def _resolution(b: PlanBuilder, e: dict, default: str, extending: bool, long_cut: Optional[float] = None) -> str:
+    """The resolution; a clip that is extended (the user's, or a scene longer than one clip) renders at 720p."""
     if not extending:
         return b.choose("resolution", e["resolutions"], default)
     s = b.layered.settings
     if s.resolution is None or s.resolution in EXTENSION["resolutions"]:
         return EXTENSION["resolutions"][0]
-    why = f"Veo extends {'/'.join(EXTENSION['resolutions'])} clips only"
-    if b.layered.explicit("resolution"):
-        b.problem(f"{s.resolution} cannot be extended: {why}", field="resolution",
-                  allowed=EXTENSION["resolutions"] + [f"a scene of at most {EXTENSION['base_seconds']:g} s"])
+    shown = "/".join(EXTENSION["resolutions"])
+    why = f"Veo extends {shown} clips only"
+    if b.layered.explicit("resolution") and long_cut is not None:  # the length asks for extensions, not the user
+        base = EXTENSION["base_seconds"]
+        b.problem(f"a {long_cut:g} s scene is longer than one Veo clip ({base:g} s), so it needs extensions, which "
+                  f"Veo makes at {shown} only, not at {s.resolution}", field="resolution",
+                  allowed=EXTENSION["resolutions"] + [f"a scene of at most {base:g} s"])
+    elif b.layered.explicit("resolution"):
+        b.problem(f"{s.resolution} cannot be extended: {why}", field="resolution", allowed=EXTENSION["resolutions"])
     else:
         b.adjust("resolution", s.resolution, EXTENSION["resolutions"][0], f"{why}; this scene is extended")
     return EXTENSION["resolutions"][0]
@@ -287,7 +295,8 @@ def prepare(request: RenderRequest) -> RenderPlan:
         else:
             b.adjust("aspect_ratio", aspect, "16:9", "reference images render 16:9 only")
         aspect = REFERENCE_RULES["aspect_ratios"][0]
-    resolution = _resolution(b, e, defaults["resolution"], long_scene or mode == "extend")
+    resolution = _resolution(b, e, defaults["resolution"], long_scene or mode == "extend",
+                             float(cut) if long_scene else None)
     base = EXTENSION["base_seconds"]
     if long_scene:
         duration: Optional[int] = int(base)
