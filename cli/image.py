@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from cli.clip import say_plan
-from cli.output import EXIT_OK, emit_json, print_estimate, say
+from cli.output import EXIT_OK, emit_json, money, print_estimate, say
 from core.errors import ImageAIError, InvalidRequestError
 from core.video.ids import ASPECT_RATIOS
 
@@ -127,8 +127,8 @@ def image_main(argv: list[str]) -> int:
     say_plan(plan)  # the same lines as a clip's plan: adjusted ..., ignored ...
     if args.estimate:
         return print_estimate(args.json, plan_payload(plan), plan.cost,
-                              f"estimated cost: ${plan.cost:.3f} ({plan.provider}, {plan.model}, "
-                              f"{plan.request.variants} x ${plan.cost_per_image:.3f}, {plan.width}x{plan.height})")
+                              f"estimated cost: {money(plan.cost)} ({plan.provider}, {plan.model}, "
+                              f"{plan.request.variants} x {money(plan.cost_per_image)}, {plan.width}x{plan.height})")
     provider.check_available(plan)
     import asyncio
     results = asyncio.run(_generate(provider, plan, settings))
@@ -140,7 +140,7 @@ def image_main(argv: list[str]) -> int:
     else:
         for r in results:
             say(f"wrote {r.path} ({r.width}x{r.height}" + (f", seed {r.seed}" if r.seed is not None else "") + ")")
-        say(f"cost: ${payload['cost']:.3f}")
+        say(f"cost: {money(payload['cost'])}")
     return EXIT_OK
 
 
