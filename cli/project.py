@@ -285,7 +285,8 @@ def cmd_render(args) -> int:
     with store.render_lock(on_wait=lambda holder: say("waiting for the other render of this project to end")):
         scenes = store.project.scenes  # as on disk once the lock is ours
         if not scenes:
-            raise InvalidRequestError("the project has no scenes; add one with project add-scene", field="scenes")
+            all_problems(problems, InvalidRequestError("the project has no scenes; add one with project add-scene",
+                                                       field="--scenes"))
         try:
             numbers = parse_scene_numbers(args.scenes, len(scenes))
         except InvalidRequestError as exc:

@@ -182,3 +182,10 @@ def test_chain_ways_out_are_neutral_in_core_and_flags_in_the_cli(run, tmp_path):
     code, _, err = run("project", "render", folder, "--scenes", "2", "--estimate")
     assert code == 2
     assert "(allowed: render scene 1 in the same run (--scenes 1,2), clear the link (--extend-scene none))" in err
+
+
+def test_an_empty_project_is_said_with_the_flags_problems(run, tmp_path):
+    run("project", "new", tmp_path / "empty")
+    code, _, err = run("project", "render", tmp_path / "empty", "--fps", "0", "--estimate")
+    found = problems(err)
+    assert code == 2 and [p.split(":")[0] for p in found] == ["--fps", "--scenes"], err
