@@ -43,6 +43,7 @@ def cmd_images(args) -> int:
     from core.render import journal
     from core.video.project_io import ProjectStore
     from providers.images import registry
+    from providers.video_offers import video_models
 
     problems: list[InvalidRequestError] = []  # every problem at once: the flags' and the plan's
     variants = args.variants
@@ -73,9 +74,11 @@ def cmd_images(args) -> int:
     ids = [scenes[n - 1].id for n in numbers] if numbers else None
     getter = (lambda name: registry.get_image(name, settings))
     try:
+        # each scene's video model is asked first: a frame that would block its render is refused, nothing spent
         plan = plan_images(store, getter, ids, role=role, provider=args.provider, model=args.model,
-                           variants=variants, quality=args.quality, seed=args.seed)
+                           variants=variants, quality=args.quality, seed=args.seed, videos=video_models(settings))
     except InvalidRequestError as exc:
+        _frame_way_out(exc, store, ids, role, args.dir)
         all_problems(problems, exc)
         raise
     all_problems(problems)
@@ -84,9 +87,11 @@ def cmd_images(args) -> int:
             say(f"scene {i.index}: adjusted {note}")
         for note in i.plan.ignored:
             say(f"scene {i.index}: ignored {note}")
+        for note in i.notes:
+            say(note)
     rows = [{"scene": i.index, "scene_id": i.scene_id, "variants": len(i.take_ids), "model": i.plan.model,
              "size": f"{i.plan.width}x{i.plan.height}", "mode": i.plan.mode, "estimated_cost": i.cost,
-             "notes": i.plan.notes()} for i in plan.items]
+             "notes": i.plan.notes() + i.notes} for i in plan.items]
     head = {"project": str(store.folder), "provider": plan.provider, "model": plan.model, "role": role}
     if args.estimate:
         return print_estimate(args.json, {**head, "estimated_cost": plan.total_cost, "scenes": rows},
@@ -119,6 +124,22 @@ def cmd_images(args) -> int:
     if summary.cancelled:
         return 130
     return EXIT_OK if not summary.failed else EXIT_FAILED
+
+
+def _frame_way_out(exc: InvalidRequestError, store, ids, role: str, folder: str) -> None:
+    """Frames the scenes' video models cannot take: which scenes of this run could have them, and the commands."""
+    from core.images.frame_rules import FrameProblem
+
+    blocked = [p.scene_id for p in (getattr(exc, "problems", None) or [exc]) if isinstance(p, FrameProblem)]
+    if not blocked:
+        return
+    numbers = {s.id: n + 1 for n, s in enumerate(store.project.scenes)}
+    wanted = ids if ids is not None else [s.id for s in store.project.scenes if not getattr(s, f"{role}_frame")]
+    fine = [str(numbers[s]) for s in wanted if s in numbers and s not in blocked]
+    flag = " --end-frames" if role == "end" else ""
+    only = f"project images {folder}{flag} --scenes {','.join(fine)}" if fine else "no scene of this run"
+    say(f"nothing was spent. Frames only where the model takes them: {only}; or change a scene's model: "
+        f"project edit-scene {folder} {numbers[blocked[0]]} --model MODEL")
 
 
 async def _run_cancellable(queue, plan):

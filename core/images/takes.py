@@ -9,6 +9,7 @@ from typing import Callable, Optional
 
 from core.errors import InvalidRequestError, invalid_requests
 from core.images.contract import ImagePlan, ImageProvider, ImageRequest
+from core.images.frame_rules import StandIns, VideoModels, check_frame
 from core.video.project import ImageRole, Scene, VideoProject, new_id
 from core.video.project_io import ProjectStore
 from core.video.render_settings import frame_size
@@ -28,6 +29,8 @@ class ImageItem:
     role: ImageRole
     plan: ImagePlan
     take_ids: list[str]
+    #: what the scene's video model does with the frame, where it renders without it
+    notes: list[str] = field(default_factory=list)
 
     @property
     def cost(self) -> float:
@@ -50,7 +53,7 @@ class ImageRunPlan:
         return sum(len(i.take_ids) for i in self.items)
 
     def notes(self) -> list[str]:
-        return [f"scene {i.index}: {n}" for i in self.items for n in i.plan.notes()]
+        return [n for i in self.items for n in [f"scene {i.index}: {n}" for n in i.plan.notes()] + i.notes]
 
 
 def default_scene_ids(project: VideoProject, role: ImageRole) -> list[str]:
@@ -83,10 +86,12 @@ def scene_request(store: ProjectStore, scene: Scene, role: ImageRole, output: Pa
 
 def plan_images(store: ProjectStore, get_provider: ImageProviderGetter, scene_ids: Optional[list[str]] = None, *,
                 role: ImageRole = "start", provider: Optional[str] = None, model: Optional[str] = None,
-                variants: Optional[int] = None, quality: Optional[str] = None,
-                seed: Optional[int] = None) -> ImageRunPlan:
+                variants: Optional[int] = None, quality: Optional[str] = None, seed: Optional[int] = None,
+                videos: Optional[VideoModels] = None) -> ImageRunPlan:
     """Plan images for these scenes (None: the scenes without that frame). Unset choices come from the project's
-    image choice (`project.image`). Raises one InvalidRequestError naming every scene's problems."""
+    image choice (`project.image`). With `videos` (the front ends always pass it), each scene's video model is
+    asked whether it takes the frame: one that would block the scene's render is a problem, before anything is
+    bought. Raises one InvalidRequestError naming every scene's problems."""
     project = store.project
     choice = project.image
     name = provider or choice.provider or DEFAULT_PROVIDER
@@ -99,23 +104,56 @@ def plan_images(store: ProjectStore, get_provider: ImageProviderGetter, scene_id
     ids = default_scene_ids(project, role) if scene_ids is None else list(scene_ids)
     index = {s.id: i + 1 for i, s in enumerate(project.scenes)}
     problems: list[InvalidRequestError] = []
-    for sid in ids:
-        if sid not in index:
-            problems.append(InvalidRequestError(f"no scene with id {sid!r}", field="scenes",
-                                                allowed=[f"1-{len(project.scenes)}"]))
-            continue
-        scene = project.scene(sid)
-        stem = f"scene{index[sid]}-{role}-{new_id()[:8]}"
-        try:
-            request = scene_request(store, scene, role, store.output_path(f"{IMAGES_DIR}/{stem}.png"), model=model,
-                                    variants=count, quality=quality, seed=seed)
-            plan = image_provider.prepare(request)
-        except InvalidRequestError as exc:
-            for p in getattr(exc, "problems", None) or [exc]:
-                problems.append(InvalidRequestError(f"scene {index[sid]}: {p}", field=p.field))
-            continue
-        run.items.append(ImageItem(scene_id=sid, index=index[sid], role=role, plan=plan,
-                                   take_ids=[new_id() for _ in plan.outputs]))
+    stand_ins = StandIns()
+    try:
+        for sid in ids:
+            _plan_scene(store, image_provider, run, sid, index, problems, stand_ins, videos, role=role, model=model,
+                        variants=count, quality=quality, seed=seed)
+    finally:
+        stand_ins.close()
     if problems:
         raise invalid_requests(problems)
     return run
+
+
+def _plan_scene(store: ProjectStore, image_provider: ImageProvider, run: ImageRunPlan, sid: str,
+                index: dict[str, int], problems: list[InvalidRequestError], stand_ins: StandIns,
+                videos: Optional[VideoModels], *, role: ImageRole, model: Optional[str], variants: int,
+                quality: Optional[str], seed: Optional[int]) -> None:
+    """One scene's image plan, appended to `run`, or its problems, appended to `problems`."""
+    project = store.project
+    if sid not in index:
+        problems.append(InvalidRequestError(f"no scene with id {sid!r}", field="scenes",
+                                            allowed=[f"1-{len(project.scenes)}"]))
+        return
+    scene, number = project.scene(sid), index[sid]
+    stem = f"scene{number}-{role}-{new_id()[:8]}"
+    try:
+        request = scene_request(store, scene, role, store.output_path(f"{IMAGES_DIR}/{stem}.png"), model=model,
+                                variants=variants, quality=quality, seed=seed)
+    except InvalidRequestError as exc:
+        problems.extend(_scene_problems(number, exc))
+        return
+    verdict = check_frame(store, videos, scene, number, role, (request.width, request.height), stand_ins) \
+        if videos is not None else None
+    if verdict is not None and verdict.problem is not None:
+        problems.append(verdict.problem)
+    try:
+        plan = image_provider.prepare(request)
+    except InvalidRequestError as exc:
+        problems.extend(_scene_problems(number, exc))
+        return
+    if verdict is not None and verdict.problem is not None:
+        return
+    run.items.append(ImageItem(scene_id=sid, index=number, role=role, plan=plan,
+                               take_ids=[new_id() for _ in plan.outputs],
+                               notes=[verdict.note] if verdict is not None and verdict.note else []))
+
+
+def _scene_problems(number: int, exc: InvalidRequestError) -> list[InvalidRequestError]:
+    out = []
+    for p in getattr(exc, "problems", None) or [exc]:
+        err = InvalidRequestError(f"scene {number}: {p}")
+        err.field = p.field  # the message names it already
+        out.append(err)
+    return out

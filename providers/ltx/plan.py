@@ -170,7 +170,10 @@ def prepare(request: RenderRequest) -> RenderPlan:
                                 source_video=request.source_video, extend_video=request.extend_video)
     mode = probe.generation_mode()
     if mode not in modes:
-        b.problem(f"{b.label} has no {mode} mode", field="mode",
+        way_out = {"first-last-frame": "clear the scene's end frame", "multi-keyframe": "clear its keyframes"}.get(mode)
+        b.problem(f"{b.label} has no {mode} mode" + (f": {way_out}, or choose a model with it on {deployment}: "
+                                                      f"{', '.join(_models_with(deployment, mode=mode)) or 'none'}"
+                                                      if way_out else ""), field="mode",
                   allowed=[m for m in modes if m in catalog.GENERATION_MODES])
     if mode == "first-last-frame" and request.start_image is None:
         b.problem("an end image needs a start image too", field="end_image")

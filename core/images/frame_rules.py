@@ -1,0 +1,160 @@
+"""Whether a scene's video model can use the frame an image run would make for it, asked before any image is bought.
+
+The scene's render request is prepared twice, as the render prepares it (no network): without the frame and with a
+stand-in image of the frame's size in its place (an end frame also gets a stand-in start frame where the scene has
+none yet: the question is whether the model takes end frames at all). A problem only the frame brings blocks the
+scene's render, so the image is refused; a frame the model ignores (the Animatic's end frame) is a note."""
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+from core.errors import ImageAIError, InvalidRequestError
+from core.render.contract import RenderPlan, RenderRequest, VideoProvider
+from core.render.requests import scene_request
+from core.video.project import ImageRole, Scene
+from core.video.project_io import ProjectStore
+
+#: the mode a frame needs and the request field it fills
+FRAME_MODE = {"start": "image-to-video", "end": "first-last-frame"}
+FRAME_FIELD = {"start": "start_image", "end": "end_image"}
+MAX_NAMED = 6  # models named in one message
+STAND_IN_SIDE = 64  # pixels on the long side of a stand-in frame
+
+
+@dataclass(frozen=True)
+class VideoOffer:
+    """One video model on one deployment, as plans name it ("ltx-2.3-fast on fal"), and the modes it has there."""
+
+    label: str
+    provider: str
+    model: str
+    deployment: Optional[str]
+    modes: tuple[str, ...]
+
+
+@dataclass
+class VideoModels:
+    """What the image run asks the video side: each provider's own `prepare` and every model it offers (the
+    front ends build it from the registry and the catalogs)."""
+
+    provider_for: Callable[[str], VideoProvider]
+    #: every model offered; asked only when a frame is refused or ignored (loading every catalog takes a while)
+    find_offers: Callable[[], list[VideoOffer]] = list
+    _offers: Optional[list[VideoOffer]] = field(default=None, init=False, repr=False)
+
+    @property
+    def offers(self) -> list[VideoOffer]:
+        if self._offers is None:
+            self._offers = list(self.find_offers())
+        return self._offers
+
+    def taking(self, role: ImageRole, provider: Optional[str], deployment: Optional[str]) -> list[str]:
+        """The models that take this frame: the scene's own provider and deployment first."""
+        found = [o for o in self.offers if FRAME_MODE[role] in o.modes]
+
+        def rank(o: VideoOffer) -> int:
+            if o.provider != provider:
+                return 2
+            return 0 if o.deployment == deployment else 1
+        return [o.label for o in sorted(found, key=rank)]
+
+
+class FrameProblem(InvalidRequestError):
+    """A frame the scene's video model cannot take: its render would refuse it."""
+
+    def __init__(self, message: str, *, scene_id: str, role: ImageRole):
+        super().__init__(message)
+        self.field, self.scene_id, self.role = f"{role}_frame", scene_id, role
+
+
+@dataclass
+class FrameVerdict:
+    problem: Optional[FrameProblem] = None  # the frame would block the scene's render
+    note: Optional[str] = None                      # the model renders without it
+
+
+class StandIns:
+    """Stand-in frames in a temporary folder outside the project, removed by `close`: a small grey PNG of the
+    frame's aspect ratio per size (prepare checks that a frame is an image and its shape, never its pixels)."""
+
+    def __init__(self):
+        self._dir: Optional[tempfile.TemporaryDirectory] = None
+        self._paths: dict[tuple[int, int], Path] = {}
+
+    def image(self, width: int, height: int) -> Path:
+        from PIL import Image  # Pillow only when a frame is checked
+
+        scale = STAND_IN_SIDE / max(width, height, 1)
+        key = (max(1, round(width * scale)), max(1, round(height * scale)))
+        if key not in self._paths:
+            if self._dir is None:
+                self._dir = tempfile.TemporaryDirectory(prefix="imageai-frame-")
+            path = Path(self._dir.name) / f"frame-{key[0]}x{key[1]}.png"
+            Image.new("RGB", key, (128, 128, 128)).save(path, format="PNG")  # ~100 bytes
+            self._paths[key] = path
+        return self._paths[key]
+
+    def close(self) -> None:
+        if self._dir is not None:
+            self._dir.cleanup()
+        self._dir, self._paths = None, {}
+
+
+def check_frame(store: ProjectStore, videos: VideoModels, scene: Scene, number: int, role: ImageRole,
+                size: tuple[int, int], stand_ins: StandIns) -> FrameVerdict:
+    """Whether scene `number`'s video model takes the frame `role` (of `size`) an image run would make."""
+    try:
+        request = scene_request(store, scene)
+        provider = videos.provider_for(request.settings.provider or "animatic")
+    except ImageAIError:
+        return FrameVerdict()  # no video provider here to ask: the render names it
+    stand = stand_ins.image(*size)
+    if role == "end":
+        base = request.model_copy(update={"end_image": None, "start_image": request.start_image or stand})
+    else:
+        base = request.model_copy(update={"start_image": None})
+    framed = base.model_copy(update={FRAME_FIELD[role]: stand})
+    base_plan, base_problems = _prepare(provider, base)
+    plan, problems = _prepare(provider, framed)
+    new = [p for p in problems if str(p) not in {str(b) for b in base_problems}]
+    label = _label(base_plan or plan, request)
+    frames = f"{role} frames"
+    ignored = [i for i in (plan.ignored if plan is not None else []) if i.field == FRAME_FIELD[role]]
+    if ignored and base_plan and any(i.field == FRAME_FIELD[role] for i in base_plan.ignored):
+        ignored = []
+    if not new and not ignored:
+        return FrameVerdict()
+    near = base_plan or plan
+    taking = videos.taking(role, near.provider if near else request.settings.provider or "animatic",
+                           near.deployment if near else request.settings.deployment)
+    named = ", ".join(taking[:MAX_NAMED]) + (f" and {len(taking) - MAX_NAMED} more" if len(taking) > MAX_NAMED
+                                               else "") or "none"
+    if new:
+        if all(p.field == "mode" for p in new):
+            what = f"{label} takes no {frames} (it has no {FRAME_MODE[role]} mode)"
+        else:  # the model takes the frame, not with what else the scene has
+            what = f"{label} cannot render this scene with {role} frames ({'; '.join(str(p) for p in new)})"
+        return FrameVerdict(problem=FrameProblem(
+            f"scene {number}: {what}; models that take {frames}: {named}. Make {frames} only for scenes on such a "
+            f"model, or change scene {number}'s model", scene_id=scene.id, role=role))
+    return FrameVerdict(note=f"scene {number}: {label} renders without {frames}; they are used once the scene "
+                             f"renders on a model that takes them: {named}")
+
+
+def _prepare(provider: VideoProvider, request: RenderRequest
+             ) -> tuple[Optional[RenderPlan], list[InvalidRequestError]]:
+    try:
+        return provider.prepare(request), []
+    except InvalidRequestError as exc:
+        return None, list(getattr(exc, "problems", None) or [exc])
+
+
+def _label(plan: Optional[RenderPlan], request: RenderRequest) -> str:
+    """How plans name a model: "ltx-2-fast on fal"."""
+    s = request.settings
+    model = (plan.model if plan is not None else None) or s.model or f"the default {s.provider or 'animatic'} model"
+    deployment = (plan.deployment if plan is not None else None) or s.deployment
+    return f"{model} on {deployment}" if deployment else model
