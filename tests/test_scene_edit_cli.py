@@ -173,9 +173,10 @@ def test_remove_and_move_scenes(tmp_path):
     assert [s["prompt"] for s in saved(proj)["scenes"]] == ["scene 1", "scene 3"]
     assert clip.is_file()  # a paid clip is not deleted with its scene
     bad = run_cli("project", "remove-scene", proj, "3")
-    assert bad.returncode == 2 and "no scene 3 (allowed: 1-2)" in bad.stderr
+    assert bad.returncode == 2 and "scenes: no scene 3 (allowed: N, N-M with M >= N" in bad.stderr
+    assert "this project has scenes 1-2" in bad.stderr
     words = run_cli("project", "remove-scene", proj, "first")
-    assert words.returncode == 2 and "must be scene numbers like 2 or 1,3,5-7" in words.stderr
+    assert words.returncode == 2 and "scenes: 'first' is not a scene number" in words.stderr
 
     run_json("project", "add-scene", proj, "-p", "scene 6", "--duration", "1")
     moved = run_json("project", "move-scene", proj, "3", "--to", "1")
@@ -251,6 +252,10 @@ def test_a_scene_extending_a_clip_or_a_source_keeps_its_input_with_extend_scene_
     clip = tmp_path / "clip.mp4"
     write_clip(clip, 1.0)
     run_json("project", "add-scene", proj, "-p", "a fox", "--extend", clip)
+    kept = run_json("project", "edit-scene", proj, "1", "--extend-scene", "none")
+    assert kept["changed"] == [] and kept["values"]["extend_video"] == "clips/clip.mp4"
+    # a scene has one video input: the source given replaces the clip it extended (Docs/cli.md)
     out = run_json("project", "edit-scene", proj, "1", "--extend-scene", "none", "--source-video", clip)
-    assert out["changed"] == ["source_video"]
-    assert (out["values"]["extend_video"], out["values"]["source_video"]) == ("clips/clip.mp4", "clips/clip.mp4")
+    assert out["changed"] == ["extend_video", "source_video"]
+    assert (out["values"]["extend_video"], out["values"]["source_video"]) == (None, "clips/clip.mp4")
+    assert out["replaced"] == [{"field": "extend_video", "was": "clips/clip.mp4", "by": "--source-video"}]
