@@ -174,6 +174,22 @@ class PreviewWidget(QWidget):
         self._sync_controls()
         self.started.emit(str(self.path))
 
+    def cue(self, path, title: str) -> None:
+        """Ready the selected scene's clip without playing it (Play starts it), or say why there is none (path
+        None). A clip that is playing or paused is left alone."""
+        if self._active:
+            return
+        self.path = Path(path) if path else None
+        self.caption.setText(title)
+        self.caption.setToolTip(str(self.path) if self.path else "")
+        self._set_duration(0)
+        if self.path is not None and not self.path.is_file():
+            self._show_text(f"{title}: its clip {self.path.name} is missing")
+            self.path = None
+        else:
+            self._show_text(f"{title}\n\nPress Play to watch it" if self.path else title)
+        self._sync_controls()
+
     def stop(self) -> None:
         """Stop and go back to the start; the file is released."""
         self._frames.stop()

@@ -14,7 +14,7 @@ from core.video.scene_edits import MoveScene, SetSceneField, SetSceneProvider
 from gui.video import error_text
 from gui.video.plan_notes import item_line, item_notes, what
 from gui.video.project_session import ProjectSession
-from gui.video.take_names import take_details, take_name
+from gui.video.take_names import SEP, take_details, take_name, take_number
 from gui.video.thumbnails import ThumbnailCache
 
 # what a narrow table must show comes first (status and take before the provider and the frames, which the
@@ -37,6 +37,14 @@ _ROLES = (Qt.DisplayRole, Qt.EditRole, Qt.UserRole, Qt.ToolTipRole, Qt.Decoratio
 UNTITLED_COLOR = "#757575"  # a title the scene does not have yet, shown as its number
 STATUS_COLORS = {"done": "#2e7d32", "failed": "#c62828", "cancelled": "#8d6e63", "running": "#1565c0",
                  "submitted": "#1565c0", "queued": "#6a1b9a"}
+
+
+def short_take_name(scene: Scene, take: Optional[Take]) -> str:
+    """'Take 2 · 6 s' for the narrow Take column (where it rendered is the Provider column's word)."""
+    if take is None:
+        return ""
+    name = f"Take {take_number(scene, take) or '?'}"
+    return f"{name}{SEP}{take.rendered_seconds:g} s" if take.rendered_seconds else name
 
 
 def shown_take(scene: Scene) -> Optional[Take]:
@@ -124,7 +132,8 @@ class SceneTableModel(QAbstractTableModel):
         row[(Qt.EditRole, COL["Length"])] = scene.duration
         own = scene.render.provider
         row[(Qt.EditRole, COL["Provider"])] = own or ""
-        row[(Qt.ToolTipRole, COL["Provider"])] = self._provider_tip(scene)
+        row[(Qt.ToolTipRole, COL["Provider"])] = (f"{self._renders_with(scene, take)[1]}\n"
+                                                 + self._provider_tip(scene))
         cost_tip = self._cost_tip(scene, take)
         if cost_tip:
             row[(Qt.ToolTipRole, COL["Cost"])] = cost_tip
@@ -134,7 +143,7 @@ class SceneTableModel(QAbstractTableModel):
             row[(Qt.ToolTipRole, COL["Status"])] = take.error
         selected = scene.selected_take
         if selected is not None:
-            tip = take_details(selected)
+            tip = f"{take_name(scene, selected)}\n{take_details(selected)}"
             if len(scene.takes) > 1:
                 tip += f"\n{len(scene.takes)} takes: Takes… compares them and chooses"
             row[(Qt.ToolTipRole, COL["Take"])] = tip + ("\nDouble-click to play" if selected.clip_path else "")
@@ -164,14 +173,8 @@ class SceneTableModel(QAbstractTableModel):
         if col == COL["End frame"]:
             return _name(scene.end_frame)
         if col == COL["Provider"]:
-            # the model and where it runs (the provider is in the tooltip): short enough for a narrow column
-            if take is not None:
-                return (take.model or take.provider) + (f" on {take.deployment}" if take.deployment else "")
-            item = self.estimates.get(scene.id)
-            if item is not None:  # the model the plan chose, the model's default included
-                return what(item)
-            settings = self.session.project.scene_settings(scene).settings
-            return settings.provider + (f" / {settings.model}" if settings.model else "")
+            # one word that fits the narrow column (the model and where it runs are in the tooltip)
+            return self._renders_with(scene, take)[0]
         if col == COL["Status"]:
             return self._status(scene, take)
         if col == COL["Cost"]:
@@ -180,8 +183,20 @@ class SceneTableModel(QAbstractTableModel):
                 return f"~${item.estimated_cost:.2f}" if item is not None and not item.skip_reason else ""
             return f"${take.cost:.2f}" if take.status == "done" else f"~${take.estimated_cost:.2f}"
         if col == COL["Take"]:
-            return take_name(scene, scene.selected_take)
+            return short_take_name(scene, scene.selected_take)
         return ""
+
+    def _renders_with(self, scene: Scene, take: Optional[Take]) -> tuple[str, str]:
+        """(provider, 'model on deployment') of the shown take, else of the last estimate (the model's default
+        included), else of the scene's settings."""
+        if take is not None:
+            return take.provider, (take.model or take.provider) + (f" on {take.deployment}" if take.deployment
+                                                                   else "")
+        item = self.estimates.get(scene.id)
+        if item is not None:
+            return item.provider, what(item)
+        settings = self.session.project.scene_settings(scene).settings
+        return settings.provider, settings.provider + (f" / {settings.model}" if settings.model else "")
 
     def _provider_tip(self, scene: Scene) -> str:
         own = scene.render.set_fields()

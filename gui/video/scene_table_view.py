@@ -12,15 +12,20 @@ from core.errors import ImageAIError
 from core.video.media import is_image
 from core.video.scene_edits import AddScene, DeleteScenes, DuplicateScene, MoveScene, SetSceneField
 from gui.video.project_session import ProjectSession
-from gui.video.scene_table_model import COL, SceneTableModel
+from gui.video.scene_table_model import COL, COLUMNS, SceneTableModel
 from gui.video.thumbnails import THUMB_H, THUMB_W
 
 #: the thumbnail as drawn in a row (the cache keeps THUMB_W x THUMB_H; the view scales it down)
 ROW_THUMB_H = 27
 ROW_THUMB_W = round(ROW_THUMB_H * THUMB_W / THUMB_H)
-COLUMN_WIDTHS = {"#": 24, "Thumbnail": ROW_THUMB_W + 8, "Title": 80, "Length": 50, "Status": 92, "Take": 146,
-                 "Cost": 52, "Provider": 112, "Start frame": 70, "End frame": 70}
-MIN_PROMPT_W, MAX_PROMPT_W = 100, 900
+# the visible columns fit a 1280 px window beside both side panels (cells elide; their tooltips hold all)
+COLUMN_WIDTHS = {"#": 24, "Thumbnail": ROW_THUMB_W + 8, "Title": 76, "Length": 50, "Status": 88, "Take": 82,
+                 "Cost": 52, "Provider": 70, "Start frame": 70, "End frame": 70}
+#: shown by the inspector: hidden until the header's context menu shows them
+HIDDEN_BY_DEFAULT = ("Start frame", "End frame")
+#: always shown (the header's menu does not offer to hide them)
+ALWAYS_SHOWN = ("#", "Prompt")
+MIN_PROMPT_W, MAX_PROMPT_W = 80, 900
 
 
 class SceneTableWidget(QWidget):
@@ -62,6 +67,10 @@ class SceneTableWidget(QWidget):
         header.setMinimumSectionSize(24)
         for name, width in COLUMN_WIDTHS.items():
             self.table.setColumnWidth(COL[name], width)
+        for name in HIDDEN_BY_DEFAULT:
+            self.table.setColumnHidden(COL[name], True)
+        header.setContextMenuPolicy(Qt.CustomContextMenu)
+        header.customContextMenuRequested.connect(lambda pos: self.column_menu().exec(header.mapToGlobal(pos)))
         # the prompt takes the room the other columns leave, down to a readable width (then the last ones scroll)
         header.sectionResized.connect(lambda index, *_: index != COL["Prompt"] and self._fit_prompt())
         self.table.viewport().installEventFilter(self)
@@ -103,9 +112,26 @@ class SceneTableWidget(QWidget):
             self._fit_prompt()
         return super().eventFilter(watched, event)
 
+    def column_menu(self) -> QMenu:
+        """The header's context menu: a check per column that can be hidden."""
+        menu = QMenu(self)
+        for name in COLUMNS:
+            if name in ALWAYS_SHOWN:
+                continue
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(not self.table.isColumnHidden(COL[name]))
+            action.toggled.connect(lambda on, c=COL[name]: self.show_column(c, on))
+        return menu
+
+    def show_column(self, column: int, shown: bool) -> None:
+        self.table.setColumnHidden(column, not shown)
+        self._fit_prompt()
+
     def _fit_prompt(self) -> None:
         header = self.table.horizontalHeader()
-        others = sum(header.sectionSize(i) for i in range(header.count()) if i != COL["Prompt"])
+        others = sum(header.sectionSize(i) for i in range(header.count())
+                     if i != COL["Prompt"] and not header.isSectionHidden(i))
         room = self.table.viewport().width() - others
         width = max(MIN_PROMPT_W, min(MAX_PROMPT_W, room))
         if header.sectionSize(COL["Prompt"]) != width:

@@ -43,7 +43,7 @@ class VeoGroup(QGroupBox):
         for combo in (self.person, self.enhance):
             combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(6)
-        self.inputs = QLabel("", objectName="veoInputsNote")
+        self.inputs = QLabel("", objectName="veoInputsNote", wordWrap=True)
         self.inputs.setStyleSheet("color:#555")
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)

@@ -8,7 +8,7 @@ import logging
 from typing import Optional
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from core.config import Settings
@@ -16,6 +16,7 @@ from core.errors import ImageAIError
 from core.render.events import RenderEvent, RenderSummary, RunPlan
 from core.video.project import ACTIVE_STATUSES
 from gui.async_runner import AsyncRunner
+from gui.video import combo_fit
 from gui.video.comfy_servers_panel import ComfyServersPanel, servers_wanted
 from gui.video.compare_dialog import CompareDialog
 from gui.video.cost_dialog import CostDialog
@@ -34,6 +35,7 @@ from gui.video.scene_inspector import SceneInspector
 from gui.video.scene_table_model import COL, SceneTableModel
 from gui.video.scene_table_view import SceneTableWidget
 from gui.video.status_console import StatusConsole
+from gui.video.take_names import take_name
 from gui.video.takes_dialog import TakesDialog
 from gui.video.thumbnails import ThumbnailCache
 
@@ -94,7 +96,10 @@ class VideoTab(QWidget):
         left_lay.addWidget(self.references)
         left_lay.addWidget(self.images)
         left_lay.addStretch(1)
-        scroll = FittingScrollArea(left, "projectSettingsScroll", widest=LEFT_WIDTH + 40)
+        # a fixed width whatever the provider shows (its combos elide, its notes wrap): the table keeps its room
+        combo_fit.fit(left.findChildren(QComboBox))
+        combo_fit.fit(self.inspector.findChildren(QComboBox))
+        scroll = FittingScrollArea(left, "projectSettingsScroll", widest=LEFT_WIDTH)
 
         self.generate_button = QPushButton("Generate Videos", objectName="generateVideosButton")
         self.generate_button.setMinimumHeight(30)
@@ -219,6 +224,7 @@ class VideoTab(QWidget):
                        self.session.scenes_reset):
             signal.connect(self._update_servers_tab)
         self.session.scene_changed.connect(lambda _: self._update_servers_tab())
+        self.session.scene_changed.connect(lambda sid: sid in self.scenes.selected_ids() and self._cue_preview())
         self._dirty_rows: set[str] = set()
         self._overall_fraction = 0.0
         self._repaint_timer = QTimer(self, singleShot=True, interval=100)
@@ -228,7 +234,8 @@ class VideoTab(QWidget):
 
     # --- selection and cost estimate ------------------------------------------------------------------------
     def _on_project(self) -> None:
-        self.console.info(f"Opened project “{self.session.project.name}” ({self.session.store.folder})")
+        if not self.session.untitled:  # the scratch project of a fresh start is no project the user opened
+            self.console.info(f"Opened project “{self.session.project.name}” ({self.session.store.folder})")
         self._estimate_ok = None
         self.scene_model.set_estimates({})
         self._on_selection(self.scenes.selected_ids())
@@ -246,7 +253,23 @@ class VideoTab(QWidget):
         n = len(ids)
         self.generate_button.setText(f"Generate Videos ({n} selected)" if n else "Generate Videos (all)")
         self.cancel_scene_button.setEnabled(self.controller.is_running() and bool(ids))
+        self._cue_preview()
         self._schedule_estimate()
+
+    def _cue_preview(self) -> None:
+        """The preview readies the selected scene's take (Play starts it), or says why there is nothing to play."""
+        ids, project = self.scenes.selected_ids(), self.session.project
+        if len(ids) != 1 or project is None:
+            self.preview.cue(None, "Select a scene to preview its take" if project and project.scenes else "No clip")
+            return
+        scene = project.scene(ids[0])
+        number = self.scene_model.row_of(scene.id) + 1
+        label = f"Scene {number}" + (f" “{scene.title}”" if scene.title and scene.title != f"Scene {number}" else "")
+        take = scene.selected_take
+        if take is None or not take.clip_path:
+            self.preview.cue(None, f"{label}: no clip yet (Generate Videos renders it)")
+        else:
+            self.preview.cue(self.session.store.resolve(take.clip_path), f"{label} · {take_name(scene, take)}")
 
     def _target_ids(self) -> Optional[list[str]]:
         ids = self.scenes.selected_ids()
@@ -444,11 +467,22 @@ class VideoTab(QWidget):
         elif event.kind not in ("progress", "log"):
             self.scene_model.waiting.pop(event.scene_id, None)
         if event.kind != "progress":  # progress ticks show in the table and the bar, not as console lines
-            self.console.log(EVENT_LEVELS.get(event.kind, "info"), _event_text(event, number), at=event.at)
+            self.console.log(EVENT_LEVELS.get(event.kind, "info"), _event_text(event, number, self._take_label(event)),
+                             at=event.at)
         # events arrive many times a second: rows and the bar are repainted together at most every 100 ms
         self._dirty_rows.add(event.scene_id)
         if not self._repaint_timer.isActive():
             self._repaint_timer.start()
+
+    def _take_label(self, event: RenderEvent) -> str:
+        """A done take by its name ("Take 2 · fal · 6 s"), not its clip's hash file name; else the event's text."""
+        project = self.session.project
+        if event.kind == "done" and event.take_id and project is not None:
+            scene = next((s for s in project.scenes if s.id == event.scene_id), None)
+            take = next((t for t in scene.takes if t.id == event.take_id), None) if scene is not None else None
+            if take is not None:
+                return take_name(scene, take)
+        return event.message
 
     def _flush_rows(self) -> None:
         self._repaint_timer.stop()
@@ -470,6 +504,7 @@ class VideoTab(QWidget):
         self.scene_model.progress.clear()
         self.scene_model.waiting.clear()
         self.scene_model.refresh_all()
+        self._cue_preview()  # the selected scene's new take
         if isinstance(result, RenderSummary):
             parts = [f"{len(result.done)} done"]
             if result.failed:
@@ -529,10 +564,9 @@ class VideoTab(QWidget):
         self.images.shutdown()
 
 
-def _event_text(event: RenderEvent, number) -> str:
+def _event_text(event: RenderEvent, number, detail: str) -> str:
     text = {"queued": "queued", "submitted": "submitted", "done": "done", "failed": "FAILED",
             "cancelled": "cancelled", "skipped": "skipped", "retry": "retrying", "log": ""}.get(event.kind, event.kind)
-    detail = event.message
     if event.kind == "done" and event.cost is not None:
         detail = f"{detail} (${event.cost:.2f})"
     if event.error_kind:

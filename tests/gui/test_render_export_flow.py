@@ -32,7 +32,7 @@ def test_render_three_scenes_then_export_and_reopen(open_window, tmp_path, qtbot
     for row in range(3):
         assert _cell(window, row, "Status").startswith("done")
         take = window.session.project.scenes[row].selected_take
-        assert _cell(window, row, "Take") == f"Take 1 · animatic · {take.rendered_seconds:g} s"  # not the file hash
+        assert _cell(window, row, "Take") == f"Take 1 · {take.rendered_seconds:g} s"  # not the file hash
         assert f"clip {take.clip_path}" in _cell(window, row, "Take", Qt.ToolTipRole)
         assert take.clip_path.endswith(".mp4") and (store.folder / take.clip_path).is_file()
     # thumbnails are extracted from the clips on a worker thread and then shown in the table

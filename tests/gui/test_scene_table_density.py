@@ -47,12 +47,14 @@ def test_titles_and_take_names(open_window, tmp_path, qtbot):
     assert cell(1, "Title", Qt.ForegroundRole) is not None
 
     # the take the export uses, by name: its number among the scene's takes, where it rendered, its length
-    assert cell(0, "Take") == "Take 2 · fal · 6 s"
+    assert cell(0, "Take") == "Take 2 · 6 s"  # where it rendered: the Provider column's word, and the tooltip
     tip = cell(0, "Take", Qt.ToolTipRole)
+    assert tip.startswith("Take 2 · fal · 6 s")
     assert "ltx-video / ltx-2-fast on fal" in tip and "cost $0.24" in tip and "seed 7" in tip
     assert "clips/3f9a1c0de4b2.mp4" in tip and "Double-click to play" in tip and "2 takes" in tip
     assert "3f9a1c0de4b2" not in cell(0, "Take")
-    assert cell(0, "Provider") == "ltx-2-fast on fal"
+    assert cell(0, "Provider") == "ltx-video"  # one word for the narrow column; the model and where in its tooltip
+    assert cell(0, "Provider", Qt.ToolTipRole).startswith("ltx-2-fast on fal")
     assert cell(1, "Take") == ""
     scene = window.session.project.scenes[0]
     assert take_name(scene, scene.takes[0]) == "Take 1 · replicate"  # failed: no length
