@@ -15,6 +15,7 @@ from core.video.project_io import ProjectStore
 from providers.images.registry import get_image
 from providers.video_offers import video_models
 from tests.cli_helpers import make_image, run_cli, run_json
+from tests.gui.conftest import open_window, settings  # noqa: F401  (the window fixtures)
 from tests.images_support import openai_fake  # noqa: F401
 
 
@@ -107,3 +108,42 @@ def test_the_render_refuses_a_chosen_end_frame_and_names_the_way_out(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "ltx-2-fast on fal has no first-last-frame mode: clear the scene's end frame, or choose a model with " \
            "it on fal: ltx-2.3-fast" in proc.stderr
+
+
+def test_the_image_group_shows_the_refusal_and_disables_generate_images_with_the_reason(open_window, tmp_path,
+                                                                                        qtbot, openai_fake):
+    from core.video.project import ImageChoice
+    from tests.gui.conftest import make_project
+
+    store = make_project(tmp_path / "proj", ["a red fox", "a lighthouse"], provider="ltx-video", duration=6.0,
+                         model="ltx-2-fast", deployment="fal")
+    store.project.image = ImageChoice(provider="openai")
+    store.save()
+    window = open_window(store.folder)
+    group = window.video_tab.images
+    qtbot.waitUntil(lambda: group.ready, timeout=30_000)
+    qtbot.waitUntil(lambda: "2 image(s)" in group.estimate_label.text(), timeout=30_000)  # start frames: fine
+    assert group.generate_button.isEnabled() and group.blocked is None
+
+    group.end_check.setChecked(True)
+    qtbot.waitUntil(lambda: group.blocked is not None, timeout=30_000)
+    assert not group.generate_button.isEnabled()
+    tip = group.generate_button.toolTip()
+    assert tip.splitlines()[0].startswith("scene 1: ltx-2-fast on fal takes no end frames") and \
+        tip.splitlines()[1].startswith("scene 2: ")
+    shown = group.estimate_label.text()
+    assert "Cannot generate images:<br>• scene 1: ltx-2-fast on fal takes no end frames" in shown
+    assert "<br>• scene 2: " in shown and "Models that take end frames: ltx-2.3-fast on fal" in shown
+    from PySide6.QtWidgets import QScrollArea
+    area = group.parentWidget()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parentWidget()
+    if area is not None:  # the left column scrolls: show the refusal
+        area.ensureWidgetVisible(group.estimate_label)
+    window.grab().save(str(tmp_path / "refused.png"))
+    assert group.generate()  # planned again: refused again, nothing is sent
+    qtbot.waitUntil(lambda: "Cannot generate images" in window.video_tab.console.visible_text(), timeout=30_000)
+    assert openai_fake.counts["submit_attempts"] == 0
+
+    group.end_check.setChecked(False)  # back to start frames: allowed again
+    qtbot.waitUntil(lambda: group.blocked is None and group.generate_button.isEnabled(), timeout=30_000)

@@ -65,9 +65,12 @@ class VideoModels:
 class FrameProblem(InvalidRequestError):
     """A frame the scene's video model cannot take: its render would refuse it."""
 
-    def __init__(self, message: str, *, scene_id: str, role: ImageRole):
-        super().__init__(message)
-        self.field, self.scene_id, self.role = f"{role}_frame", scene_id, role
+    def __init__(self, *, scene_id: str, number: int, role: ImageRole, what: str, named: str):
+        frames = f"{role} frames"
+        super().__init__(f"scene {number}: {what}; models that take {frames}: {named}. Make {frames} only for "
+                         f"scenes on such a model, or change scene {number}'s model")
+        self.field, self.scene_id, self.number, self.role = f"{role}_frame", scene_id, number, role
+        self.what, self.named = what, named  # the parts, for a front end that lists several scenes
 
 
 @dataclass
@@ -137,9 +140,8 @@ def check_frame(store: ProjectStore, videos: VideoModels, scene: Scene, number: 
             what = f"{label} takes no {frames} (it has no {FRAME_MODE[role]} mode)"
         else:  # the model takes the frame, not with what else the scene has
             what = f"{label} cannot render this scene with {role} frames ({'; '.join(str(p) for p in new)})"
-        return FrameVerdict(problem=FrameProblem(
-            f"scene {number}: {what}; models that take {frames}: {named}. Make {frames} only for scenes on such a "
-            f"model, or change scene {number}'s model", scene_id=scene.id, role=role))
+        return FrameVerdict(problem=FrameProblem(scene_id=scene.id, number=number, role=role, what=what,
+                                                 named=named))
     return FrameVerdict(note=f"scene {number}: {label} renders without {frames}; they are used once the scene "
                              f"renders on a model that takes them: {named}")
 

@@ -16,6 +16,7 @@ from core.images.takes import ImageRunPlan, plan_images
 from gui.async_runner import AsyncRunner
 from gui.video.plan_worker import snapshot_store
 from gui.video.project_session import ProjectSession
+from providers.video_offers import video_models
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +76,10 @@ class ImageController(QObject):
                 snap = snapshot_store(store)
                 ids = None if scene_ids is None else [s for s in scene_ids if any(x.id == s for x in
                                                                                   snap.project.scenes)]
+                # each scene's video model is asked first (the render's own prepare): a frame it cannot take is
+                # refused before anything is bought
                 result.plan = plan_images(snap, self.provider, ids, role=role, provider=provider, model=model,
-                                          variants=variants)
+                                          variants=variants, videos=video_models(self.settings))
             except Exception as exc:  # the typed error (or a bug) is shown where the estimate is
                 if not hasattr(exc, "kind"):
                     log.exception("planning images failed")

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
                                QPushButton, QSpinBox, QWidget)
 
 from core.config import Settings
+from core.images.frame_rules import FrameProblem
 from core.images.run import ImageEvent, ImageSummary
 from core.video.project import ImageChoice
 from gui.async_runner import AsyncRunner
@@ -54,6 +55,8 @@ class ImageGroup(QGroupBox):
         self.dialog: Optional[ImageCostDialog] = None
         self.variants_dialog: Optional[ImageVariantsDialog] = None
         self._estimate_token: Optional[int] = None
+        #: why Generate Images is off: the last estimate refused a frame the scenes' video models cannot take
+        self.blocked: Optional[str] = None
         self._run_token: Optional[int] = None
         self.provider_combo = QComboBox(objectName="imageProviderCombo")
         self.model_combo = QComboBox(objectName="imageModelCombo")
@@ -225,11 +228,14 @@ class ImageGroup(QGroupBox):
         if result.purpose == "estimate":
             if result.token == self._estimate_token:
                 self._show(result)
+                self.blocked = _frame_refusal(result.error)
+                self._update_buttons()
                 self.estimate_shown.emit(result)
             return
         if result.token != self._run_token:
             return
         self._run_token = None
+        self.blocked = _frame_refusal(result.error)
         if result.error is None and result.revision != self.session.revision:
             self.generate()  # the project changed while planning: plan again, so the cost shown is the cost paid
             return
@@ -247,8 +253,8 @@ class ImageGroup(QGroupBox):
 
     def _show(self, result: ImagePlanResult) -> None:
         if result.error is not None:
-            self.estimate_label.setText(f"<span style='color:#c62828'>Cannot generate images: "
-                                        f"{_html(str(result.error))}</span>")
+            self.estimate_label.setText(f"<span style='color:#c62828'>{_refusal_html(result.error)}</span>")
+            self.estimate_label.setToolTip(str(result.error))
             return
         plan = result.plan
         frames = "end frames" if plan.role == "end" else "start frames"
@@ -312,7 +318,8 @@ class ImageGroup(QGroupBox):
     def _update_buttons(self) -> None:
         running = self.controller.is_running()
         has_scenes = self.session.project is not None and bool(self.session.project.scenes)
-        self.generate_button.setEnabled(self.ready and has_scenes and not self.busy())
+        self.generate_button.setEnabled(self.ready and has_scenes and not self.busy() and self.blocked is None)
+        self.generate_button.setToolTip(self.blocked or "")
         self.cancel_button.setEnabled(running)
         ids = self._selected()
         scene = self.session.project.scene(ids[0]) if len(ids) == 1 and self.session.project else None
@@ -331,6 +338,26 @@ class ImageGroup(QGroupBox):
 
     def shutdown(self) -> None:
         self.controller.shutdown()
+
+
+def _refusal_html(error: BaseException) -> str:
+    """Each scene's problem on a line; the models that take a refused frame once, with the way out."""
+    problems = getattr(error, "problems", None) or [error]
+    frames = [p for p in problems if isinstance(p, FrameProblem)]
+    lines = [f"scene {p.number}: {p.what}" if isinstance(p, FrameProblem) else str(p) for p in problems]
+    text = "Cannot generate images:" + ("".join(f"<br>• {_html(t)}" for t in lines) if len(lines) > 1 else
+                                        f" {_html(lines[0])}")
+    if frames:
+        kind = f"{frames[0].role} frames"
+        text += (f"<br>Models that take {kind}: {_html(frames[0].named)}. Select only scenes on such a model, or "
+                 f"change the scene's model in the inspector.")
+    return text
+
+
+def _frame_refusal(error: Optional[BaseException]) -> Optional[str]:
+    """The reason Generate Images is off: the frames the scenes' video models cannot take, one line each."""
+    problems = [p for p in (getattr(error, "problems", None) or [error]) if isinstance(p, FrameProblem)]
+    return "\n".join(str(p) for p in problems) or None
 
 
 def _html(text: str) -> str:
