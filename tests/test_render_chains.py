@@ -333,3 +333,39 @@ def test_a_scene_extending_a_video_file_exports_only_its_new_part(tmp_path, fal)
     assert run(store, []).ok
     assert two.selected_take.scene_start_s == pytest.approx(2.0, abs=0.05)  # after the 2 s of source footage
     assert probe(export_project(store).output_path).duration == pytest.approx(3.0, abs=0.1)
+
+
+def test_every_export_pass_seeks_each_clip_to_its_scenes_part(tmp_path):
+    from core.video import ffmpeg_command as fc
+    from core.video.export import ExportSettings, TransitionSpec
+    from core.video.media import MediaInfo
+    from core.video.timeline import plan_timeline
+    clips = [MediaInfo(path=tmp_path / n, duration=1.0, width=320, height=180, fps=24.0, has_video=True,
+                       has_audio=True) for n in ("a.mp4", "b.mp4")]
+    settings = ExportSettings()
+    tl = plan_timeline(settings, clips, [TransitionSpec(kind="fade", duration=0.25)], starts=[0.0, 2.0])
+    window, body = [s for s in tl.segments() if s.clip == 1]
+    fx = fc.EffectInputs()
+
+    def seeks(cmd) -> list[tuple]:  # (the -ss before it or None, the file) for each input
+        out, seek = [], None
+        for i, a in enumerate(cmd.args):
+            if a == "-ss":
+                seek = cmd.args[i + 1]
+            elif a == "-i":
+                out.append((seek, cmd.args[i + 1]))
+                seek = None
+        return out
+
+    a, b = str(clips[0].path), str(clips[1].path)
+    one = fc.build_segment_pass("ffmpeg", 6, settings, clips, tl, window, fx, "h264", "mp4", tmp_path / "w.mp4",
+                                tmp_path / "g.txt")
+    assert seeks(one) == [("0.75", a), ("2", b)]  # the outgoing clip's tail, the incoming clip's part
+    own = fc.build_segment_pass("ffmpeg", 6, settings, clips, tl, body, fx, "h264", "mp4", tmp_path / "b.mp4",
+                                tmp_path / "g.txt")
+    assert seeks(own) == [("2.25", b)]  # its part, after the window
+    whole = fc.build_timeline_pass("ffmpeg", 6, settings, clips, tl, fx, "h264", "mp4", tmp_path / "s%d.mp4",
+                                   tmp_path / "g.txt", [])
+    assert seeks(whole) == [(None, a), ("2", b)]
+    audio = fc.build_audio_pass("ffmpeg", 6, settings, clips, tl, fx, "aac", tmp_path / "a.txt", tmp_path / "a.mka")
+    assert seeks(audio) == [(None, a), ("2", b)]

@@ -4,7 +4,8 @@ problem of every scene is reported at once, before anything is spent.
 
 Chains: a scene that extends another (`Scene.extend_scene_id`) is planned after it. When the parent renders in the
 same run, the child waits for it (`PlanItem.after_scene_id`) and is priced against the facts of the clip the parent's
-plan makes (core/render/chains.py: no file is made); otherwise it extends the parent's selected clip, and a parent without one is a problem."""
+plan makes (core/render/chains.py: no file is made); otherwise it extends the parent's selected clip, and a parent
+without one is a problem."""
 from __future__ import annotations
 
 from typing import Callable, Optional
