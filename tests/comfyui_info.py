@@ -25,6 +25,12 @@ def extended_info() -> dict:
     return json.loads(_extended())
 
 
+def pack_info() -> dict:
+    """The extended /object_info of a server with ComfyUI-LTXVideo installed (tests/data/comfyui/
+    object_info_pack.json: the pack's nodes as described from its source)."""
+    return {**extended_info(), **json.loads((DATA / "object_info_pack.json").read_text(encoding="utf-8"))}
+
+
 def ltx_workflows() -> list[Path]:
     """Every LTX workflow the package ships (by name: ltx, lightricks), index files aside."""
     return sorted(p for p in PACKAGE.glob("*.json")

@@ -26,6 +26,9 @@ NODE_PACKS = (
     ("GuiderParameters", "ComfyUI-LTXVideo"),
     ("LTXICLoRA", "ComfyUI-LTXVideo"),
     ("LTXAddVideoICLoRAGuide", "ComfyUI-LTXVideo"),
+    ("STGAdvancedPresets", "ComfyUI-LTXVideo"),
+    ("APGGuider", "ComfyUI-LTXVideo"),
+    ("MultiPromptProvider", "ComfyUI-LTXVideo"),
 )
 
 

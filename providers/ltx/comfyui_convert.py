@@ -9,7 +9,8 @@ telling the widget order of each node class.
   A dynamic combo (V3 COMFY_DYNAMICCOMBO_V3) is followed by the widgets of the option chosen, named "combo.child".
   widgets_values given as a dict are read by name.
 - Muted nodes (mode 2) are left out; bypassed ones (mode 4) pass their input of the same type through; Reroute,
-  PrimitiveNode, Note and MarkdownNote exist only in the UI; groups are ignored.
+  PrimitiveNode, Note and MarkdownNote exist only in the UI; groups are ignored. KJNodes' SetNode/GetNode pairs
+  (a front-end "bus": GetNode "x" gives what feeds the SetNode "x" of the same graph) exist only in the UI too.
 - A subgraph node is expanded: its inner nodes get the ids "<outer id>:<inner id>" (as the front end names them),
   its inputs are wired to what feeds the subgraph node (or its widget values), its outputs to the inner sources.
 A workflow this cannot read is an InvalidRequestError naming the node; a node class the server lacks is a
@@ -24,7 +25,7 @@ from providers.ltx.comfyui_checks import MissingOnServer, where_from
 #: the input types the front end shows as a widget (AUDIO_RECORD and WEBCAM: its recorder and camera widgets)
 WIDGET_TYPES = {"INT", "FLOAT", "STRING", "BOOLEAN", "COMBO", "AUDIO_RECORD", "WEBCAM"}
 DYNAMIC_COMBO = "COMFY_DYNAMICCOMBO_V3"
-UI_ONLY = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode"}
+UI_ONLY = {"Note", "MarkdownNote", "Reroute", "PrimitiveNode", "SetNode", "GetNode"}
 NOTES = {"Note", "MarkdownNote"}
 CONTROL_VALUES = {"fixed", "increment", "decrement", "randomize"}
 UPLOAD_VALUES = {"image", "video", "audio", None}
@@ -196,6 +197,8 @@ class _Converter:
             return None
         if kind == "Reroute" or mode == BYPASSED:
             return self.pass_through(scope, node, slot, depth)
+        if kind == "GetNode":
+            return self.get_node(scope, node, depth)
         if kind == "PrimitiveNode":
             values = node.get("widgets_values")
             return ("value", values[0]) if isinstance(values, list) and values else None
@@ -216,6 +219,16 @@ class _Converter:
         for candidate in at_slot + same:
             return self.source(scope, candidate.get("link"), depth + 1)
         return None
+
+    def get_node(self, scope: _Scope, node: dict, depth: int) -> Optional[tuple]:
+        """A GetNode gives what feeds the SetNode of its name in the same graph (KJNodes looks no further)."""
+        name = (node.get("widgets_values") or [None])[0]
+        setters = [n for n in scope.nodes.values() if n["type"] == "SetNode"
+                   and (n.get("widgets_values") or [None])[0] == name]
+        if not setters:
+            raise UnreadableWorkflow(f"{_where(scope, node)} gets {name!r}, which no SetNode of its graph sets")
+        inputs = [i for i in setters[0].get("inputs") or [] if isinstance(i, dict)]
+        return self.source(scope, inputs[0].get("link"), depth + 1) if inputs else None
 
     def subgraph_input(self, scope: _Scope, slot: int, depth: int) -> Optional[tuple]:
         """Subgraph input `slot` inside `scope`: what feeds the subgraph node there, or its widget value."""

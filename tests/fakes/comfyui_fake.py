@@ -40,6 +40,8 @@ from core.video.media import ffmpeg_exe
 OBJECT_INFO = Path(__file__).resolve().parent.parent / "data" / "comfyui" / "object_info.json"
 # node classes newer than the recording (the LTX-2.x graph nodes), described from their source
 NEWER_NODES = OBJECT_INFO.with_name("object_info_newer.json")
+# the custom-node pack ComfyUI-LTXVideo's node classes, for a fake that has the pack installed (packs=...)
+PACK_NODES = {"ComfyUI-LTXVideo": OBJECT_INFO.with_name("object_info_pack.json")}
 IMAGE_EXT = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
 VIDEO_EXT = (".mp4", ".webm", ".mov", ".mkv", ".avi")
 SAMPLERS = {"SamplerCustomAdvanced", "KSampler", "SamplerCustom", "KSamplerAdvanced"}
@@ -54,11 +56,13 @@ def _recorded() -> str:
 
 
 class FakeComfyUI:
-    def __init__(self, *, missing_nodes: tuple[str, ...] = (), steps: int = 4, step_delay: float = 0.02,
+    def __init__(self, *, missing_nodes: tuple[str, ...] = (), packs: tuple[str, ...] = (), steps: int = 4,
+                 step_delay: float = 0.02,
                  checkpoints=("ltx-video-2b-v0.9.5.safetensors", "ltxv-13b-0.9.8-distilled.safetensors"),
                  clips=("t5xxl_fp16.safetensors",), loras=("style.safetensors",), unets=(), vaes=(),
                  port: int = 0):
         self.missing_nodes = set(missing_nodes)
+        self.packs = tuple(packs)
         self.steps, self.step_delay = steps, step_delay
         self.checkpoints, self.clips, self.loras = list(checkpoints), list(clips), list(loras)
         # models/diffusion_models and models/vae (the LTX-2.5 split files); clips are models/text_encoders
@@ -188,7 +192,10 @@ class FakeComfyUI:
 
     # ---- /object_info -------------------------------------------------------------------------------------------
     def info(self) -> dict:
-        info = {k: v for k, v in json.loads(_recorded()).items() if k not in self.missing_nodes}
+        recorded = json.loads(_recorded())
+        for pack in self.packs:
+            recorded.update(json.loads(PACK_NODES[pack].read_text(encoding="utf-8")))
+        info = {k: v for k, v in recorded.items() if k not in self.missing_nodes}
         models = {"ckpt_name": self.checkpoints, "clip_name": self.clips, "clip_name1": self.clips,
                   "clip_name2": self.clips, "text_encoder": self.clips, "lora_name": self.loras,
                   "unet_name": self.unets, "vae_name": ["pixel_space", *self.vaes]}
