@@ -288,7 +288,8 @@ class MainWindow(QMainWindow):
 
     # --- settings -------------------------------------------------------------------------------------------
     def show_settings(self) -> None:
-        dialog = SettingsDialog(self.settings, self, runner=self.runner)
+        dialog = SettingsDialog(self.settings, self, runner=self.runner,
+                                device=self.video_tab.info.local_device_result())
         if dialog.exec():
             self.apply_settings_dialog(dialog)
 

@@ -17,7 +17,8 @@ from gui.settings.services_page import ServicesPage
 
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, parent: Optional[QWidget] = None, *,
-                 runner: Optional[AsyncRunner] = None):
+                 runner: Optional[AsyncRunner] = None, device=None):
+        """`device`: the window's GPU check's answer, if it has one (the Local GPU page shows it at once)."""
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings.model_copy(deep=True)
@@ -27,7 +28,7 @@ class SettingsDialog(QDialog):
         self.keys = KeysPage()
         self.services = ServicesPage(self.settings)
         self.comfyui = ComfyUIPage(self.settings, self.runner)
-        self.local = LocalPage(self.settings)
+        self.local = LocalPage(self.settings, device)
         self.rendering = RenderPage(self.settings)
         self.pages = [self.keys, self.services, self.comfyui, self.local, self.rendering]
         self.tabs = QTabWidget()

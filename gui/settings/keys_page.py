@@ -2,10 +2,13 @@
 shown: the page only says where it comes from."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from core import secrets
 
+#: where a key comes from (core.secrets.key_source), as the page says it
+SOURCE_TEXT = {"argument": "set, given on the command line", "keyring": "set, in the system keyring",
+               "file": "set, in the private key file"}
 KEY_LABELS = {"fal": "Fal", "replicate": "Replicate", "google": "Google (Gemini / Veo)", "openai": "OpenAI",
               "stability": "Stability AI"}
 
@@ -18,30 +21,38 @@ class KeysPage(QWidget):
         self.key_edits: dict[str, QLineEdit] = {}
         self.key_states: dict[str, QLabel] = {}
         self._cleared: set[str] = set()
-        form = QFormLayout(self)
+        lay = QVBoxLayout(self)
         note = QLabel("Keys are kept in the system keyring (or a private file when there is none), never in "
                       "projects or logs. Leave a field empty to keep the stored key.")
         note.setWordWrap(True)
-        form.addRow(note)
-        for service, label in KEY_LABELS.items():
+        lay.addWidget(note)
+        # a grid: every key field has the same width, whatever its state says
+        grid = QGridLayout()
+        grid.setColumnStretch(1, 1)
+        for row, (service, label) in enumerate(KEY_LABELS.items()):
             edit = QLineEdit(objectName=f"key_{service}")
             edit.setEchoMode(QLineEdit.Password)
             edit.setPlaceholderText("paste a new key")
-            state = QLabel(self._key_state(service))
+            state = QLabel(self._key_state(service), objectName=f"key_{service}_state")
             clear = QPushButton("Forget")
             clear.clicked.connect(lambda _=False, s=service: self._forget(s))
-            row = QHBoxLayout()
-            row.addWidget(edit, 1)
-            row.addWidget(state)
-            row.addWidget(clear)
-            form.addRow(f"{label}:", row)
+            grid.addWidget(QLabel(f"{label}:"), row, 0)
+            grid.addWidget(edit, row, 1)
+            grid.addWidget(state, row, 2)
+            grid.addWidget(clear, row, 3)
             self.key_edits[service] = edit
             self.key_states[service] = state
+        lay.addLayout(grid)
+        lay.addStretch(1)
 
     @staticmethod
     def _key_state(service: str) -> str:
         source = secrets.key_source(service)
-        return f"set ({source})" if source else "not set"
+        if not source:
+            return "not set"
+        if source.startswith("environment"):  # "environment (FAL_KEY)"
+            return f"set, from the environment: {source.partition('(')[2].rstrip(')')}"
+        return SOURCE_TEXT.get(source, f"set, {source}")
 
     def _forget(self, service: str) -> None:
         self._cleared.add(service)

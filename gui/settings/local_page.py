@@ -1,13 +1,14 @@
 """The Local GPU page: the model folder (ltx_local_path), the device (only what this machine has, plus the CPU),
 how long an idle worker stays warm, and a camera LoRA file per camera motion (ltx_camera_loras).
 
-Looking for a GPU imports torch (seconds), so it runs on a worker thread the first time the page is shown; until it
-answers the list offers Automatic, the CPU and the saved choice."""
+Looking for a GPU imports torch (seconds): the page shows the answer the window already has, else it asks on a worker
+thread (torch imported in a child process, with a time limit, so the check always ends with an answer) the first time
+the page is shown; until it answers the list offers Automatic, the CPU and the saved choice."""
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QVBoxLayout, \
@@ -28,6 +29,12 @@ def _folder_check(path: Path) -> Optional[str]:
     return None
 
 
+def _default_detector(settings: Settings) -> Callable[[], object]:
+    from gui.video.provider_info import ProviderInfo
+
+    return ProviderInfo(settings).detect_local_device
+
+
 def _lora_check(path: Path) -> Optional[str]:
     return None if path.suffix == ".safetensors" else f"{path} is not a .safetensors file"
 
@@ -37,10 +44,14 @@ class LocalPage(QWidget):
     device_checked = Signal()
     _device_found = Signal(object)
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, device=None, detector: Optional[Callable[[], object]] = None) -> None:
+        """`device`: the window's GPU check's answer when it has one (an Accelerator, or why there is none);
+        `detector` makes the check otherwise (by default the window's own: torch in a child process)."""
         super().__init__()
         self._saved_device = settings.ltx_local_device
         self._checking = False
+        self.answer = device  # the GPU check's answer once known
+        self._detector = detector or _default_detector(settings)
         self._device_found.connect(self._on_device_found)
         lay = QVBoxLayout(self)
         form = QFormLayout()
@@ -50,7 +61,7 @@ class LocalPage(QWidget):
         self.device = QComboBox(objectName="setting_ltx_local_device")
         self.device_note = QLabel("")
         self.device_note.setWordWrap(True)
-        self._fill_devices(None)
+        self._fill_devices(device)
         form.addRow("Device:", self.device)
         form.addRow("", self.device_note)
         self.idle = QDoubleSpinBox(objectName="setting_ltx_local_idle_s", maximum=86_400, decimals=0, suffix=" s")
@@ -81,18 +92,16 @@ class LocalPage(QWidget):
         self.check_device()
 
     def check_device(self) -> None:
-        """Look for a CUDA/MPS device on a worker thread (once)."""
-        if self._checking:
+        """Look for a CUDA/MPS device on a worker thread (once, and not when the window's answer was handed in)."""
+        if self._checking or self.answer is not None:
             return
         self._checking = True
-        self.device_note.setText("Looking for a GPU…")
+        self.device_note.setText("Looking for a GPU (torch loads: a few seconds)…")
         threading.Thread(target=self._detect, name="settings-device-check", daemon=True).start()
 
     def _detect(self) -> None:
         try:
-            from providers.ltx.local_device import detect_cached
-
-            result = detect_cached()
+            result = self._detector()
         except Exception as exc:  # no torch, or a broken install: only the CPU is offered, and why
             result = f"{type(exc).__name__}: {exc}"
         try:
@@ -101,6 +110,7 @@ class LocalPage(QWidget):
             pass
 
     def _on_device_found(self, result) -> None:
+        self.answer = result
         self._fill_devices(result)
         self.device_checked.emit()
 
@@ -111,7 +121,7 @@ class LocalPage(QWidget):
         if found is None:
             note = ""
         elif isinstance(found, str):
-            note = (f"No GPU check possible ({found}); install the local GPU stack with "
+            note = (f"No GPU check possible — {found}; install the local GPU stack with "
                     f"`python main.py local install`.")
         elif found.kind in ("cuda", "mps"):
             self.device.addItem(f"{found.kind}: {found.name} ({found.memory_gb:g} GB)", found.kind)

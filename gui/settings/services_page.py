@@ -2,7 +2,10 @@
 The ComfyUI servers have a page of their own."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QLineEdit, QWidget
+import os
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QWidget
 
 from core.config import ENV_OVERRIDES, Settings
 from gui.settings.fields import browse_row, path_problem
@@ -19,14 +22,26 @@ class ServicesPage(QWidget):
         super().__init__()
         form = QFormLayout(self)
         self.url_edits: dict[str, QLineEdit] = {}
+        #: field -> the line saying the environment's address is used, for the fields it overrides
+        self.env_notes: dict[str, QLabel] = {}
         for field, label in URL_LABELS.items():
             edit = QLineEdit(getattr(settings, field) or "", objectName=f"setting_{field}")
-            edit.setPlaceholderText("the service's own address")
             env = ENV_OVERRIDES[field]
-            overridden = settings.effective(field) != getattr(settings, field)
-            edit.setToolTip(f"Overridden by the environment variable {env}" if overridden
-                            else f"The environment variable {env} overrides this")
+            value = os.environ.get(env)
+            if value:  # the environment wins: show its address, and where it comes from
+                edit.setPlaceholderText(value)
+                edit.setToolTip(f"{env} is set: the app uses {value}; this field applies once it is unset")
+            else:
+                edit.setPlaceholderText("the service's own address")
+                edit.setToolTip(f"The environment variable {env} overrides this")
             form.addRow(f"{label}:", edit)
+            if value:
+                note = QLabel(f"Uses {value} from the environment ({env} overrides this field)",
+                              objectName=f"setting_{field}_env")
+                note.setStyleSheet("color:#555")
+                note.setTextInteractionFlags(Qt.TextSelectableByMouse)
+                form.addRow("", note)
+                self.env_notes[field] = note
             self.url_edits[field] = edit
         self.ffmpeg = QLineEdit(settings.ffmpeg_path or "", objectName="setting_ffmpeg_path")
         self.ffmpeg.setPlaceholderText("the FFmpeg that imageio-ffmpeg ships")

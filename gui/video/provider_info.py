@@ -241,6 +241,10 @@ class ProviderInfo:
         except ValueError as exc:
             return f"checking the GPU failed: {exc}"
 
+    def local_device_result(self):
+        """The GPU check's answer (an Accelerator, or why there is none), or None before it answered."""
+        return self._accelerator if self._accelerator is not None else self._accelerator_error
+
     def set_local_device(self, result) -> None:
         if isinstance(result, str):
             self._accelerator, self._accelerator_error = None, result
