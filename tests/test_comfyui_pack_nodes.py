@@ -166,3 +166,62 @@ def test_a_pack_workflow_renders_through_the_cli_on_a_server_with_the_pack(tmp_p
         assert count_frames(tmp_path / "out.mp4") == 9
     finally:
         server.stop()
+
+
+# ---- the UI features of the pack's 2.5 HDR examples, as rules ------------------------------------------------------
+def _sub(sid, name, inputs, outputs, nodes, links):
+    return {"id": sid, "version": 1, "name": name, "widgets": [],
+            "inputs": [{"id": f"{sid}-i{k}", "name": n, "type": t, "linkIds": ids} for k, (n, t, ids) in
+                       enumerate(inputs)],
+            "outputs": [{"id": f"{sid}-o{k}", "name": n, "type": t, "linkIds": ids} for k, (n, t, ids) in
+                        enumerate(outputs)],
+            "nodes": nodes, "links": [{"id": i, "origin_id": a, "origin_slot": s, "target_id": b, "target_slot": t,
+                                       "type": "*"} for i, a, s, b, t in links]}
+
+
+def _n(nid, kind, widgets, inputs=(), outputs=()):
+    return {"id": nid, "type": kind, "mode": 0, "widgets_values": widgets,
+            "inputs": [{"name": n, "type": t, "link": link, **({"widget": {"name": n}} if w else {})}
+                       for n, t, link, w in inputs],
+            "outputs": [{"name": o, "type": o, "links": []} for o in outputs]}
+
+
+def test_a_subgraph_nodes_values_follow_its_definitions_widget_inputs_also_those_it_does_not_list():
+    """As the HDR examples' sampler subgraphs save them: the definition's widget inputs (sampler_name COMBO, cfg
+    FLOAT, noise_seed INT) take the node's values in order, though the node lists only cfg among its inputs."""
+    sub = _sub("s-1", "Sampler", [("model", "MODEL", [1]), ("sampler_name", "COMBO", [2]), ("cfg", "FLOAT", [3]),
+                                  ("noise_seed", "INT", [4])], [],
+               [_n(1, "KSamplerSelect", ["euler_ancestral"], [("sampler_name", "COMBO", 2, True)], ["SAMPLER"]),
+                _n(2, "CFGGuider", [1.0], [("model", "MODEL", 1, False), ("cfg", "FLOAT", 3, True)], ["GUIDER"]),
+                _n(3, "RandomNoise", [10, "fixed"], [("noise_seed", "INT", 4, True)], ["NOISE"])],
+               [(1, -10, 0, 2, 0), (2, -10, 1, 1, 0), (3, -10, 2, 2, 3), (4, -10, 3, 3, 0)])
+    graph = {"nodes": [_n(5, "CheckpointLoaderSimple", ["m.safetensors"], [], ["MODEL", "CLIP", "VAE"]),
+                       _n(6, "s-1", ["euler", 1.5, 42], [("model", "MODEL", 1, False), ("cfg", "FLOAT", None, True)])],
+             "links": [[1, 5, 0, 6, 0, "MODEL"]], "definitions": {"subgraphs": [sub]}}
+    api = to_api(graph, INFO)
+    assert api["6:1"]["inputs"] == {"sampler_name": "euler"}
+    assert api["6:2"]["inputs"]["cfg"] == 1.5 and api["6:2"]["inputs"]["model"] == ["5", 0]
+    assert api["6:3"]["inputs"] == {"noise_seed": 42}
+
+
+def test_a_value_passed_out_of_one_subgraph_through_a_reroute_reaches_a_widget_in_another():
+    """As the HDR examples' "Load Models" subgraph hands its checkpoint name (a COMBO input, through a Reroute, out
+    of a "*" output) to the widget of a loader inside the "Input Parameters" subgraph."""
+    loaders = _sub("s-load", "Load Models", [("ckpt_name", "COMBO", [1, 2])],
+                   [("MODEL", "MODEL", [3]), ("", "*", [4])],
+                   [_n(1, "CheckpointLoaderSimple", ["inner.safetensors"], [("ckpt_name", "COMBO", 1, True)],
+                       ["MODEL", "CLIP", "VAE"]),
+                    {"id": 2, "type": "Reroute", "mode": 0, "inputs": [{"name": "", "type": "*", "link": 2}],
+                     "outputs": [{"name": "", "type": "*", "links": [4]}]}],
+                   [(1, -10, 0, 1, 0), (2, -10, 0, 2, 0), (3, 1, 0, -20, 0), (4, 2, 0, -20, 1)])
+    params = _sub("s-par", "Input Parameters", [("ckpt_name", "COMBO", [5])], [("VAE", "VAE", [6])],
+                  [_n(3, "CheckpointLoaderSimple", ["other.safetensors"], [("ckpt_name", "COMBO", 5, True)],
+                      ["MODEL", "CLIP", "VAE"])],
+                  [(5, -10, 0, 3, 0), (6, 3, 2, -20, 0)])
+    graph = {"nodes": [_n(10, "s-load", ["ltx-2.5.safetensors"], [("ckpt_name", "COMBO", None, True)],
+                          ["MODEL", "*"]),
+                       _n(11, "s-par", ["unused.safetensors"], [("ckpt_name", "COMBO", 7, True)], ["VAE"])],
+             "links": [[7, 10, 1, 11, 0, "COMBO"]], "definitions": {"subgraphs": [loaders, params]}}
+    api = to_api(graph, INFO)
+    assert api["10:1"]["inputs"] == {"ckpt_name": "ltx-2.5.safetensors"}
+    assert api["11:3"]["inputs"] == {"ckpt_name": "ltx-2.5.safetensors"}  # the link wins over the node's own value
