@@ -196,7 +196,7 @@ def video_input(path: Path, ffmpeg: Optional[str] = None) -> tuple[Optional[Medi
             return None, f"{path.name} is not a video this app can use: FFmpeg cannot read it"
         what = _IMAGE_FORMATS.get(info.container or "")
         if what is None and info.vcodec in _IMAGE_CODECS and info.duration <= 0.05:
-            what = f"a {info.vcodec.upper()} image"
+            what = f"a {'JPEG' if info.vcodec == 'mjpeg' else info.vcodec.upper()} image"
         if what is None:
             if not info.has_video:
                 why = "it holds audio only" if info.has_audio else "it holds no video stream"
