@@ -42,7 +42,7 @@ def test_end_frames_for_models_without_them_are_refused_before_anything_is_bough
         assert "scene 3:" not in err
         assert "models that take end frames: ltx-2.3-fast on fal" in err and "veo-3.1-generate-preview" not in \
             err.split("models that take end frames:")[1].split(" and ")[0]  # its own deployment's models first
-        assert f"--end-frames --scenes 3" in err and f"project edit-scene {folder} 1 --model" in err
+        assert "--end-frames --scenes 3" in err and f"project edit-scene {folder} 1 --model" in err
     assert openai_fake.counts["submit_attempts"] == 0
     project = ProjectStore.open(folder).project
     assert project.total_cost == 0 and all(not s.image_takes for s in project.scenes)

@@ -1,9 +1,9 @@
 """Whether a scene's video model can use the frame an image run would make for it, asked before any image is bought.
 
 The scene's render request is prepared twice, as the render prepares it (no network): without the frame and with a
-stand-in image of the frame's size in its place (an end frame also gets a stand-in start frame where the scene has
-none yet: the question is whether the model takes end frames at all). A problem only the frame brings blocks the
-scene's render, so the image is refused; a frame the model ignores (the Animatic's end frame) is a note."""
+small stand-in image of the frame's shape in its place (an end frame also gets a stand-in start frame where the
+scene has none yet: the question is whether the model takes end frames at all). A problem only the frame brings
+blocks the scene's render, so the image is refused; a frame the model ignores (the Animatic's end frame) is a note."""
 from __future__ import annotations
 
 import tempfile
