@@ -1,12 +1,12 @@
 """Whether a scene's video model can use the frame an image run would make for it, asked before any image is bought.
 
-The scene's render request is prepared twice, as the render prepares it (no network): without the frame and with a
-small stand-in image of the frame's shape in its place (an end frame also gets a stand-in start frame where the
-scene has none yet: the question is whether the model takes end frames at all). A problem only the frame brings
+The scene's render request is prepared twice, as the render prepares it (no network): without the frame and with the
+frame it would get, named but not made yet (the request's `pending_images`: prepare takes them as images and never
+opens them, so nothing is written anywhere; an end frame also gets a start frame where the scene has none yet: the
+question is whether the model takes end frames at all). A problem only the frame brings
 blocks the scene's render, so the image is refused; a frame the model ignores (the Animatic's end frame) is a note."""
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
@@ -21,7 +21,6 @@ from core.video.project_io import ProjectStore
 FRAME_MODE = {"start": "image-to-video", "end": "first-last-frame"}
 FRAME_FIELD = {"start": "start_image", "end": "end_image"}
 MAX_NAMED = 6  # models named in one message
-STAND_IN_SIDE = 64  # pixels on the long side of a stand-in frame
 
 
 @dataclass(frozen=True)
@@ -79,47 +78,34 @@ class FrameVerdict:
     note: Optional[str] = None                      # the model renders without it
 
 
-class StandIns:
-    """Stand-in frames in a temporary folder outside the project, removed by `close`: a small grey PNG of the
-    frame's aspect ratio per size (prepare checks that a frame is an image and its shape, never its pixels)."""
+class FrameNames:
+    """Names for the frames an image run would make, in the project's images folder; never written (the requests
+    list them as `pending_images`)."""
 
-    def __init__(self):
-        self._dir: Optional[tempfile.TemporaryDirectory] = None
-        self._paths: dict[tuple[int, int], Path] = {}
+    def __init__(self, folder: Path):
+        self.folder = Path(folder) / "images"
 
-    def image(self, width: int, height: int) -> Path:
-        from PIL import Image  # Pillow only when a frame is checked
-
-        scale = STAND_IN_SIDE / max(width, height, 1)
-        key = (max(1, round(width * scale)), max(1, round(height * scale)))
-        if key not in self._paths:
-            if self._dir is None:
-                self._dir = tempfile.TemporaryDirectory(prefix="imageai-frame-")
-            path = Path(self._dir.name) / f"frame-{key[0]}x{key[1]}.png"
-            Image.new("RGB", key, (128, 128, 128)).save(path, format="PNG")  # ~100 bytes
-            self._paths[key] = path
-        return self._paths[key]
-
-    def close(self) -> None:
-        if self._dir is not None:
-            self._dir.cleanup()
-        self._dir, self._paths = None, {}
+    def image(self, role: ImageRole, width: int, height: int) -> Path:
+        return self.folder / f".not-made-{role}-{width}x{height}.png"
 
 
 def check_frame(store: ProjectStore, videos: VideoModels, scene: Scene, number: int, role: ImageRole,
-                size: tuple[int, int], stand_ins: StandIns) -> FrameVerdict:
+                size: tuple[int, int], names: FrameNames) -> FrameVerdict:
     """Whether scene `number`'s video model takes the frame `role` (of `size`) an image run would make."""
     try:
         request = scene_request(store, scene)
         provider = videos.provider_for(request.settings.provider or "animatic")
     except ImageAIError:
         return FrameVerdict()  # no video provider here to ask: the render names it
-    stand = stand_ins.image(*size)
+    frame = names.image(role, *size)
+    pending = [frame]
     if role == "end":
-        base = request.model_copy(update={"end_image": None, "start_image": request.start_image or stand})
+        start = request.start_image or names.image("start", *size)
+        pending.append(start)
+        base = request.model_copy(update={"end_image": None, "start_image": start, "pending_images": pending})
     else:
-        base = request.model_copy(update={"start_image": None})
-    framed = base.model_copy(update={FRAME_FIELD[role]: stand})
+        base = request.model_copy(update={"start_image": None, "pending_images": pending})
+    framed = base.model_copy(update={FRAME_FIELD[role]: frame})
     base_plan, base_problems = _prepare(provider, base)
     plan, problems = _prepare(provider, framed)
     new = [p for p in problems if str(p) not in {str(b) for b in base_problems}]

@@ -9,7 +9,7 @@ from typing import Callable, Optional
 
 from core.errors import InvalidRequestError, invalid_requests
 from core.images.contract import ImagePlan, ImageProvider, ImageRequest
-from core.images.frame_rules import StandIns, VideoModels, check_frame
+from core.images.frame_rules import FrameNames, VideoModels, check_frame
 from core.video.project import ImageRole, Scene, VideoProject, new_id
 from core.video.project_io import ProjectStore
 from core.video.render_settings import frame_size
@@ -104,20 +104,17 @@ def plan_images(store: ProjectStore, get_provider: ImageProviderGetter, scene_id
     ids = default_scene_ids(project, role) if scene_ids is None else list(scene_ids)
     index = {s.id: i + 1 for i, s in enumerate(project.scenes)}
     problems: list[InvalidRequestError] = []
-    stand_ins = StandIns()
-    try:
-        for sid in ids:
-            _plan_scene(store, image_provider, run, sid, index, problems, stand_ins, videos, role=role, model=model,
-                        variants=count, quality=quality, seed=seed)
-    finally:
-        stand_ins.close()
+    frames = FrameNames(store.folder)
+    for sid in ids:
+        _plan_scene(store, image_provider, run, sid, index, problems, frames, videos, role=role, model=model,
+                    variants=count, quality=quality, seed=seed)
     if problems:
         raise invalid_requests(problems)
     return run
 
 
 def _plan_scene(store: ProjectStore, image_provider: ImageProvider, run: ImageRunPlan, sid: str,
-                index: dict[str, int], problems: list[InvalidRequestError], stand_ins: StandIns,
+                index: dict[str, int], problems: list[InvalidRequestError], frames: FrameNames,
                 videos: Optional[VideoModels], *, role: ImageRole, model: Optional[str], variants: int,
                 quality: Optional[str], seed: Optional[int]) -> None:
     """One scene's image plan, appended to `run`, or its problems, appended to `problems`."""
@@ -134,7 +131,7 @@ def _plan_scene(store: ProjectStore, image_provider: ImageProvider, run: ImageRu
     except InvalidRequestError as exc:
         problems.extend(_scene_problems(number, exc))
         return
-    verdict = check_frame(store, videos, scene, number, role, (request.width, request.height), stand_ins) \
+    verdict = check_frame(store, videos, scene, number, role, (request.width, request.height), frames) \
         if videos is not None else None
     if verdict is not None and verdict.problem is not None:
         problems.append(verdict.problem)

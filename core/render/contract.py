@@ -121,6 +121,9 @@ class RenderRequest(BaseModel):
     extend_video: Optional[Path] = None
     #: set when `extend_video` is a clip still to be rendered in this run (its facts, not a file)
     pending_video: Optional[PendingVideo] = None
+    #: images not made yet (an image run asks whether the model would take the frame it is about to buy):
+    #: prepare takes them as images by name and never opens them
+    pending_images: list[Path] = Field(default_factory=list)
     output_path: Path
     work_dir: Optional[Path] = None  # a folder inside the project for temporary files
     #: project-relative form of every input path (for the settings hash), filled by the caller

@@ -122,10 +122,12 @@ class InputFacts:
     def __init__(self, builder: PlanBuilder):
         self.b = builder
         self.videos: dict[str, Any] = {}  # path -> MediaInfo (None: not a readable video)
+        # images still to be made (an image run asking about a frame): taken as images by name
+        self.pending_images: set[Path] = set(builder.request.pending_images)
 
     def image(self, path: Optional[Path], field: str) -> None:
         from core.video.media import is_image  # imports Pillow only when an image is checked
-        if path is None:
+        if path is None or Path(path) in self.pending_images:
             return
         if not Path(path).is_file():
             self.b.problem(f"{path}: no such file; give an image file", field=field, allowed=["PNG", "JPEG", "WebP"])
