@@ -103,8 +103,10 @@ def test_the_run_uses_the_confirmed_plan(open_window, tmp_path, qtbot, monkeypat
     with qtbot.waitSignal(tab.controller.finished, timeout=120_000) as done:
         dialog.start_button.click()
     assert len(done.args[0].done) == 2
-    # every prepare was a plan's, on the plan worker: the run prepared nothing again
-    assert prepared and all(name.startswith("render-plan") for name in prepared), prepared
+    # every prepare was a plan's, on a plan worker (the image group's frame check asks the video model too): the
+    # run prepared nothing again
+    assert any(name.startswith("render-plan") for name in prepared), prepared
+    assert all(name.startswith(("render-plan", "image-plan")) for name in prepared), prepared
     for scene in window.session.project.scenes:
         take = scene.selected_take
         assert take.id == plan_takes[scene.id]  # the very takes the confirmed plan named
