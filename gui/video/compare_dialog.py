@@ -195,14 +195,12 @@ class CompareDialog(QDialog):
             entry = dialog.scenes.item(i)
             entry.setText(f"take {i + 1}, {entry.text()}")
         self.cost_dialog = dialog
-        dialog.finished.connect(lambda code, d=dialog: self._answered(d, code))
-        dialog.open()
+        dialog.ask(self._answered)
         self.confirmation_requested.emit(dialog)
 
-    def _answered(self, dialog: CostDialog, code: int) -> None:
+    def _answered(self, dialog: CostDialog, accepted: bool) -> None:
         self.cost_dialog = None
-        dialog.deleteLater()
-        if code == CostDialog.Accepted:
+        if accepted:
             self._start()
             return
         self._set_busy(False)

@@ -3,7 +3,7 @@ each scene gets and costs, and every adjustment and ignored setting of the plan,
 the default). The dialog holds the very plan the run will use. One dialog serves renders and image runs."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
@@ -52,6 +52,15 @@ class CostConfirmDialog(QDialog):
         lay.addWidget(buttons)
         self.setWindowModality(Qt.WindowModal)
         self.resize(640, 420)
+
+    def ask(self, answered: Callable[["CostConfirmDialog", bool], None]) -> None:
+        """Open without a nested event loop; the answer deletes the dialog later and tells `answered` whether the
+        user chose to start (any other close spends nothing)."""
+        def finished(code: int) -> None:
+            self.deleteLater()
+            answered(self, code == QDialog.Accepted)
+        self.finished.connect(finished)
+        self.open()
 
     def text(self) -> str:
         """Everything the dialog says, as plain text (what a user reads)."""

@@ -269,14 +269,12 @@ class ImageGroup(QGroupBox):
     def _ask(self, plan) -> None:
         dialog = ImageCostDialog(plan, self)
         self.dialog = dialog
-        dialog.finished.connect(lambda code, d=dialog: self._answered(d, code))
-        dialog.open()
+        dialog.ask(self._answered)
         self.confirmation_requested.emit(dialog)
 
-    def _answered(self, dialog: ImageCostDialog, code: int) -> None:
+    def _answered(self, dialog: ImageCostDialog, accepted: bool) -> None:
         self.dialog = None
-        dialog.deleteLater()
-        if code == ImageCostDialog.Accepted and not self.controller.is_running():
+        if accepted and not self.controller.is_running():
             self.controller.start(dialog.plan)
         else:
             self.console.info(f"Images not generated (estimated ${dialog.plan.total_cost:.2f})")

@@ -404,14 +404,12 @@ class VideoTab(QWidget):
     def _ask(self, plan: RunPlan) -> None:
         dialog = CostDialog(plan, self)
         self.cost_dialog = dialog
-        dialog.finished.connect(lambda code, d=dialog: self._answered(d, code))
-        dialog.open()
+        dialog.ask(self._answered)
         self.confirmation_requested.emit(dialog)
 
-    def _answered(self, dialog: CostDialog, code: int) -> None:
+    def _answered(self, dialog: CostDialog, accepted: bool) -> None:
         self.cost_dialog = None
-        dialog.deleteLater()
-        if code == CostDialog.Accepted and not self.controller.is_running():
+        if accepted and not self.controller.is_running():
             self.controller.start(dialog.plan)  # the plan the user read: nothing is prepared again
             return
         self.console.info(f"Render not started (estimated ${dialog.plan.total_cost:.2f})")
