@@ -52,6 +52,16 @@ class ProjectSession(QObject):
     def project(self):
         return self.store.project if self.store else None
 
+    def scene(self, scene_id: Optional[str]):
+        """The open project's scene with this id, or None (no project, no id, or the scene was removed)."""
+        project = self.project
+        if project is None or scene_id is None:
+            return None
+        try:
+            return project.scene(scene_id)
+        except KeyError:
+            return None
+
     # --- edits ----------------------------------------------------------------------------------------------
     def apply(self, edit: Edit) -> Edit:
         """Apply a scene edit through the undo history. Raises the core error (InvalidRequestError) on bad input."""

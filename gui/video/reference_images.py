@@ -145,13 +145,7 @@ class ReferenceImagesWidget(QWidget):
         self.refresh()
 
     def _scene(self):
-        project = self.session.project
-        if project is None or self.scene_id is None:
-            return None
-        try:
-            return project.scene(self.scene_id)
-        except KeyError:
-            return None
+        return self.session.scene(self.scene_id)
 
     def _check_scene_exists(self) -> None:
         if self.scene_id is not None and self._scene() is None:

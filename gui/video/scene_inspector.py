@@ -158,13 +158,7 @@ class SceneInspector(QWidget):
         self.load()
 
     def scene(self) -> Optional[Scene]:
-        project = self.session.project
-        if project is None or self.scene_id is None:
-            return None
-        try:
-            return project.scene(self.scene_id)
-        except KeyError:
-            return None
+        return self.session.scene(self.scene_id)
 
     def _check_scene(self) -> None:
         if self.scene_id is not None and self.scene() is None:
