@@ -22,10 +22,30 @@ def _dropped_files(event) -> list[str]:
     return [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
 
 
-class FrameSlot(QWidget):
-    """One image input (start or end frame): click the thumbnail or drop a file to set it, Clear to remove it."""
+class OneFileInput(QWidget):
+    """What both pickers share: a file browsed or dropped (the first of several) is reported by `chosen`."""
 
     chosen = Signal(str)
+
+    def _browse_for(self, caption: str, file_filter: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, caption, "", file_filter)
+        if path:
+            self.chosen.emit(path)
+
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and self.isEnabled():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        files = _dropped_files(event)
+        if files:
+            self.chosen.emit(files[0])
+            event.acceptProposedAction()
+
+
+class FrameSlot(OneFileInput):
+    """One image input (start or end frame): click the thumbnail or drop a file to set it, Clear to remove it."""
+
     cleared = Signal()
 
     def __init__(self, title: str, object_name: str, thumbs: ImageThumbs, parent: Optional[QWidget] = None):
@@ -86,25 +106,11 @@ class FrameSlot(QWidget):
             self.thumb.setText("…" if pix is None and self._path.is_file() else "missing")
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, f"Choose the {self.title.lower()}", "", IMAGE_FILTER)
-        if path:
-            self.chosen.emit(path)
-
-    def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasUrls() and self.isEnabled():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:
-        files = _dropped_files(event)
-        if files:
-            self.chosen.emit(files[0])
-            event.acceptProposedAction()
+        self._browse_for(f"Choose the {self.title.lower()}", IMAGE_FILTER)
 
 
-class VideoPicker(QWidget):
+class VideoPicker(OneFileInput):
     """A video file: typed (Enter), browsed or dropped. Shows the project's file once it is set."""
-
-    chosen = Signal(str)
 
     def __init__(self, object_name: str, parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -135,16 +141,4 @@ class VideoPicker(QWidget):
             self.chosen.emit(text)
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a video", "", VIDEO_FILTER)
-        if path:
-            self.chosen.emit(path)
-
-    def dragEnterEvent(self, event) -> None:
-        if event.mimeData().hasUrls() and self.isEnabled():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event) -> None:
-        files = _dropped_files(event)
-        if files:
-            self.chosen.emit(files[0])
-            event.acceptProposedAction()
+        self._browse_for("Choose a video", VIDEO_FILTER)
