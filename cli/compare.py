@@ -8,13 +8,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 import sys
 from pathlib import Path
 
 from cli.flags import all_problems
 from cli.output import EXIT_FAILED, EXIT_OK, ProgressPrinter, amount, emit_json, money, say
+from cli.runs import run_with_ctrl_c
 from core.errors import InvalidRequestError
 
 
@@ -103,15 +102,6 @@ def checked_specs(text: str) -> tuple[list[str], list[InvalidRequestError]]:
     return specs, problems
 
 
-async def _run(comparison) -> dict[str, str]:
-    loop = asyncio.get_running_loop()
-    try:
-        loop.add_signal_handler(signal.SIGINT, comparison.cancel)
-    except (NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt ends the run instead
-        pass
-    return await comparison.run()
-
-
 def compare_takes_main(argv: list[str]) -> int:
     from cli.export import run_cancellable
     from core.config import load_settings
@@ -146,7 +136,7 @@ def compare_takes_main(argv: list[str]) -> int:
         if comparison.renders_new and not args.yes and not confirmed(total):
             say("not confirmed: nothing was rendered or spent")
             return EXIT_FAILED
-        failed = asyncio.run(_run(comparison))
+        failed = run_with_ctrl_c(comparison.run, comparison.cancel)
     if failed:
         cancelled = all(m == "cancelled" for m in failed.values())
         for take_id, message in failed.items():

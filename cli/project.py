@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 from pathlib import Path
 
 from cli import scene_edit
 from cli.flags import (add_render_flags, all_problems, checked_settings, parse_keyframe, parse_with_sub_usage,
                        settings_from_args)
-from cli.output import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, ProgressPrinter, amount, emit_json, money, say
+from cli.output import EXIT_BAD_INPUT, EXIT_OK, ProgressPrinter, amount, emit_json, money, say
+from cli.runs import report_run, run_with_ctrl_c
 from core.errors import InvalidRequestError, invalid_requests
 from core.video.chains import chain_text
 from core.video.project import Keyframe, ReferenceImage, Scene, Take, now
@@ -319,7 +318,8 @@ def cmd_render(args) -> int:
                 print(amount(plan.total_cost))
                 say(f"estimated cost: {money(plan.total_cost)} for {len(plan.to_render)} scene(s)")
             return EXIT_OK
-        summary = asyncio.run(_run_cancellable(queue, plan))
+        # Ctrl-C cancels the running jobs at their services, marks the takes cancelled and saves, then stops
+        summary = run_with_ctrl_c(lambda: queue.run(plan=plan), queue.cancel)
     rows = []
     for i, scene in enumerate(store.project.scenes):
         if scene_ids is not None and scene.id not in scene_ids:
@@ -334,18 +334,9 @@ def cmd_render(args) -> int:
                      "error": take.error if take and (take.status == "failed" or scene.id in summary.failed)
                      else None,
                      "skipped": scene.id in summary.skipped})
-    if args.json:
-        emit_json({"project": str(store.folder), "scenes": rows, "total_cost": summary.total_cost,
-                   "ledger_total": store.project.total_cost, "failed": len(summary.failed),
-                   "cancelled": len(summary.cancelled)})
-    else:
-        for sid, message in summary.failed.items():
-            say(f"{labels.get(sid, sid)} failed: {message}")
-        say(f"done: {len(summary.done)}, skipped: {len(summary.skipped)}, failed: {len(summary.failed)}, "
-            f"cancelled: {len(summary.cancelled)}; cost {money(summary.total_cost)}")
-    if summary.cancelled:
-        return 130
-    return EXIT_OK if not summary.failed else EXIT_FAILED
+    return report_run(args.json, {"project": str(store.folder), "scenes": rows}, summary, store.project.total_cost,
+                      labels, f"done: {len(summary.done)}, skipped: {len(summary.skipped)}, failed: "
+                      f"{len(summary.failed)}, cancelled: {len(summary.cancelled)}; cost {money(summary.total_cost)}")
 
 
 def plan_item_row(i) -> dict:
@@ -353,16 +344,6 @@ def plan_item_row(i) -> dict:
             "deployment": i.deployment, "estimated_cost": i.estimated_cost, "render_seconds": i.render_seconds,
             "cut_seconds": i.cut_seconds, "adjustments": i.adjustments, "ignored": i.ignored,
             "skip": i.skip_reason, "resume": bool(i.resume_take_id), "waits_for_scene_id": i.after_scene_id}
-
-
-async def _run_cancellable(queue, plan):
-    """Ctrl-C cancels the running jobs at their services, marks the takes cancelled and saves, then stops."""
-    loop = asyncio.get_running_loop()
-    try:
-        loop.add_signal_handler(signal.SIGINT, queue.cancel)
-    except (NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt ends the run instead
-        pass
-    return await queue.run(plan=plan)
 
 
 def cmd_info(args) -> int:

@@ -5,12 +5,11 @@ start (or end) frames for a project's scenes from an image provider. Each image 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import signal
 from pathlib import Path
 
 from cli.flags import all_problems, problems_of
-from cli.output import EXIT_FAILED, EXIT_OK, ProgressPrinter, emit_json, money, print_estimate, say
+from cli.output import EXIT_OK, ProgressPrinter, emit_json, money, print_estimate, say
+from cli.runs import report_run, run_with_ctrl_c
 from core.errors import InvalidRequestError
 
 EXAMPLES = """
@@ -104,7 +103,7 @@ def cmd_images(args) -> int:
         return EXIT_OK
     labels = {s.id: f"scene {n + 1}" for n, s in enumerate(scenes)}
     queue = ImageQueue(store, settings, provider_getter=getter, on_event=ProgressPrinter(labels))
-    summary = asyncio.run(_run_cancellable(queue, plan))
+    summary = run_with_ctrl_c(lambda: queue.run(plan), queue.cancel)  # an image already made stays a take
     out = []
     for i in plan.items:
         scene = store.project.scene(i.scene_id)
@@ -113,17 +112,9 @@ def cmd_images(args) -> int:
         out.append({"scene": i.index, "scene_id": scene.id, "frame": getattr(scene, f"{role}_frame"),
                     "chosen_take_id": chosen, "error": summary.failed.get(scene.id),
                     "takes": [{"id": t.id, "path": t.path, "seed": t.seed, "cost": t.cost} for t in takes]})
-    if args.json:
-        emit_json({**head, "scenes": out, "total_cost": summary.total_cost, "ledger_total": store.project.total_cost,
-                   "failed": len(summary.failed), "cancelled": len(summary.cancelled)})
-    else:
-        for sid, message in summary.failed.items():
-            say(f"{labels[sid]} failed: {message}")
-        say(f"images: {len(summary.takes)} made for {len(summary.done)} scene(s), failed: {len(summary.failed)}, "
-            f"cancelled: {len(summary.cancelled)}; cost {money(summary.total_cost)}")
-    if summary.cancelled:
-        return 130
-    return EXIT_OK if not summary.failed else EXIT_FAILED
+    return report_run(args.json, {**head, "scenes": out}, summary, store.project.total_cost, labels,
+                      f"images: {len(summary.takes)} made for {len(summary.done)} scene(s), failed: "
+                      f"{len(summary.failed)}, cancelled: {len(summary.cancelled)}; cost {money(summary.total_cost)}")
 
 
 def _frame_way_out(exc: InvalidRequestError, store, ids, role: str, folder: str) -> None:
@@ -140,16 +131,6 @@ def _frame_way_out(exc: InvalidRequestError, store, ids, role: str, folder: str)
     only = f"project images {folder}{flag} --scenes {','.join(fine)}" if fine else "no scene of this run"
     say(f"nothing was spent. Frames only where the model takes them: {only}; or change a scene's model: "
         f"project edit-scene {folder} {numbers[blocked[0]]} --model MODEL")
-
-
-async def _run_cancellable(queue, plan):
-    """Ctrl-C cancels the requests (an image already made stays a take), saves, then stops."""
-    loop = asyncio.get_running_loop()
-    try:
-        loop.add_signal_handler(signal.SIGINT, queue.cancel)
-    except (NotImplementedError, RuntimeError):  # Windows: KeyboardInterrupt ends the run instead
-        pass
-    return await queue.run(plan)
 
 
 def _choose(store, args, role: str) -> int:
