@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 from pathlib import Path
 from typing import Callable, Literal, Optional, Sequence
 
@@ -28,8 +27,9 @@ from core.images.output import ImageWriteError
 from core.images.retry import run_call
 from core.images.takes import ImageItem, ImageProviderGetter, ImageRunPlan
 from core.render import journal
+from core.render.events import QueueEvent
 from core.render.outcome import SaveFailed, describe
-from core.video.project import ImageTake, LedgerEntry, Scene, now
+from core.video.project import ImageTake, LedgerEntry, Scene
 from core.video.project_io import ProjectStore
 
 log = logging.getLogger(__name__)
@@ -37,15 +37,8 @@ log = logging.getLogger(__name__)
 ImageEventKind = Literal["queued", "progress", "retry", "image", "done", "failed", "cancelled"]
 
 
-class ImageEvent(BaseModel):
+class ImageEvent(QueueEvent):  # take_id of "image": the new image take
     kind: ImageEventKind
-    scene_id: str
-    take_id: Optional[str] = None  # "image": the new image take
-    fraction: Optional[float] = None
-    message: str = ""
-    cost: Optional[float] = None
-    error_kind: Optional[str] = None
-    at: datetime = Field(default_factory=now)
 
 
 class ImageSummary(BaseModel):

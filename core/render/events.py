@@ -11,8 +11,10 @@ from core.video.project import now
 RenderEventKind = Literal["queued", "skipped", "submitted", "progress", "retry", "done", "failed", "cancelled", "log"]
 
 
-class RenderEvent(BaseModel):
-    kind: RenderEventKind
+class QueueEvent(BaseModel):
+    """What a queue (render or image run) says about one scene; each queue names its own kinds."""
+
+    kind: str
     scene_id: str
     take_id: Optional[str] = None
     fraction: Optional[float] = None
@@ -20,6 +22,10 @@ class RenderEvent(BaseModel):
     cost: Optional[float] = None
     error_kind: Optional[str] = None
     at: datetime = Field(default_factory=now)
+
+
+class RenderEvent(QueueEvent):
+    kind: RenderEventKind
 
 
 class PlanItem(BaseModel):
