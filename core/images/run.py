@@ -28,6 +28,7 @@ from core.images.retry import run_call
 from core.images.takes import ImageItem, ImageProviderGetter, ImageRunPlan
 from core.render import journal
 from core.render.events import QueueEvent
+from core.render.open_providers import OpenProviders
 from core.render.outcome import SaveFailed, describe
 from core.video.project import ImageTake, LedgerEntry, Scene
 from core.video.project_io import ProjectStore
@@ -58,9 +59,8 @@ class ImageQueue:
                  on_event: Optional[Callable[[ImageEvent], None]] = None):
         self.store = store
         self.settings = settings
-        self._get_provider = provider_getter
         self._on_event = on_event
-        self._providers: dict[str, ImageProvider] = {}
+        self._providers: OpenProviders[ImageProvider] = OpenProviders(provider_getter)
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._tasks: dict[str, asyncio.Task] = {}
         self._cancel_all = False
@@ -68,9 +68,7 @@ class ImageQueue:
         self._spent: dict[str, float] = {}  # scene id -> charged in this run
 
     def provider(self, name: str) -> ImageProvider:
-        if name not in self._providers:
-            self._providers[name] = self._get_provider(name)
-        return self._providers[name]
+        return self._providers.get(name)
 
     def check_available(self, plan: ImageRunPlan) -> None:
         if plan.items:
@@ -108,12 +106,7 @@ class ImageQueue:
                 task.cancel()
 
     async def aclose(self) -> None:
-        for provider in self._providers.values():
-            try:
-                await provider.aclose()
-            except Exception as exc:  # closing must not hide the run's own outcome
-                log.warning("closing %s: %s", provider.name, exc)
-        self._providers.clear()
+        await self._providers.aclose()
 
     # --- one scene -------------------------------------------------------------------------------------------
     async def _scene(self, item: ImageItem, summary: ImageSummary) -> None:

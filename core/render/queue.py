@@ -27,6 +27,7 @@ from core.render import journal
 from core.render.chains import scene_start
 from core.render.contract import ProgressEvent, RenderPlan, VideoProvider
 from core.render.events import PlanItem, RenderEvent, RenderSummary, RunPlan
+from core.render.open_providers import OpenProviders
 from core.render.outcome import SaveFailed, describe, ending
 from core.render.planner import chained_plan, plan_run, resumable_take, resume_item
 from core.render.requests import clip_rel_path
@@ -53,9 +54,8 @@ class RenderQueue:
                  provider_getter: ProviderGetter, on_event: Optional[EventCallback] = None):
         self.store = store
         self.settings = settings or load_settings()
-        self._get_provider = provider_getter
         self._on_event = on_event
-        self._providers: dict[str, VideoProvider] = {}
+        self._providers: OpenProviders[VideoProvider] = OpenProviders(lambda name: provider_getter(name, self.settings))
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._tasks: dict[str, asyncio.Task] = {}
         self._cancel_all = False
@@ -66,9 +66,7 @@ class RenderQueue:
 
     # --- planning (no network, no money) ---------------------------------------------------------------------
     def provider(self, name: str) -> VideoProvider:
-        if name not in self._providers:
-            self._providers[name] = self._get_provider(name, self.settings)
-        return self._providers[name]
+        return self._providers.get(name)
 
     def apply_journal(self) -> int:
         """Bring back the takes (job ids, charges) an earlier run could not save into project.json; how many.
@@ -169,12 +167,7 @@ class RenderQueue:
             task.cancel()
 
     async def aclose(self) -> None:
-        for provider in self._providers.values():
-            try:
-                await provider.aclose()
-            except Exception as exc:  # closing must not hide the render's own outcome
-                log.warning("closing %s: %s", provider.name, exc)
-        self._providers.clear()
+        await self._providers.aclose()
 
     # --- one scene -------------------------------------------------------------------------------------------
     async def _render_new(self, scene: Scene, item: PlanItem, summary: RenderSummary) -> None:
