@@ -135,13 +135,8 @@ class VideoTab(QWidget):
 
         # the storyboard: the table with the inspector of the selected scene beside it, the render controls under
         # both; below it a large preview (the export settings on a tab beside it) and the status console
-        board = QSplitter(Qt.Horizontal, objectName="storyboardSplitter")
-        board.addWidget(self.scenes)
-        board.addWidget(self.inspector_scroll)
-        board.setStretchFactor(0, 1)
-        board.setStretchFactor(1, 0)
-        board.setChildrenCollapsible(False)
-        board.setSizes([600, INSPECTOR_WIDTH])
+        board = _splitter(Qt.Horizontal, "storyboardSplitter", (self.scenes, 1), (self.inspector_scroll, 0),
+                          sizes=[600, INSPECTOR_WIDTH])
         self.board_splitter = board
         top = QWidget()
         top_lay = QVBoxLayout(top)
@@ -157,29 +152,14 @@ class VideoTab(QWidget):
         self.bottom_tabs.addTab(self.servers, self.servers.title())
         self._update_servers_tab()
         self.bottom_tabs.setDocumentMode(True)
-        bottom = QSplitter(Qt.Horizontal, objectName="previewConsoleSplitter")
-        bottom.addWidget(self.bottom_tabs)
-        bottom.addWidget(self.console)
-        bottom.setStretchFactor(0, 2)
-        bottom.setStretchFactor(1, 1)
-        bottom.setChildrenCollapsible(False)
+        bottom = _splitter(Qt.Horizontal, "previewConsoleSplitter", (self.bottom_tabs, 2), (self.console, 1))
         self.bottom_splitter = bottom
 
-        right = QSplitter(Qt.Vertical, objectName="videoTabRightSplitter")
-        right.addWidget(top)
-        right.addWidget(bottom)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 2)
-        right.setChildrenCollapsible(False)
-        right.setSizes([450, 290])
+        right = _splitter(Qt.Vertical, "videoTabRightSplitter", (top, 3), (bottom, 2), sizes=[450, 290])
         self.right_splitter = right
 
-        outer = QSplitter(Qt.Horizontal, objectName="videoTabSplitter")
-        outer.addWidget(scroll)
-        outer.addWidget(right)
-        outer.setStretchFactor(0, 0)
-        outer.setStretchFactor(1, 1)
-        outer.setSizes([LEFT_WIDTH, 1280 - LEFT_WIDTH])
+        outer = _splitter(Qt.Horizontal, "videoTabSplitter", (scroll, 0), (right, 1),
+                          sizes=[LEFT_WIDTH, 1280 - LEFT_WIDTH], collapsible=True)
         self.splitter = outer
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -560,6 +540,20 @@ class VideoTab(QWidget):
         self.thumbnails.shutdown()
         self.inspector.shutdown()
         self.images.shutdown()
+
+
+def _splitter(orientation, name: str, *parts: tuple[QWidget, int], sizes: Optional[list[int]] = None,
+              collapsible: bool = False) -> QSplitter:
+    """A splitter of (widget, stretch) parts whose sides do not collapse unless `collapsible`."""
+    splitter = QSplitter(orientation, objectName=name)
+    for i, (widget, stretch) in enumerate(parts):
+        splitter.addWidget(widget)
+        splitter.setStretchFactor(i, stretch)
+    if not collapsible:
+        splitter.setChildrenCollapsible(False)
+    if sizes:
+        splitter.setSizes(sizes)
+    return splitter
 
 
 def _event_text(event: RenderEvent, number, detail: str) -> str:
