@@ -19,20 +19,11 @@ from core.video.render_settings import RenderSettings
 from gui.video import combo_utils
 from gui.video.scene_inspector import EXTEND_PREVIOUS, GENERATE, TRANSFORM
 from tests.fakes.clips import write_clip, write_image
-from tests.fakes.fal_fake import FalFake
 from tests.gui.conftest import render_and_wait
+from tests.test_ltx_support import fal  # noqa: F401  (the fal fake fixture)
 
 PROMPTS = ["a fox runs through snow", "the fox stops at a frozen lake", "the lake at night, painted",
            "a tin-roofed hut in the rain"]
-
-
-@pytest.fixture
-def fal(monkeypatch):
-    fake = FalFake(latency=0.05).start()
-    monkeypatch.setenv("FAL_KEY", "fal-test-key-0001")
-    monkeypatch.setenv("IMAGEAI_FAL_URL", fake.url)
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
