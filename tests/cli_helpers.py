@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,3 +33,14 @@ def make_image(path: Path, size=(640, 360), color=(30, 120, 200)) -> Path:
     from PIL import Image
     Image.new("RGB", size, color).save(path)
     return path
+
+
+def wait_until(what: str, predicate, timeout: float = 90.0):
+    """Poll what a CLI subprocess makes true (bounded, never a sleep that hopes): the value the predicate returned."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -12,7 +12,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,7 @@ from core.video.project_io import ProjectStore
 from core.video.project_lock import WRITE_LOCK, ProjectLock
 from providers import registry as video_registry
 from providers.images.registry import get_image
-from tests.cli_helpers import ROOT, cli_env, run_cli, run_json
+from tests.cli_helpers import ROOT, cli_env, run_cli, run_json, wait_until
 from tests.images_support import stability_fake  # noqa: F401
 
 SETTINGS = Settings(render_retries=0, render_timeout_s=60, render_concurrency={"default": 1})
@@ -207,16 +206,6 @@ def test_an_image_the_disk_has_no_room_for_is_an_error_naming_it_and_its_cost_an
     assert not _entries(folder) and stability_fake.counts["submissions"] == 1
 
 
-def _wait_for(what: str, predicate, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_project_images_killed_between_the_answer_and_the_save_loses_nothing_and_pays_nothing_twice(
         stability_fake, tmp_path, isolated_config):
     (isolated_config / "settings.json").write_text(json.dumps({"project_lock_wait_s": 120}))
@@ -227,7 +216,7 @@ def test_project_images_killed_between_the_answer_and_the_save_loses_nothing_and
         proc = subprocess.Popen([sys.executable, str(ROOT / "main.py"), "project", "images", str(store.folder),
                                  "--json"], cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        [entry] = _wait_for("the image in the journal", lambda: _entries(store.folder))
+        [entry] = wait_until("the image in the journal", lambda: _entries(store.folder))
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=60)
     finally:

@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import zlib
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from core.video.project import Scene
 from core.video.project_io import ProjectStore
 from core.video.render_settings import RenderSettings
 from core.video.verify import verify_clip
-from tests.cli_helpers import ROOT, cli_env, make_image, run_cli
+from tests.cli_helpers import ROOT, cli_env, make_image, run_cli, wait_until
 from tests.fakes.hostile import FAKES, billed
 
 PRICE = 0.04  # ltx-2-fast at 1080p, per second, on fal and Replicate
@@ -117,16 +116,6 @@ def assert_all_done(folder: Path, fake) -> None:
 
 def files_under(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.is_file())
-
-
-def wait_until(what: str, predicate, timeout: float = 90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def popen_render(folder: Path, *args: str, env: dict | None = None) -> subprocess.Popen:
