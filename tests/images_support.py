@@ -11,6 +11,8 @@ import pytest
 
 from core.config import Settings
 from core.images.contract import ImageRequest, ImageResult
+from core.video.project import Scene
+from core.video.project_io import ProjectStore
 from providers.images.registry import get_image
 from tests.fakes.gemini_images_fake import GeminiImagesFake
 from tests.fakes.openai_images_fake import OpenAIImagesFake
@@ -43,6 +45,17 @@ def gemini_fake(monkeypatch):
         monkeypatch.setenv("IMAGEAI_GEMINI_URL", fake.url)
         monkeypatch.setenv(*KEYS["google"])
         yield fake
+
+
+def image_project(folder: Path, prompts: list[str], resolution: str = "480p") -> ProjectStore:
+    """A saved project whose scenes (one per prompt) get their frames from Stability, rendered by the animatic."""
+    store = ProjectStore.create(folder)
+    store.project.render = store.project.render.updated(provider="animatic", resolution=resolution,
+                                                        aspect_ratio="16:9")
+    store.project.image = store.project.image.model_copy(update={"provider": "stability"})
+    store.project.scenes = [Scene(prompt=p, duration=1.0) for p in prompts]
+    store.save()
+    return store
 
 
 def request(out: Path, prompt: str = "a red fox in snow", **kw) -> ImageRequest:

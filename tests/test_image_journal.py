@@ -22,26 +22,15 @@ from core.images.takes import plan_images
 from core.render import journal
 from core.render.journal import journal_path
 from core.render.queue import RenderQueue
-from core.video.project import Scene
 from core.video.project_io import ProjectStore
 from core.video.project_lock import WRITE_LOCK, ProjectLock
 from providers import registry as video_registry
 from providers.images.registry import get_image
 from tests.cli_helpers import ROOT, cli_env, run_cli, run_json, wait_until
-from tests.images_support import stability_fake  # noqa: F401
+from tests.images_support import image_project, stability_fake  # noqa: F401
 
 SETTINGS = Settings(render_retries=0, render_timeout_s=60, render_concurrency={"default": 1})
 PRICE = 0.03  # Stability's default model, per image
-
-
-def _project(folder: Path, prompts: list[str], resolution: str = "480p") -> ProjectStore:
-    store = ProjectStore.create(folder)
-    store.project.render = store.project.render.updated(provider="animatic", resolution=resolution,
-                                                        aspect_ratio="16:9")
-    store.project.image = store.project.image.model_copy(update={"provider": "stability"})
-    store.project.scenes = [Scene(prompt=p, duration=1.0) for p in prompts]
-    store.save()
-    return store
 
 
 def _getter(name: str):
@@ -95,7 +84,7 @@ def _once(folder: Path):
 
 def test_a_save_failing_after_payment_keeps_the_image_in_the_journal_and_project_info_restores_it(
         stability_fake, tmp_path):
-    store = _project(tmp_path / "p", ["a fox in snow"])
+    store = image_project(tmp_path / "p", ["a fox in snow"])
     scene = store.project.scenes[0]
     summary = _run(store, plan_images(store, _getter), _delivering(lambda plan: _break(store.folder)))
     [path] = [t.path for t in scene.image_takes]
@@ -122,7 +111,7 @@ def test_a_save_failing_after_payment_keeps_the_image_in_the_journal_and_project
 
 
 def test_the_journal_applied_twice_or_after_the_window_saved_at_last_adds_each_image_once(stability_fake, tmp_path):
-    store = _project(tmp_path / "p", ["a fox", "a hen"])
+    store = image_project(tmp_path / "p", ["a fox", "a hen"])
     plan = plan_images(store, _getter, [store.project.scenes[0].id], variants=2)
     summary = _run(store, plan, _delivering(lambda plan: _break(store.folder)))
     assert list(summary.failed) == [store.project.scenes[0].id]
@@ -150,7 +139,7 @@ def test_the_journal_applied_twice_or_after_the_window_saved_at_last_adds_each_i
 
 
 def test_a_later_save_that_works_removes_the_entry_of_the_one_that_failed(stability_fake, tmp_path):
-    store = _project(tmp_path / "p", ["one", "two"])
+    store = image_project(tmp_path / "p", ["one", "two"])
     first, second = store.project.scenes
     answers: list[str] = []
 
@@ -168,7 +157,7 @@ def test_a_later_save_that_works_removes_the_entry_of_the_one_that_failed(stabil
 
 def test_when_the_journal_cannot_be_written_either_the_error_says_so_and_the_window_keeps_the_image(
         stability_fake, tmp_path, isolated_config):
-    store = _project(tmp_path / "p", ["a fox"])
+    store = image_project(tmp_path / "p", ["a fox"])
     (isolated_config / "journal").write_text("")  # where the journal's folders go: a file, so none can be made
     summary = _run(store, plan_images(store, _getter), _delivering(lambda plan: _break(store.folder)))
     message = summary.failed[store.project.scenes[0].id]
@@ -188,7 +177,7 @@ def _limited(limit: int, *args: str) -> list[str]:
 
 def test_an_image_the_disk_has_no_room_for_is_an_error_naming_it_and_its_cost_and_the_ledger_has_the_charge(
         stability_fake, tmp_path):
-    store = _project(tmp_path / "p", ["a lighthouse at dusk"], resolution="1080p")  # a 1920x1080 PNG: ~9 kB
+    store = image_project(tmp_path / "p", ["a lighthouse at dusk"], resolution="1080p")  # a 1920x1080 PNG: ~9 kB
     folder = store.folder
     assert (folder / "project.json").stat().st_size < 3000
     proc = subprocess.run(_limited(6000, "project", "images", str(folder), "--json"), capture_output=True,
@@ -209,7 +198,7 @@ def test_an_image_the_disk_has_no_room_for_is_an_error_naming_it_and_its_cost_an
 def test_project_images_killed_between_the_answer_and_the_save_loses_nothing_and_pays_nothing_twice(
         stability_fake, tmp_path, isolated_config):
     (isolated_config / "settings.json").write_text(json.dumps({"project_lock_wait_s": 120}))
-    store = _project(tmp_path / "p", ["a fox in snow"])
+    store = image_project(tmp_path / "p", ["a fox in snow"])
     lock = ProjectLock(store.folder, WRITE_LOCK, "saved")
     lock.acquire(5)  # project.json's save waits for it: the image is paid for and on disk, not yet saved
     try:

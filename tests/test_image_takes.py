@@ -5,7 +5,6 @@ nothing."""
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
@@ -14,24 +13,15 @@ from core.errors import InvalidRequestError
 from core.images.run import ImageQueue
 from core.images.takes import plan_images
 from core.render.queue import RenderQueue
-from core.video.project import ReferenceImage, Scene
+from core.video.project import ReferenceImage
 from core.video.project_io import ProjectStore
 from core.video.scene_edits import ChooseImageTake, EditHistory
 from providers import registry as video_registry
 from providers.images.registry import get_image
 from tests.fakes.clips import write_image
-from tests.images_support import openai_fake, pixels, size_of, stability_fake  # noqa: F401
+from tests.images_support import image_project, openai_fake, pixels, size_of, stability_fake  # noqa: F401
 
 SETTINGS = Settings(render_retries=2, render_timeout_s=60)
-
-
-def _project(folder: Path, prompts: list[str]) -> ProjectStore:
-    store = ProjectStore.create(folder)
-    store.project.render = store.project.render.updated(provider="animatic", resolution="480p", aspect_ratio="16:9")
-    store.project.image = store.project.image.model_copy(update={"provider": "stability"})
-    store.project.scenes = [Scene(prompt=p, duration=1.0) for p in prompts]
-    store.save()
-    return store
 
 
 def _getter(name: str):
@@ -49,7 +39,7 @@ def _video_hash(store: ProjectStore, scene_id: str) -> str:
 
 
 def test_three_variants_are_three_takes_and_choosing_one_sets_the_start_frame_undoably(stability_fake, tmp_path):
-    store = _project(tmp_path / "p", ["a red fox in snow", "a lighthouse"])
+    store = image_project(tmp_path / "p", ["a red fox in snow", "a lighthouse"])
     scene = store.project.scenes[0]
     plan = plan_images(store, _getter, [scene.id], variants=3, seed=5)
     assert plan.images == 3 and plan.total_cost == pytest.approx(0.09)
@@ -81,7 +71,7 @@ def test_three_variants_are_three_takes_and_choosing_one_sets_the_start_frame_un
 
 def test_each_image_is_one_ledger_entry_and_a_second_run_adds_takes_without_moving_the_choice(stability_fake,
                                                                                              tmp_path):
-    store = _project(tmp_path / "p", ["one", "two", "three"])
+    store = image_project(tmp_path / "p", ["one", "two", "three"])
     summary = _run(store, plan_images(store, _getter, variants=2))
     assert len(summary.done) == 3 and stability_fake.counts["submissions"] == 6
     image_entries = [e for e in store.project.ledger if e.kind == "image"]
@@ -96,7 +86,7 @@ def test_each_image_is_one_ledger_entry_and_a_second_run_adds_takes_without_movi
 
 
 def test_end_frames_look_at_the_start_frame_and_the_references(stability_fake, tmp_path):
-    store = _project(tmp_path / "p", ["a fox", "a hen"])
+    store = image_project(tmp_path / "p", ["a fox", "a hen"])
     ref = store.import_asset(write_image(tmp_path / "hero.png", (320, 240)), "references")
     store.project.reference_images = [ReferenceImage(path=ref)]
     start = store.import_asset(write_image(tmp_path / "start.png", (640, 360)), "images")
@@ -114,7 +104,7 @@ def test_end_frames_look_at_the_start_frame_and_the_references(stability_fake, t
 
 
 def test_every_scene_problem_is_named_at_once_and_an_estimate_sends_nothing(stability_fake, tmp_path):
-    store = _project(tmp_path / "p", ["", "fine", ""])
+    store = image_project(tmp_path / "p", ["", "fine", ""])
     hero = store.import_asset(write_image(tmp_path / "hero.png"), "references")
     store.project.scenes[1].reference_images = [ReferenceImage(path=hero)]  # core takes no input image
     with pytest.raises(InvalidRequestError) as err:
@@ -127,7 +117,7 @@ def test_every_scene_problem_is_named_at_once_and_an_estimate_sends_nothing(stab
 
 
 def test_a_lost_answer_is_not_sent_again_and_the_images_before_it_stay(stability_fake, tmp_path):
-    store = _project(tmp_path / "p", ["a fox"])
+    store = image_project(tmp_path / "p", ["a fox"])
     scene = store.project.scenes[0]
 
     def getter(name):
@@ -152,7 +142,7 @@ def test_a_lost_answer_is_not_sent_again_and_the_images_before_it_stay(stability
 
 
 def test_cancel_keeps_what_arrived_and_says_the_request_in_flight_may_be_charged(stability_fake, tmp_path):
-    store = _project(tmp_path / "p", ["a fox"])
+    store = image_project(tmp_path / "p", ["a fox"])
     events: list = []
     box: dict = {}
 
@@ -176,7 +166,7 @@ def test_cancel_keeps_what_arrived_and_says_the_request_in_flight_may_be_charged
 def test_image_takes_saved_by_two_processes_are_both_kept(tmp_path):
     from core.video.project import ImageTake
 
-    store = _project(tmp_path / "p", ["a fox"])
+    store = image_project(tmp_path / "p", ["a fox"])
     ours, theirs = ProjectStore.open(store.folder), ProjectStore.open(store.folder)
     mine = ImageTake(path="images/a.png", provider="stability", width=8, height=8)
     other = ImageTake(path="images/b.png", provider="openai", width=8, height=8)
@@ -191,7 +181,7 @@ def test_image_takes_saved_by_two_processes_are_both_kept(tmp_path):
 
 
 def test_requests_to_one_provider_keep_to_its_concurrency_limit(stability_fake, tmp_path):
-    store = _project(tmp_path / "p", ["one", "two", "three", "four"])
+    store = image_project(tmp_path / "p", ["one", "two", "three", "four"])
     settings = SETTINGS.model_copy(update={"render_concurrency": {"default": 3, "stability": 2}})
     state = {"now": 0, "most": 0}
 
@@ -217,7 +207,7 @@ def test_requests_to_one_provider_keep_to_its_concurrency_limit(stability_fake, 
 
 
 def test_the_scene_and_project_references_reach_a_model_that_takes_input_images(openai_fake, tmp_path):
-    store = _project(tmp_path / "p", ["the hero walks in", "the hero sits down"])
+    store = image_project(tmp_path / "p", ["the hero walks in", "the hero sits down"])
     hero = store.import_asset(write_image(tmp_path / "hero.png", (300, 300)), "references")
     room = store.import_asset(write_image(tmp_path / "room.png", (200, 100)), "references")
     store.project.reference_images = [ReferenceImage(path=hero)]
@@ -234,7 +224,7 @@ def test_the_scene_and_project_references_reach_a_model_that_takes_input_images(
 def test_a_start_image_may_end_the_scene_and_an_unknown_take_is_refused(tmp_path):
     from core.video.project import ImageTake
 
-    store = _project(tmp_path / "p", ["a fox"])
+    store = image_project(tmp_path / "p", ["a fox"])
     scene = store.project.scenes[0]
     take = ImageTake(path="images/a.png", provider="stability", width=8, height=8)
     scene.image_takes.append(take)
