@@ -2,7 +2,8 @@
 the real render queue: a server that stops answering mid-render loses no scene (its scenes finish elsewhere, each
 prompt run to completion once, its own copies removed when it answers again), the CLI says which server went
 down, faster servers take more scenes, and a server lacking a node or a model file is refused before anything is
-submitted (CLI exit 2, naming it)."""
+submitted (CLI exit 2, naming it). A queue answer older than a submission does not free that server, and a frozen
+fake keeps its port (no stranger answers for it)."""
 from __future__ import annotations
 
 import asyncio
@@ -103,15 +104,16 @@ def test_the_cli_says_which_server_went_down(farm, tmp_path, monkeypatch):
            "IMAGEAI_COMFYUI_URL": ",".join(f"{k}={s.url}" for k, s in farm.items())}
     proc = subprocess.run([sys.executable, "main.py", "project", "render", str(store.folder)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=180)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    said = f"exit {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-6000:]}"
+    assert proc.returncode == 0, said
     lines = [line for line in proc.stderr.splitlines() if "went down" in line]
     assert lines and all("ComfyUI server c went down (3 polls unanswered): this scene moved to " in line
-                         for line in lines), proc.stderr[-3000:]
-    assert all(line.startswith("scene ") for line in lines)
-    assert sum(completions(farm).values()) == 4 and not farm["c"].completions
+                         for line in lines), said
+    assert all(line.startswith("scene ") for line in lines), said
+    assert sum(completions(farm).values()) == 4 and not farm["c"].completions, said
     # the CLI ended before c came back: the next process that reaches c (here the GUI's check) removes its copies
     moved = json.loads((cfg / "comfyui_moved.json").read_text())[farm["c"].url]
-    assert len(moved) == len(lines) == len(farm["c"].received)
+    assert len(moved) == len(lines) == len(farm["c"].received), (moved, said)
     monkeypatch.setenv("IMAGEAI_CONFIG_DIR", str(cfg))
     farm["c"].thaw(run=False)
     asyncio.run(probe_all(Settings(comfyui_servers={k: s.url for k, s in farm.items()})))
@@ -190,3 +192,58 @@ def test_placement_counts_held_scenes_and_waits_for_a_measurement():
     assert f.is_down(fast) and f.snapshot([fast])[0].state == "down"
     f.answered(fast, queue=0)
     assert not f.is_down(fast)
+
+
+def test_a_queue_answer_older_than_a_submission_leaves_it_counted(monkeypatch):
+    """The farm asks a busy server's queue while scenes wait for room; a prompt that another scene queued there
+    while that answer was on its way is not in it. It stays counted: a server that has not been measured yet holds
+    one prompt only, so no second scene goes there (on a loaded machine answers are read late)."""
+    from providers.ltx import comfyui_probe
+    from providers.ltx.comfyui_client import ComfyUIClient
+    from providers.ltx.comfyui_farm import FARM
+    from providers.ltx.comfyui_servers import ComfyServer
+
+    fake = FakeComfyUI().start()
+    server = ComfyServer("late-answer", fake.url)
+    asked = ComfyUIClient.queue_state
+
+    async def answered_then_submitted(self):
+        state = await asked(self)  # the server's queue as it answered: empty
+        FARM.job_added(server, "queued-meanwhile")  # another scene's /prompt returned before the answer was read
+        return state
+
+    try:
+        FARM.server(server)
+        monkeypatch.setattr(ComfyUIClient, "queue_state", answered_then_submitted)
+        asyncio.run(comfyui_probe.refresh(ComfyUIClient(server)))
+        assert FARM.server(server).jobs == {"queued-meanwhile": "queued"}
+        assert not FARM.has_room(server)
+    finally:
+        FARM.job_ended(server, "queued-meanwhile")
+        fake.stop()
+
+
+def test_a_frozen_fake_keeps_its_port():
+    """A frozen fake refuses connections but keeps its port: no other server can start on it meanwhile (the app
+    would hear a stranger that knows none of its prompts, and thaw() could not listen there again)."""
+    import socket
+
+    fake = FakeComfyUI().start()
+    try:
+        fake.freeze()
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", fake.port), timeout=5).close()
+        for reuse in (False, True):  # a stranger's server on that port, with or without SO_REUSEADDR
+            stranger = socket.socket()
+            stranger.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, int(reuse))
+            with pytest.raises(OSError, match="in use"):
+                stranger.bind(("127.0.0.1", fake.port))
+            stranger.close()
+        fake.thaw()
+        assert fake.call(lambda: fake.frozen) is False
+        socket.create_connection(("127.0.0.1", fake.port), timeout=5).close()
+        fake.freeze()  # again: the port is still its own
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.1", fake.port), timeout=5).close()
+    finally:
+        fake.stop()

@@ -22,16 +22,19 @@ def weight_of(settings: Settings, server: ComfyServer) -> float:
 
 async def refresh(client: ComfyUIClient, every_s: float = 0.0) -> None:
     """The server's queue: this app's prompts there queued, running or gone (ended); asked at most once per
-    `every_s` however many scenes wait. TransientError when it does not answer."""
+    `every_s` however many scenes wait. TransientError when it does not answer.
+    Only the prompts known queued before asking are judged: one queued while the answer was on its way is not in
+    it, and ending it would free its server for another scene (a loaded machine reads answers late)."""
     now = time.monotonic()
     if every_s and now - _last_refresh.get(client.base_url, 0.0) < every_s:
         return
     _last_refresh[client.base_url] = now
+    known_before = FARM.server(client.server).jobs.copy()
     state = await client.queue_state()
     running = {_item_id(i) for i in state.get("queue_running") or []}
     pending = {_item_id(i) for i in state.get("queue_pending") or []}
     FARM.answered(client.server, queue=client.queue_length)
-    for pid, known in FARM.server(client.server).jobs.copy().items():
+    for pid, known in known_before.items():
         if pid in running:
             FARM.job_state(client.server, pid, "running")
         elif pid not in pending and known in ("queued", "running"):

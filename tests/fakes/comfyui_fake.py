@@ -16,7 +16,7 @@ Faults: `fail_next` (execution_error), `hang_next` (runs until interrupted), `dr
 socket mid-run), `junk_next` (a bad output: "png_as_mp4", "short", "truncated", "gif_bomb", "huge", "none"),
 `still` (every frame identical), `output_kind` ("video", "webp", "apng", "webm", "vhs"); `restart()` forgets the
 queue and history as a restarted server does; `stop()` kills it; `freeze()` makes it stop answering mid-run (a hung
-host: connections refused, sockets dropped, execution paused, state kept) and `thaw(run=...)` answers again (`freeze_at_start`: as the n-th prompt starts), its
+host: connections refused, sockets dropped, execution paused, state and port kept) and `thaw(run=...)` answers again (`freeze_at_start`: as the n-th prompt starts), its
 execution held until `run_again()` when `run=False`. Servers of different speeds: `step_delay` (seconds per sampler
 step). `completions` counts the prompts run to success, by prompt id; `busy_s` the seconds spent executing."""
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import socket
 import subprocess
 import tempfile
 import threading
@@ -68,6 +69,7 @@ class FakeComfyUI:
         # models/diffusion_models and models/vae (the LTX-2.5 split files); clips are models/text_encoders
         self.unets, self.vaes = list(unets), list(vaes)
         self.port = port
+        self._sock: Optional[socket.socket] = None  # the port held while frozen (nothing listens on it)
         self.received: list[dict] = []            # every accepted /prompt body
         self.requests: list[tuple[str, str]] = []  # every request: (method, path)
         self.uploads: dict[str, bytes] = {}        # the input folder
@@ -131,16 +133,31 @@ class FakeComfyUI:
         self._work = asyncio.Event()
         self._executor = asyncio.ensure_future(self._execute_loop())
 
+    def _bind(self) -> socket.socket:
+        """A socket on this fake's port (the first: any free one), bound, not listening yet. SO_REUSEPORT (not
+        SO_REUSEADDR, which would let another socket bind it too) lets the next one take the port while the
+        listener still holds it: a frozen fake keeps its port, so no other process's server starts on it meanwhile
+        (the app would then hear a stranger that knows none of its prompts) and thaw() always gets it back."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(("127.0.0.1", self.port))
+        self.port = sock.getsockname()[1]
+        return sock
+
     async def _listen(self) -> None:
-        self._site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+        if self._sock is None:
+            self._sock = self._bind()
+        self._sock.listen(128)
+        self._site = web.SockSite(self._runner, self._sock)  # the site closes this socket when it stops
+        self._sock = None
         await self._site.start()
-        self.port = self._site._server.sockets[0].getsockname()[1]
 
     async def _freeze(self) -> None:
         self.frozen = True
         self._running.clear()
         for ws in list(self.sockets.values()):
             await ws.close()
+        self._sock = self._bind()  # bound, not listening: connections are refused and the port stays this fake's
         await self._site.stop()
 
     def freeze(self) -> None:
@@ -184,6 +201,8 @@ class FakeComfyUI:
             for ws in list(self.sockets.values()):
                 await ws.close()
             await self._runner.cleanup()
+            if self._sock is not None:  # stopped while frozen
+                self._sock.close()
         if not self._thread.is_alive():
             return
         asyncio.run_coroutine_threadsafe(_stop(), self.loop).result(10)
