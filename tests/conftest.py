@@ -25,6 +25,24 @@ KEY_VARS = ("FAL_KEY", "REPLICATE_API_TOKEN", "GEMINI_API_KEY", "GOOGLE_API_KEY"
 
 
 @pytest.fixture(autouse=True)
+def fresh_comfyui_state():
+    """ComfyUI servers' health, farm state and probe times are kept per URL for the life of the process (as in the
+    app); a test's fake may get a port an earlier test's fake had, so each test starts with none of it."""
+    import sys
+    servers, farm, probe = (sys.modules.get(f"providers.ltx.comfyui_{m}") for m in ("servers", "farm", "probe"))
+    if servers is not None:
+        with servers.HEALTH._lock:
+            servers.HEALTH._down.clear()
+    if farm is not None:
+        with farm.FARM._lock:
+            farm.FARM._servers.clear()
+    if probe is not None:
+        probe._last_try.clear()
+        probe._last_refresh.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def isolated_config(tmp_path_factory, monkeypatch):
     cfg = tmp_path_factory.mktemp("config")
     monkeypatch.setenv("IMAGEAI_CONFIG_DIR", str(cfg))
