@@ -42,6 +42,16 @@ def fresh_comfyui_state():
     yield
 
 
+@pytest.fixture
+def farm():
+    """Three fake ComfyUI servers, a, b and c (the farm tests, CLI and window)."""
+    from tests.fakes.comfyui_fake import FakeComfyUI
+    servers = {name: FakeComfyUI().start() for name in "abc"}
+    yield servers
+    for s in servers.values():
+        s.stop()
+
+
 @pytest.fixture(autouse=True)
 def isolated_config(tmp_path_factory, monkeypatch):
     cfg = tmp_path_factory.mktemp("config")

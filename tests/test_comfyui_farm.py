@@ -29,14 +29,6 @@ pytestmark = pytest.mark.timeout(240)
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def farm():
-    servers = {name: FakeComfyUI().start() for name in "abc"}
-    yield servers
-    for s in servers.values():
-        s.stop()
-
-
 def farm_settings(servers: dict, **kw) -> Settings:
     kw.setdefault("poll_interval_s", 0.05)
     kw.setdefault("render_concurrency", {"comfyui": 6})

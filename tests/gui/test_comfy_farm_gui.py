@@ -12,20 +12,11 @@ import pytest
 from core.config import Settings
 from core.video.project import Scene
 from gui.video.comfy_servers_panel import COLUMNS, ComfyServersPanel
-from tests.fakes.comfyui_fake import FakeComfyUI
 from tests.fakes.comfyui_helpers import project
 from tests.gui.conftest import render_and_wait
 
 pytestmark = pytest.mark.timeout(240)
 SHOTS = os.environ.get("IMAGEAI_SHOTS")
-
-
-@pytest.fixture
-def farm():
-    servers = {name: FakeComfyUI().start() for name in "abc"}
-    yield servers
-    for s in servers.values():
-        s.stop()
 
 
 def row(panel: ComfyServersPanel, server_id: str) -> dict[str, str]:
