@@ -85,13 +85,13 @@ def clip_main(argv: list[str]) -> int:
     from providers import registry
     try:
         request = request_from_args(args, output, settings)
-        provider = registry.get(request.settings.provider, load_settings())
+        app_settings = load_settings()
+        provider = registry.get(request.settings.provider, app_settings)
         plan = provider.prepare(request)
     except InvalidRequestError as exc:
         all_problems(problems, exc)
         raise
     all_problems(problems)
-    settings = load_settings()
     say_plan(plan)
     if args.estimate:
         return print_estimate(args.json, plan_payload(plan), plan.cost,
@@ -100,7 +100,7 @@ def clip_main(argv: list[str]) -> int:
     provider.check_available(plan)
     import asyncio
     output.parent.mkdir(parents=True, exist_ok=True)
-    result, job_id = asyncio.run(_render(provider, plan, settings, output))
+    result, job_id = asyncio.run(_render(provider, plan, app_settings, output))
     payload = {**plan_payload(plan), "output": str(result.clip_path), "job_id": job_id,
                "duration": result.duration, "width": result.width, "height": result.height,
                "fps": result.fps, "has_audio": result.has_audio, "cost": result.cost, "seed": result.seed}
