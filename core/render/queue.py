@@ -33,6 +33,7 @@ from core.render.planner import chained_plan, plan_run, resumable_take, resume_i
 from core.render.requests import clip_rel_path
 from core.render.retry import cancel_job, follow_job, submit_job
 from core.render.verify_step import verify_result
+from core.video.chains import numbers
 from core.video.project import LedgerEntry, Scene, Take, now
 from core.video.project_io import ProjectStore
 from core.video.render_settings import RenderSettings
@@ -211,7 +212,7 @@ class RenderQueue:
     async def _render_after(self, scene: Scene, item: PlanItem, summary: RenderSummary) -> None:
         """A chained scene: wait (holding no slot) for the scene it extends, then render against its new clip."""
         parent = self.store.project.scene(item.after_scene_id)
-        number = next(i + 1 for i, s in enumerate(self.store.project.scenes) if s.id == parent.id)
+        number = numbers(self.store.project)[parent.id]
         self._emit("queued", scene, None, message=f"waiting for scene {number}", cost=item.estimated_cost)
         try:
             ends = self._ends.get(parent.id)

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional
 
 from core.render.contract import PendingVideo, RenderPlan, RenderRequest
+from core.video.chains import parent_of
 from core.video.project import MAX_REFERENCE_IMAGES, Scene, Take, VideoProject
 from core.video.project_io import ProjectStore
 from core.video.render_settings import LayeredSettings, RenderSettings, settings_hash
@@ -35,8 +36,7 @@ class ChainInput(NamedTuple):
 
 def parent_clip(store: ProjectStore, scene: Scene) -> Optional[ChainInput]:
     """The selected done clip of the scene `scene` extends, when it is on disk (None: no link or no clip)."""
-    parent = next((s for s in store.project.scenes if s.id == scene.extend_scene_id), None) \
-        if scene.extend_scene_id else None
+    parent = parent_of(store.project, scene)
     take = parent.selected_take if parent is not None else None
     if take is None or take.status != "done" or not take.clip_path or not store.resolve(take.clip_path).is_file():
         return None
