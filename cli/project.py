@@ -5,8 +5,8 @@ import argparse
 from pathlib import Path
 
 from cli import scene_edit
-from cli.flags import (add_render_flags, all_problems, checked_settings, parse_keyframe, parse_with_sub_usage,
-                       settings_from_args)
+from cli.flags import (add_render_flags, all_problems, checked_settings, parse_keyframe, parse_scene_list,
+                       parse_with_sub_usage, settings_from_args)
 from cli.output import EXIT_BAD_INPUT, EXIT_OK, ProgressPrinter, amount, emit_json, money, say
 from cli.runs import report_run, run_with_ctrl_c
 from core.errors import InvalidRequestError, invalid_requests
@@ -268,12 +268,6 @@ def cmd_remove_reference(args) -> int:
     return EXIT_OK
 
 
-def parse_scene_numbers(text: str | None, count: int) -> list[int] | None:
-    """--scenes as scene numbers (None: every scene); see cli.flags.parse_scene_list."""
-    from cli.flags import parse_scene_list
-    return parse_scene_list(text, count, "--scenes")
-
-
 def cmd_render(args) -> int:
     from core.config import load_settings
     from core.render.queue import RenderQueue
@@ -287,7 +281,7 @@ def cmd_render(args) -> int:
             all_problems(problems, InvalidRequestError("the project has no scenes; add one with project add-scene",
                                                        field="--scenes"))
         try:
-            numbers = parse_scene_numbers(args.scenes, len(scenes))
+            numbers = parse_scene_list(args.scenes, len(scenes))
         except InvalidRequestError as exc:
             all_problems(problems, exc)
         scene_ids = [scenes[n - 1].id for n in numbers] if numbers else None

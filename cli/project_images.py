@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cli.flags import all_problems, problems_of
+from cli.flags import all_problems, parse_scene_list, problems_of
 from cli.output import EXIT_OK, ProgressPrinter, emit_json, money, print_estimate, say
 from cli.runs import report_run, run_with_ctrl_c
 from core.errors import InvalidRequestError
@@ -56,7 +56,6 @@ def cmd_images(args) -> int:
     role = "end" if args.end_frames else "start"
     if args.choose:
         return _choose(store, args, role)
-    from cli.project import parse_scene_numbers
     from core.images.run import ImageQueue
     from core.images.takes import plan_images
 
@@ -66,7 +65,7 @@ def cmd_images(args) -> int:
                                             field="--scenes"))
         all_problems(problems)
     try:
-        numbers = parse_scene_numbers(args.scenes, len(scenes))
+        numbers = parse_scene_list(args.scenes, len(scenes))
     except InvalidRequestError as exc:
         problems += problems_of(exc)
         numbers = None  # the other flags are checked against every scene

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from cli.flags import OPTION_FLAGS, SETTING_FLAGS, add_render_flags, parse_keyframe, settings_from_args
+from cli.flags import (OPTION_FLAGS, SETTING_FLAGS, add_render_flags, parse_keyframe, parse_scene_list,
+                       settings_from_args)
 from cli.output import EXIT_OK, emit_json, say
 from core.errors import InvalidRequestError, invalid_requests
 from core.video.chains import chain_text, link_problem, parent_of
@@ -105,12 +106,6 @@ def scene_at(store: ProjectStore, number: int, field: str = "scene") -> Scene:
         raise InvalidRequestError(f"no scene {number}", field=field,
                                   allowed=[f"1-{len(scenes)}"] if scenes else ["none: the project has no scenes"])
     return scenes[number - 1]
-
-
-def parse_numbers(text: str, count: int) -> list[int]:
-    """'1,3,5-7' -> [1, 3, 5, 6, 7], each a scene of the project (every bad part refused at once)."""
-    from cli.flags import parse_scene_list
-    return parse_scene_list(text, count, "scenes")
 
 
 # ---- edit-scene -------------------------------------------------------------------------------------------------
@@ -364,7 +359,7 @@ def cmd_edit_scene(args) -> int:
 
 def cmd_remove_scene(args) -> int:
     store = ProjectStore.open(Path(args.dir))
-    numbers = parse_numbers(args.scenes, len(store.project.scenes))
+    numbers = parse_scene_list(args.scenes, len(store.project.scenes), "scenes")
     scenes = [store.project.scenes[n - 1] for n in numbers]
     busy = [(n, t) for n, s in zip(numbers, scenes) for t in s.takes if t.status in ACTIVE_STATUSES]
     if busy:
