@@ -10,6 +10,7 @@ from typing import Callable, Optional
 from core.errors import InvalidRequestError, invalid_requests
 from core.images.contract import ImagePlan, ImageProvider, ImageRequest
 from core.images.frame_rules import FrameNames, VideoModels, check_frame
+from core.video.chains import numbers
 from core.video.project import ImageRole, Scene, VideoProject, new_id
 from core.video.project_io import ProjectStore
 from core.video.render_settings import frame_size
@@ -102,7 +103,7 @@ def plan_images(store: ProjectStore, get_provider: ImageProviderGetter, scene_id
     caps = image_provider.capabilities()
     run = ImageRunPlan(provider=name, model=caps.model(model).id, role=role)
     ids = default_scene_ids(project, role) if scene_ids is None else list(scene_ids)
-    index = {s.id: i + 1 for i, s in enumerate(project.scenes)}
+    index = numbers(project)
     problems: list[InvalidRequestError] = []
     frames = FrameNames(store.folder)
     for sid in ids:

@@ -21,10 +21,6 @@ def parent_of(project: VideoProject, scene: Scene) -> Optional[Scene]:
     return next((s for s in project.scenes if s.id == scene.extend_scene_id), None)
 
 
-def children_of(project: VideoProject, scene_id: str) -> list[Scene]:
-    return [s for s in project.scenes if s.extend_scene_id == scene_id]
-
-
 def link_problem(project: VideoProject, scene_id: str, parent_id: Optional[str]) -> Optional[str]:
     """Why scene `scene_id` cannot extend `parent_id` (None: it can, or the link is being cleared)."""
     if parent_id is None:

@@ -11,7 +11,7 @@ from contextlib import nullcontext
 from typing import Any, Callable, Optional
 
 from core.errors import InvalidRequestError
-from core.video.chains import check_link
+from core.video.chains import check_link, numbers
 from core.video.project import MAX_REFERENCE_IMAGES, ReferenceImage, Scene, VideoProject, new_id
 from core.video.render_settings import RenderSettings
 
@@ -76,7 +76,7 @@ class DeleteScenes(Edit):
         indexes = sorted((_index_of(project, sid) for sid in self.scene_ids))
         self.removed = [(i, project.scenes[i]) for i in indexes]
         gone = {s.id for _, s in self.removed}
-        number = {s.id: i + 1 for i, s in enumerate(project.scenes)}
+        number = numbers(project)
         self.unlinked = [(s, s.extend_scene_id) for s in project.scenes
                          if s.id not in gone and s.extend_scene_id in gone]
         for scene, _ in self.unlinked:
