@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from cli import scene_edit
+from cli.scene_edit import scene_number
 from cli.flags import (add_render_flags, all_problems, checked_settings, parse_keyframe, parse_scene_list,
                        parse_with_sub_usage, settings_from_args)
 from cli.output import EXIT_BAD_INPUT, EXIT_OK, ProgressPrinter, amount, emit_json, money, say
@@ -203,7 +204,7 @@ def cmd_add_scene(args) -> int:
     number = len(store.project.scenes)
     if args.json:
         emit_json({"project": str(store.folder), "scene": number, "scene_id": scene.id, "duration": scene.duration,
-                   "take_id": scene.selected_take_id, "extends_scene": _number_of(store, parent)})
+                   "take_id": scene.selected_take_id, "extends_scene": scene_number(store, parent)})
     else:
         chain = chain_text(store.project, scene)
         say(f"added scene {number} ({scene.duration:g} s{'; ' + chain if chain else ''})")
@@ -211,10 +212,6 @@ def cmd_add_scene(args) -> int:
     for warning in length_warnings(store, scene):
         say(f"warning: scene {number}: {warning}")
     return EXIT_OK
-
-
-def _number_of(store: ProjectStore, scene_id: str | None) -> int | None:
-    return next((i + 1 for i, s in enumerate(store.project.scenes) if s.id == scene_id), None)
 
 
 def check_image_file(path: Path, field: str) -> InvalidRequestError | None:
@@ -299,7 +296,7 @@ def cmd_render(args) -> int:
         items = [plan_item_row(i) for i in plan.items]
         for i in plan.to_render:
             if i.after_scene_id:
-                say(f"scene {i.index}: waits for scene {_number_of(store, i.after_scene_id)}'s new clip (priced "
+                say(f"scene {i.index}: waits for scene {scene_number(store, i.after_scene_id)}'s new clip (priced "
                     f"against the length and size its plan makes)")
             for note in i.adjustments:
                 say(f"scene {i.index}: adjusted {note}")
@@ -354,7 +351,7 @@ def cmd_info(args) -> int:
                        "duration": s.duration, "takes": len(s.takes), "status": t.status if t else "not rendered",
                        "provider": t.provider if t else p.scene_settings(s).settings.provider,
                        "clip": t.clip_path if t and t.status == "done" else None, "cost": t.cost if t else 0.0,
-                       "extends_scene": _number_of(store, s.extend_scene_id), "chain": chain_text(p, s),
+                       "extends_scene": scene_number(store, s.extend_scene_id), "chain": chain_text(p, s),
                        "error": t.error if t and t.status == "failed" else None})
     if args.json:
         emit_json({"project": str(store.folder), "name": p.name, "schema_version": p.schema_version,

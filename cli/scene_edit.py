@@ -227,9 +227,14 @@ def _video_input(args, store: ProjectStore, number: int, scene: Scene, checks: _
     return {k: getattr(scene, k) for k in SetSceneVideoInput.FIELDS if getattr(scene, k) and k not in cleared}
 
 
+def scene_number(store: ProjectStore, scene_id: Optional[str]) -> Optional[int]:
+    """The storyboard number of the scene with that id; None for none or a removed scene."""
+    return next((i + 1 for i, s in enumerate(store.project.scenes) if s.id == scene_id), None)
+
+
 def _replaced_text(store: ProjectStore, field: str, value: str) -> str:
     if field == "extend_scene_id":
-        number = next((i + 1 for i, s in enumerate(store.project.scenes) if s.id == value), None)
+        number = scene_number(store, value)
         return f"its link to scene {number}" if number else "its link to a removed scene"
     return {"extend_video": "its clip to extend ", "source_video": "its source video "}[field] + value
 
