@@ -82,10 +82,6 @@ class ComfyServersPanel(QWidget):
         self.timer.start()
         self.refresh()
 
-    def set_settings(self, settings: Settings) -> None:
-        self.settings = settings
-        self.refresh()
-
     def views(self) -> list[ServerView]:
         try:
             servers = configured_servers(self.settings)
