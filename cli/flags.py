@@ -131,13 +131,13 @@ def validation_error(exc: ValidationError, name_of) -> InvalidRequestError:
 
 
 # what a plan calls a field -> the flag that sets it (the plans are shared with the GUI and name fields by id)
+OPTION_NAMES = {f: "--" + d.replace("_", "-") for d, f in OPTION_FLAGS.items()}
 FIELD_FLAGS = {
     **{f: "--" + d.replace("_", "-") for d, f in SETTING_FLAGS.items()},
-    **{f"options.{f}": "--" + d.replace("_", "-") for d, f in OPTION_FLAGS.items()},
+    **{f"options.{f}": flag for f, flag in OPTION_NAMES.items()},
     "start_image": "--image", "end_image": "--end-image", "keyframes": "--keyframe", "reference_images": "--reference",
     "source_video": "--source-video", "extend_video": "--extend", "extend_scene_id": "--extend-scene",
 }
-OPTION_NAMES = {f: "--" + d.replace("_", "-") for d, f in OPTION_FLAGS.items()}
 _FIELD = re.compile(r"^(?P<scene>(?:[^:;]+: )?)(?P<field>[a-z_]+(?:\.[a-z_]+)?): (?P<rest>.*)$", re.S)
 _ALLOWED = re.compile(r"\(allowed: (?P<items>[^()]*)\)$")
 
