@@ -17,7 +17,7 @@ _last_refresh: dict[str, float] = {}  # URL -> when its queue was last asked for
 
 
 def weight_of(settings: Settings, server: ComfyServer) -> float:
-    return float((getattr(settings, "comfyui_server_weights", None) or {}).get(server.id, 1.0))
+    return float(settings.comfyui_server_weights.get(server.id, 1.0))
 
 
 async def refresh(client: ComfyUIClient, every_s: float = 0.0) -> None:
