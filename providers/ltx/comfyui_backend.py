@@ -34,7 +34,7 @@ from core.video.render_settings import frame_size
 from providers.ltx import comfyui_output as outputs
 from providers.ltx import comfyui_workflows as wf
 from providers.ltx.backend import LTXBackend
-from providers.ltx.comfyui_checks import MissingOnServer, options, require
+from providers.ltx.comfyui_checks import MissingOnServer, choices, node_input, options, require
 from providers.ltx.comfyui_client import ComfyUIClient, error_from_history, unreachable
 from providers.ltx.comfyui_convert import to_api
 from providers.ltx import comfyui_probe as probe
@@ -216,8 +216,8 @@ class ComfyUIBackend(LTXBackend):
         configured = self.settings.comfyui_checkpoints.get(model or "")
         if configured:
             return configured  # checked with the rest of the graph
-        choices = [str(c) for c in options(node_input(info, "CheckpointLoaderSimple", "ckpt_name")) or []]
-        ltx = [c for c in choices if "ltx" in c.lower()]
+        found = choices(info, "CheckpointLoaderSimple", "ckpt_name")
+        ltx = [c for c in found if "ltx" in c.lower()]
         hints = CKPT_HINTS.get(model or "", ())
         for c in ltx:
             if any(h in c.lower() for h in hints):
@@ -225,7 +225,7 @@ class ComfyUIBackend(LTXBackend):
         if ltx and not hints:
             return ltx[0]
         raise MissingOnServer(f"ComfyUI server {server} has no LTX checkpoint for {model} (found: "
-                              f"{', '.join(choices) or 'none'}); put one in ComfyUI's models/checkpoints, or name it "
+                              f"{', '.join(found) or 'none'}); put one in ComfyUI's models/checkpoints, or name it "
                               f"in the comfyui_checkpoints setting", field="model")
 
     # ---- servers ----------------------------------------------------------------------------------------------
@@ -546,12 +546,6 @@ class ComfyUIBackend(LTXBackend):
             await client.interrupt(prompt_id)
         elif state == "queued":
             await client.delete_queued(prompt_id)
-
-
-def node_input(info: dict, node: str, field: str) -> Optional[list]:
-    """A node's required input spec in /object_info (its choices first), or None where the server lacks it."""
-    spec = (((info.get(node) or {}).get("input") or {}).get("required") or {}).get(field)
-    return spec if isinstance(spec, list) else None
 
 
 def content_name(path: Path) -> str:

@@ -57,6 +57,17 @@ def _spec(info: dict, node_class: str, name: str) -> tuple[Optional[list], bool]
     return None, False
 
 
+def node_input(info: dict, node: str, field: str) -> Optional[list]:
+    """A node's required input spec in /object_info (its choices first), or None where the server lacks it."""
+    spec = (((info.get(node) or {}).get("input") or {}).get("required") or {}).get(field)
+    return spec if isinstance(spec, list) else None
+
+
+def choices(info: dict, node: str, field: str) -> list[str]:
+    """The files (or values) a server offers for a node's combo input; [] where it has none."""
+    return [str(c) for c in options(node_input(info, node, field)) or []]
+
+
 def options(spec: Optional[list]) -> Optional[list]:
     """The choices of a combo input (old form: a list first; new form: "COMBO" with options), else None."""
     if not spec:

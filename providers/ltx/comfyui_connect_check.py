@@ -14,8 +14,8 @@ from typing import Optional
 from core.config import Settings
 from core.errors import ImageAIError
 from providers.ltx import comfyui_workflows as wf
-from providers.ltx.comfyui_backend import ComfyUIBackend, node_input
-from providers.ltx.comfyui_checks import MODEL_FOLDERS, MissingOnServer, options, where_from
+from providers.ltx.comfyui_backend import ComfyUIBackend
+from providers.ltx.comfyui_checks import MODEL_FOLDERS, MissingOnServer, choices, where_from
 from providers.ltx.comfyui_client import ComfyUIClient
 from providers.ltx.comfyui_servers import ComfyServer
 
@@ -144,14 +144,14 @@ def check_set(set_id: str, info: dict, backend: ComfyUIBackend, server_id: str) 
     # the files the set's placeholders name, picked from the server's lists as a render picks them
     for placeholder, value in wf.model_values(model, info).items():
         want = spec["models"][placeholder]
-        if want["node"] in info and value not in _choices(info, want["node"], want["input"]):
+        if want["node"] in info and value not in choices(info, want["node"], want["input"]):
             report.missing_models.append(f"{value} ({want['node']} {want['input']}) in models/"
                                          f"{MODEL_FOLDERS.get(want['input'], '<its folder>')}")
-    if "clip_name" in placeholders and "CLIPLoader" in info and not _choices(info, "CLIPLoader", "clip_name"):
+    if "clip_name" in placeholders and "CLIPLoader" in info and not choices(info, "CLIPLoader", "clip_name"):
         report.missing_models.append(f"a T5 text encoder (e.g. t5xxl_fp16.safetensors) in "
                                      f"models/{MODEL_FOLDERS['clip_name']}")
     if "ckpt_name" in placeholders and "CheckpointLoaderSimple" in info:
-        ckpts = _choices(info, "CheckpointLoaderSimple", "ckpt_name")
+        ckpts = choices(info, "CheckpointLoaderSimple", "ckpt_name")
         for m in models:
             try:
                 chosen: Optional[str] = backend.checkpoint_for(info, m, server_id)
@@ -163,7 +163,3 @@ def check_set(set_id: str, info: dict, backend: ComfyUIBackend, server_id: str) 
                 chosen = None
             report.checkpoints[m] = chosen
     return report
-
-
-def _choices(info: dict, node: str, name: str) -> list[str]:
-    return [str(c) for c in options(node_input(info, node, name)) or []]

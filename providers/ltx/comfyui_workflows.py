@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InvalidRequestError
-from providers.ltx.comfyui_checks import options
+from providers.ltx.comfyui_checks import choices
 from providers.ltx.comfyui_convert import is_ui_format, without_notes
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "workflows"
@@ -80,8 +80,7 @@ def camera_lora_file(model: str | None, lora_id: str, info: dict) -> str:
     """The server's camera-control LoRA for a motion: a file in its loras list whose name has "camera" and the
     motion (dolly-in, dolly_in or dollyin), one naming the model's version first; else Lightricks' LTX-2 file name
     (the check before queueing then names it as missing, with models/loras)."""
-    spec = (((info.get("LoraLoaderModelOnly") or {}).get("input") or {}).get("required") or {}).get("lora_name")
-    found = [str(c) for c in options(spec if isinstance(spec, list) else None) or []]
+    found = choices(info, "LoraLoaderModelOnly", "lora_name")
     forms = {lora_id, lora_id.replace("_", "-"), lora_id.replace("_", "")}
     hits = [c for c in found if "camera" in c.lower() and any(f in c.lower() for f in forms)]
     version = SETS["sets"][template_set(model)]["label"].split()[0].lower()  # "ltx-2.3"
@@ -95,8 +94,7 @@ def model_values(model: str | None, info: dict) -> dict[str, str]:
     queueing then names it as missing)."""
     out: dict[str, str] = {}
     for placeholder, want in SETS["sets"][template_set(model)]["models"].items():
-        spec = (((info.get(want["node"]) or {}).get("input") or {}).get("required") or {}).get(want["input"])
-        found = [str(c) for c in options(spec if isinstance(spec, list) else None) or []]
+        found = choices(info, want["node"], want["input"])
         hits = [c for c in found if any(h in c.lower() for h in want["hints"])
                 and all(a in c.lower() for a in want.get("also", []))]
         out[placeholder] = hits[0] if hits else want["default"]
